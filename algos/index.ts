@@ -3,5 +3,13 @@
  * environment, no global state. Importing this module has no side effects.
  */
 export * from './melspec/index.js';
+export * from './segment/index.js';
+export { colorize, COLORIZE_DEFAULTS, type ColorizeOptions, type RgbImage } from './color/colorize.js';
+export { colormapLut, COLORMAP_NAMES, type ColormapName } from './color/colormaps.js';
+export { imagesToTensor, type Normalisation, type Layout } from './classify/tensor.js';
+export { softmax, sigmoid } from './classify/activation.js';
+export { aggregate, AGGREGATE_METHODS, type AggregateMethod, type AggregateOptions, type Diagnosis } from './classify/aggregate.js';
+export { downmix, countNonFinite } from './audio/downmix.js';
+export { matchEvents, MATCH_DEFAULTS, type MatchOptions, type MatchResult, type TimeSpan } from './events/match.js';
 export { RealFFT, ComplexFFT } from './fft/fft.js';
 export { TosiaError, isTosiaError, ERROR_CODES, type ErrorCode, type TosiaErrorDetails } from './errors.js';

@@ -1,0 +1,46 @@
+# tosia: every target installs what it needs first.
+SHELL := /bin/bash
+NODE_MODULES_STAMP := node_modules/.package-lock.json
+SAMPLE ?= samples/coughs-3_snr-25db_white_16k.wav
+SHARED ?= ../shared
+COUGH_DATA ?= $(SHARED)/data/covid19-cough
+EXTRACT_DIR ?= .cache/extract
+PYTHON ?= /usr/bin/python3
+
+.PHONY: all install build run test model extract-model samples clean
+
+all: build
+
+# npm ci only when package-lock.json is newer than the installed tree
+$(NODE_MODULES_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: $(NODE_MODULES_STAMP)
+
+build: install
+	npx tsc -p tsconfig.json
+	@chmod +x dist/bin/tosia.js
+
+## Run the pipeline on a bundled sample.
+run: build
+	node dist/bin/tosia.js run $(SAMPLE)
+
+## The whole test suite (builds first: CLI tests spawn the built binary).
+test: build
+	npx vitest run
+
+## Regenerate the bundled synthetic samples (deterministic).
+samples: build
+	node dist/samples/generator/generate.js samples
+
+## Reproduce the demo model: extract tensors from the covid19-cough data, then train with Debian's PyTorch.
+model: build
+	@test -d $(COUGH_DATA) || { echo "$(COUGH_DATA) not found: the demo model is trained on ../shared/data/covid19-cough"; exit 2; }
+	@$(PYTHON) -c 'import torch, onnx' 2>/dev/null || { echo "PyTorch missing: apt-get install python3-torch python3-onnx"; exit 3; }
+	rm -rf $(EXTRACT_DIR)
+	node dist/bin/tosia.js extract $(COUGH_DATA)/raw --out $(EXTRACT_DIR) --labels $(COUGH_DATA)/metadata.json --label-key covid19 || test $$? -eq 1
+	$(PYTHON) models/train/train.py --extract $(EXTRACT_DIR) --metadata $(COUGH_DATA)/metadata.json --out models
+
+clean:
+	rm -rf dist .cache

@@ -1,0 +1,20 @@
+/** Mean of the channels of interleaved PCM: the mono downmix tosia uses everywhere. */
+export function downmix(interleaved: Float32Array, channels: number): Float32Array {
+  if (channels <= 1) return interleaved;
+  const frames = Math.floor(interleaved.length / channels);
+  const out = new Float32Array(frames);
+  const inv = 1 / channels;
+  for (let f = 0, j = 0; f < frames; f++) {
+    let acc = 0;
+    for (let c = 0; c < channels; c++, j++) acc += interleaved[j]!;
+    out[f] = acc * inv;
+  }
+  return out;
+}
+
+/** Count of samples that are NaN or infinite. */
+export function countNonFinite(samples: Float32Array): number {
+  let n = 0;
+  for (let i = 0; i < samples.length; i++) if (!Number.isFinite(samples[i]!)) n++;
+  return n;
+}

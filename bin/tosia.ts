@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { registerConfig } from './commands/config.js';
+import { registerDoctor } from './commands/doctor.js';
+import { registerExtract } from './commands/extract.js';
+import { registerRun } from './commands/run.js';
+import { EXIT } from './exit-codes.js';
+import { handleError } from './handle-error.js';
+import { tosiaVersion } from '../runtime/paths.js';
+
+let exitCode: number = EXIT.OK;
+const setExit = (code: number) => { exitCode = code; };
+
+const program = new Command('tosia')
+  .description('Cough-audio diagnosis pipeline: segment coughs, make mel spectrogram images, classify them with an ONNX model.\nResearch software, not a medical device.')
+  .version(tosiaVersion(), '-V, --version')
+  .exitOverride()
+  .showHelpAfterError('(run with --help for usage)')
+  .addHelpText('after', `
+Exit codes: 0 all inputs succeeded, 1 some inputs failed, 2 usage or config error, 3 model or environment error.
+
+Examples:
+  $ tosia run samples/coughs-3_snr-25db_white_16k.wav
+  $ tosia config > my.yml
+  $ tosia doctor`);
+
+registerRun(program, setExit);
+registerExtract(program, setExit);
+registerConfig(program, setExit);
+registerDoctor(program, setExit);
+program.commands.forEach((c) => c.exitOverride());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    exitCode = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? EXIT.OK : EXIT.USAGE;
+  } else {
+    exitCode = handleError(e);
+  }
+}
+process.exitCode = exitCode;

@@ -1,0 +1,308 @@
+#!/usr/bin/python3
+"""Train tosia's demo cough model from the output of `tosia extract`.
+
+Reads only what `tosia extract` wrote (manifest.csv and the .npy tensors, exactly what
+execute() feeds the model) plus the dataset's metadata.json for the recording source.
+Splits by recording, stratified by (label, source): train 70 %, calibration 10 %,
+validation 20 %. The calibration split picks the epoch and the threshold; the validation
+split is untouched until the final report.
+
+Usage: /usr/bin/python3 models/train/train.py --extract DIR --metadata metadata.json --out models/
+Needs Debian's python3-torch and python3-onnx (apt-get install python3-torch python3-onnx).
+"""
+import argparse
+import csv
+import json
+import os
+import random
+import sys
+from collections import defaultdict
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+SEED = 20261123
+POSITIVE = "covid19"
+LABELS = ["not_covid19", "covid19"]
+NAME = "tosia-cough-demo"
+VERSION = "1.0.0"
+
+
+def seed_everything(seed):
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+class CoughCNN(nn.Module):
+    """Four conv blocks (3x3 conv, batch norm, ReLU, 2x2 max pool), global average pool, linear."""
+
+    def __init__(self, n_classes=2, width=16, dropout=0.3):
+        super().__init__()
+        chans = [3, width, width * 2, width * 4, width * 8]
+        blocks = []
+        for cin, cout in zip(chans[:-1], chans[1:]):
+            blocks += [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True), nn.MaxPool2d(2)]
+        self.features = nn.Sequential(*blocks)
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(chans[-1], n_classes)
+
+    def forward(self, x):
+        x = self.features(x)
+        x = x.mean(dim=(2, 3))
+        return self.head(self.dropout(x))
+
+
+def auc(scores, labels):
+    """ROC-AUC by the rank statistic (ties get half credit)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    labels = np.asarray(labels, dtype=bool)
+    pos, neg = scores[labels], scores[~labels]
+    if len(pos) == 0 or len(neg) == 0:
+        return float("nan")
+    order = np.argsort(np.concatenate([pos, neg]), kind="mergesort")
+    ranks = np.empty(len(order))
+    allv = np.concatenate([pos, neg])[order]
+    i = 0
+    r = np.empty(len(allv))
+    while i < len(allv):
+        j = i
+        while j + 1 < len(allv) and allv[j + 1] == allv[i]:
+            j += 1
+        r[i : j + 1] = (i + j) / 2 + 1
+        i = j + 1
+    ranks[order] = r
+    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def sens_spec(scores, labels, threshold):
+    scores = np.asarray(scores)
+    labels = np.asarray(labels, dtype=bool)
+    pred = scores >= threshold
+    sens = float((pred & labels).sum() / max(1, labels.sum()))
+    spec = float((~pred & ~labels).sum() / max(1, (~labels).sum()))
+    return sens, spec
+
+
+def load(extract_dir, metadata_path):
+    meta = {m["filename"]: m for m in json.load(open(metadata_path))}
+    rows = list(csv.DictReader(open(os.path.join(extract_dir, "manifest.csv"), newline="")))
+    by_rec = defaultdict(list)
+    for r in rows:
+        name = os.path.basename(r["file"])
+        if name not in meta or r["label"] not in LABELS:
+            continue
+        by_rec[name].append(r)
+    recs = sorted(by_rec)
+    X, seg_rec, y_rec, src_rec = [], [], {}, {}
+    for name in recs:
+        for r in by_rec[name]:
+            X.append(np.load(os.path.join(extract_dir, r["tensor"])))
+            seg_rec.append(name)
+        y_rec[name] = 1 if by_rec[name][0]["label"] == POSITIVE else 0
+        src_rec[name] = meta[name]["source"]
+    return np.stack(X).astype(np.float32), np.array(seg_rec), recs, y_rec, src_rec, len(meta)
+
+
+def split(recs, y_rec, src_rec, rng):
+    groups = defaultdict(list)
+    for r in recs:
+        groups[(y_rec[r], src_rec[r])].append(r)
+    parts = {"train": [], "calib": [], "val": []}
+    for key in sorted(groups):
+        g = sorted(groups[key])
+        rng.shuffle(g)
+        n = len(g)
+        n_val, n_cal = round(0.2 * n), round(0.1 * n)
+        parts["val"] += g[:n_val]
+        parts["calib"] += g[n_val : n_val + n_cal]
+        parts["train"] += g[n_val + n_cal :]
+    return parts
+
+
+def augment(x, gen):
+    """SpecAugment-style: one random time mask and one frequency mask per image, plus a small time shift."""
+    b, _, h, w = x.shape
+    x = x.clone()
+    for i in range(b):
+        t = int(torch.randint(0, w // 8 + 1, (1,), generator=gen))
+        t0 = int(torch.randint(0, w - t + 1, (1,), generator=gen))
+        x[i, :, :, t0 : t0 + t] = 0
+        f = int(torch.randint(0, h // 8 + 1, (1,), generator=gen))
+        f0 = int(torch.randint(0, h - f + 1, (1,), generator=gen))
+        x[i, :, f0 : f0 + f, :] = 0
+        s = int(torch.randint(-w // 10, w // 10 + 1, (1,), generator=gen))
+        x[i] = torch.roll(x[i], shifts=s, dims=2)
+    return x
+
+
+def recording_scores(model, X, seg_rec, recs):
+    model.eval()
+    with torch.no_grad():
+        p = torch.cat([F.softmax(model(torch.from_numpy(X[i : i + 256])), dim=1)[:, 1] for i in range(0, len(X), 256)]).numpy()
+    per = defaultdict(list)
+    for s, r in zip(p, seg_rec):
+        per[r].append(float(s))
+    return np.array([np.mean(per[r]) for r in recs])
+
+
+def train_model(X, seg_rec, parts, y_of, epochs, label_name, log):
+    """Train a CoughCNN on parts['train'] predicting y_of[rec]; pick the epoch by calibration AUC."""
+    gen = torch.Generator().manual_seed(SEED)
+    tr_mask = np.isin(seg_rec, parts["train"])
+    Xtr = torch.from_numpy(X[tr_mask])
+    ytr = torch.tensor([y_of[r] for r in seg_rec[tr_mask]], dtype=torch.long)
+    counts = torch.bincount(ytr, minlength=2).float()
+    weights = counts.sum() / (2 * counts.clamp(min=1))
+    model = CoughCNN()
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-3)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+    cal_recs = parts["calib"]
+    cal_mask = np.isin(seg_rec, cal_recs)
+    best = (-1.0, None, -1)
+    for epoch in range(epochs):
+        model.train()
+        perm = torch.randperm(len(Xtr), generator=gen)
+        total = 0.0
+        for i in range(0, len(perm), 64):
+            idx = perm[i : i + 64]
+            xb = augment(Xtr[idx], gen)
+            loss = F.cross_entropy(model(xb), ytr[idx], weight=weights)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += float(loss) * len(idx)
+        sched.step()
+        cal_scores = recording_scores(model, X[cal_mask], seg_rec[cal_mask], cal_recs)
+        cal_auc = auc(cal_scores, [y_of[r] for r in cal_recs])
+        log(f"[{label_name}] epoch {epoch + 1:2d}/{epochs}  loss {total / len(perm):.4f}  calibration AUC {cal_auc:.3f}")
+        if cal_auc > best[0]:
+            best = (cal_auc, {k: v.clone() for k, v in model.state_dict().items()}, epoch + 1)
+    model.load_state_dict(best[1])
+    log(f"[{label_name}] kept epoch {best[2]} (calibration AUC {best[0]:.3f})")
+    return model, best[2]
+
+
+def youden_threshold(scores, labels):
+    best_t, best_j = 0.5, -1.0
+    for t in np.unique(scores):
+        s, p = sens_spec(scores, labels, t)
+        if s + p - 1 > best_j:
+            best_t, best_j = float(t), s + p - 1
+    return best_t
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--extract", required=True, help="folder written by `tosia extract` (manifest.csv + tensors)")
+    ap.add_argument("--metadata", required=True, help="covid19-cough metadata.json (for the source of each recording)")
+    ap.add_argument("--out", required=True, help="folder for tosia-cough-demo.onnx, .json and .metrics.json")
+    ap.add_argument("--epochs", type=int, default=30)
+    args = ap.parse_args()
+
+    torch.set_num_threads(2)
+    seed_everything(SEED)
+    lines = []
+
+    def log(s):
+        print(s, flush=True)
+        lines.append(s)
+
+    extract_cfg = json.load(open(os.path.join(args.extract, "extract.json")))
+    X, seg_rec, recs, y_rec, src_rec, n_meta = load(args.extract, args.metadata)
+    parts = split(recs, y_rec, src_rec, random.Random(SEED))
+    log(f"recordings with segments: {len(recs)} of {n_meta}; segments: {len(X)}; input {list(X.shape[1:])}")
+    for k, v in parts.items():
+        log(f"  {k:5s}: {len(v)} recordings, {int(np.isin(seg_rec, v).sum())} segments, {sum(y_rec[r] for r in v)} positive")
+
+    model, epoch = train_model(X, seg_rec, parts, y_rec, args.epochs, "covid19", log)
+
+    cal, val = parts["calib"], parts["val"]
+    cal_scores = recording_scores(model, X[np.isin(seg_rec, cal)], seg_rec[np.isin(seg_rec, cal)], cal)
+    threshold = youden_threshold(cal_scores, [y_rec[r] for r in cal])
+    val_mask = np.isin(seg_rec, val)
+    val_scores = recording_scores(model, X[val_mask], seg_rec[val_mask], val)
+    val_y = np.array([y_rec[r] for r in val])
+    val_src = np.array([src_rec[r] for r in val])
+
+    def report(mask, name):
+        s, p = sens_spec(val_scores[mask], val_y[mask], threshold)
+        return {"subset": name, "recordings": int(mask.sum()), "positives": int(val_y[mask].sum()), "roc_auc": round(auc(val_scores[mask], val_y[mask]), 3), "sensitivity": round(s, 3), "specificity": round(p, 3)}
+
+    metrics = {"threshold": round(threshold, 4), "epoch": epoch, "validation": [report(np.ones(len(val), bool), "overall")]}
+    for src in ("call-center", "telegram"):
+        metrics["validation"].append(report(val_src == src, src))
+
+    # The confound: prevalence differs by source, so the source alone predicts the label.
+    train_prev = {src: float(np.mean([y_rec[r] for r in parts["train"] if src_rec[r] == src])) for src in ("call-center", "telegram")}
+    source_only = np.array([train_prev[s] for s in val_src])
+    metrics["source_only_baseline_auc"] = round(auc(source_only, val_y), 3)
+    metrics["train_prevalence_by_source"] = {k: round(v, 3) for k, v in train_prev.items()}
+
+    # How well can the model's input reveal the source? A same-architecture source classifier.
+    y_src = {r: 1 if src_rec[r] == "telegram" else 0 for r in recs}
+    src_model, _ = train_model(X, seg_rec, parts, y_src, max(5, args.epochs // 3), "source", log)
+    src_scores = recording_scores(src_model, X[val_mask], seg_rec[val_mask], val)
+    metrics["source_detectability_auc"] = round(auc(src_scores, [y_src[r] for r in val]), 3)
+
+    log("")
+    log(f"shipped threshold (Youden's J on the calibration split): {threshold:.4f}")
+    log("validation (untouched by training), recording level, mean of segment probabilities:")
+    log(f"  {'subset':12s} {'n':>4s} {'pos':>4s} {'ROC-AUC':>8s} {'sens':>6s} {'spec':>6s}")
+    for m in metrics["validation"]:
+        log(f"  {m['subset']:12s} {m['recordings']:4d} {m['positives']:4d} {m['roc_auc']:8.3f} {m['sensitivity']:6.3f} {m['specificity']:6.3f}")
+    log(f"source-only baseline AUC (label prevalence of the recording's source): {metrics['source_only_baseline_auc']:.3f}")
+    log(f"source detectability from the model input (telegram vs call-center AUC): {metrics['source_detectability_auc']:.3f}")
+
+    cfg = extract_cfg["config"]
+    h, w = X.shape[2], X.shape[3]
+    manifest = {
+        "format": "tosia-model/1",
+        "name": NAME,
+        "version": VERSION,
+        "labels": LABELS,
+        "positive_label": POSITIVE,
+        "threshold": round(threshold, 4),
+        "input": {"name": "image", "layout": extract_cfg["layout"], "shape": ["batch", 3, h, w], "dtype": "float32", "normalisation": extract_cfg["normalisation"]},
+        "output": {"name": "logits", "activation": "softmax"},
+        "preprocessing": {
+            "audio": {"sample_rate": cfg["audio"]["sample_rate"]},
+            "mel_spec": cfg["mel_spec"],
+            "color_spec": {k: v for k, v in cfg["color_spec"].items()},
+        },
+        "training": {
+            "data": "covid19-cough/dataset (CC0 1.0), 1077 recordings, label covid19",
+            "seed": SEED,
+            "split": "by recording, stratified by label and source: train 70 %, calibration 10 %, validation 20 %",
+            "architecture": "CoughCNN: 4 x (conv3x3, BN, ReLU, maxpool2), global average pool, dropout 0.3, linear(128, 2)",
+            "epochs": args.epochs,
+            "kept_epoch": epoch,
+            "aggregate": "mean",
+            "metrics": metrics,
+        },
+    }
+    os.makedirs(args.out, exist_ok=True)
+    onnx_path = os.path.join(args.out, NAME + ".onnx")
+    model.eval()
+    dummy = torch.zeros(1, 3, h, w)
+    torch.onnx.export(model, dummy, onnx_path, input_names=["image"], output_names=["logits"], dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}}, opset_version=13)
+    import onnx
+
+    proto = onnx.load(onnx_path)
+    entry = proto.metadata_props.add()
+    entry.key, entry.value = "tosia_manifest", json.dumps(manifest, sort_keys=True)
+    proto.producer_name = "tosia models/train/train.py"
+    onnx.save(proto, onnx_path)
+    with open(os.path.join(args.out, NAME + ".json"), "w") as f:
+        json.dump(manifest, f, indent=2, sort_keys=True)
+        f.write("\n")
+    with open(os.path.join(args.out, NAME + ".metrics.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    log(f"wrote {onnx_path} ({os.path.getsize(onnx_path)} bytes)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

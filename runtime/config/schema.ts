@@ -1,0 +1,118 @@
+/**
+ * The single source of truth for config.yml: every key's type, default, range and one-line doc.
+ * Validation, `tosia config`, the CLI override flags and the TypeScript `Config` type all derive
+ * from this table.
+ */
+
+interface Base<T> { readonly default: T; readonly doc: string; readonly nullable?: boolean }
+export interface NumberField extends Base<number | null> {
+  readonly kind: 'number' | 'integer';
+  readonly min?: number;
+  readonly max?: number;
+  /** min is exclusive (value must be > min). */
+  readonly minExclusive?: boolean;
+  readonly unit?: string;
+}
+export interface BooleanField extends Base<boolean> { readonly kind: 'boolean' }
+export interface StringField extends Base<string | null> { readonly kind: 'string' }
+export interface EnumField extends Base<string | null> { readonly kind: 'enum'; readonly values: readonly string[] }
+export type Field = NumberField | BooleanField | StringField | EnumField;
+
+const num = <const F extends Omit<NumberField, 'kind'>>(f: F) => ({ kind: 'number', ...f }) as const;
+const int = <const F extends Omit<NumberField, 'kind'>>(f: F) => ({ kind: 'integer', ...f }) as const;
+const bool = <const F extends Omit<BooleanField, 'kind'>>(f: F) => ({ kind: 'boolean', ...f }) as const;
+const str = <const F extends Omit<StringField, 'kind'>>(f: F) => ({ kind: 'string', ...f }) as const;
+const oneOf = <const F extends Omit<EnumField, 'kind'>>(f: F) => ({ kind: 'enum', ...f }) as const;
+
+export const SCHEMA = {
+  audio: {
+    sample_rate: int({ default: 8000, min: 4000, max: 192000, unit: 'Hz', doc: 'Rate every recording is resampled to before analysis (librosa: sr). 8000 band-limits all sources to 4 kHz, like a phone line.' }),
+    ffmpeg_path: str({ default: null, nullable: true, doc: 'Explicit ffmpeg binary; null resolves ffmpeg-static, then @ffmpeg-installer/ffmpeg, then ffmpeg on PATH.' }),
+    decode_timeout_s: num({ default: 120, min: 0, minExclusive: true, unit: 's', doc: 'ffmpeg is killed and the file reported as E_DECODE after this long.' }),
+    max_duration_s: num({ default: 7200, min: 0, minExclusive: true, unit: 's', doc: 'Recordings longer than this are rejected with E_INPUT instead of exhausting memory.' }),
+    max_file_size_mb: num({ default: 2048, min: 0, minExclusive: true, unit: 'MB', doc: 'Files larger than this are rejected with E_INPUT before decoding.' }),
+  },
+  segmentation: {
+    method: oneOf({ default: 'hysteresis', values: ['hysteresis'], doc: 'Cough segmentation method: a hysteresis comparator on a smoothed energy envelope.' }),
+    frame_length_s: num({ default: 0.025, min: 0, minExclusive: true, max: 1, unit: 's', doc: 'Analysis frame of the energy envelope.' }),
+    hop_length_s: num({ default: 0.01, min: 0, minExclusive: true, max: 1, unit: 's', doc: 'Hop between envelope frames (<= frame_length_s).' }),
+    smoothing_s: num({ default: 0.03, min: 0, max: 1, unit: 's', doc: 'Moving-average smoothing of the envelope.' }),
+    noise_percentile: num({ default: 10, min: 0, max: 100, doc: 'Percentile of the envelope taken as the noise floor.' }),
+    floor_db: num({ default: -75, min: -160, max: 0, unit: 'dBFS', doc: 'Lowest noise floor assumed; quieter frames count as digital silence.' }),
+    high_db: num({ default: 12, min: 0, minExclusive: true, max: 100, unit: 'dB', doc: 'A cough starts when the envelope rises this far above the noise floor (> low_db).' }),
+    low_db: num({ default: 6, min: 0, max: 100, unit: 'dB', doc: 'A cough ends when the envelope stays below this level above the floor.' }),
+    max_below_peak_db: num({ default: 40, min: 0, minExclusive: true, max: 160, unit: 'dB', doc: 'Segments whose peak is further than this below the loudest are ignored.' }),
+    hangover_s: num({ default: 0.04, min: 0, max: 2, unit: 's', doc: 'How long the envelope must stay below low_db before a cough ends.' }),
+    min_length_s: num({ default: 0.08, min: 0, max: 10, unit: 's', doc: 'Shorter segments (before padding) are dropped.' }),
+    max_length_s: num({ default: 1.0, min: 0, minExclusive: true, max: 60, unit: 's', doc: 'Longer segments are split at their deepest energy dip (> 2 × min_length_s).' }),
+    padding_s: num({ default: 0.05, min: 0, max: 2, unit: 's', doc: 'Added before and after each segment, never into a neighbour.' }),
+  },
+  mel_spec: {
+    n_fft: int({ default: 512, min: 16, max: 65536, unit: 'samples', doc: 'FFT size (librosa: n_fft); powers of two are fastest.' }),
+    hop_length: int({ default: 64, min: 1, max: 65536, unit: 'samples', doc: 'Hop between frames (librosa: hop_length); must be <= n_fft.' }),
+    win_length: int({ default: null, nullable: true, min: 1, max: 65536, unit: 'samples', doc: 'Window length (librosa: win_length); null means n_fft.' }),
+    window: oneOf({ default: 'hann', values: ['hann'], doc: 'Window function (librosa: window).' }),
+    center: bool({ default: true, doc: 'Pad by n_fft/2 so frames are centred (librosa: center).' }),
+    pad_mode: oneOf({ default: 'constant', values: ['constant', 'reflect'], doc: 'Padding used when center is true (librosa: pad_mode).' }),
+    power: num({ default: 2, min: 0, minExclusive: true, max: 4, doc: 'Exponent of the magnitude: 1 amplitude, 2 power (librosa: power).' }),
+    n_mels: int({ default: 64, min: 1, max: 1024, doc: 'Number of mel bands (librosa: n_mels).' }),
+    fmin: num({ default: 0, min: 0, unit: 'Hz', doc: 'Lowest band edge (librosa: fmin).' }),
+    fmax: num({ default: null, nullable: true, min: 0, minExclusive: true, unit: 'Hz', doc: 'Highest band edge, <= sample_rate/2 (librosa: fmax); null means sample_rate/2.' }),
+    htk: bool({ default: false, doc: 'Use the HTK mel formula instead of Slaney (librosa: htk).' }),
+    norm: oneOf({ default: 'slaney', nullable: true, values: ['slaney'], doc: "Filter normalisation, 'slaney' or null (librosa: norm)." }),
+    ref: oneOf({ default: 'max', values: ['max'], doc: 'dB reference: the loudest cell of each segment is 0 dB (librosa: ref=np.max).' }),
+    amin: num({ default: 1e-10, min: 0, minExclusive: true, doc: 'Floor before the log (librosa: amin).' }),
+    top_db: num({ default: 80, nullable: true, min: 0, minExclusive: true, unit: 'dB', doc: 'Dynamic range kept below the peak (librosa: top_db); null keeps all.' }),
+  },
+  color_spec: {
+    colormap: oneOf({ default: 'viridis', values: ['viridis', 'magma', 'inferno', 'plasma', 'gray', 'jet'], doc: "matplotlib colour map for the spectrogram image." }),
+    scale: oneOf({ default: 'fixed', values: ['fixed', 'minmax'], doc: "dB to [0,1]: 'fixed' maps db_min..db_max, 'minmax' each image's own range." }),
+    db_min: num({ default: -80, min: -300, max: 300, unit: 'dB', doc: "dB shown as the colour map's first entry (scale fixed)." }),
+    db_max: num({ default: 0, min: -300, max: 300, unit: 'dB', doc: "dB shown as the colour map's last entry (scale fixed); > db_min." }),
+    width: int({ default: 64, min: 1, max: 4096, unit: 'px', doc: "Image width fed to the model; must equal the model's input width." }),
+    height: int({ default: 64, min: 1, max: 4096, unit: 'px', doc: "Image height fed to the model; must equal the model's input height." }),
+    resize_kernel: oneOf({ default: 'linear', values: ['nearest', 'linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3'], doc: 'sharp kernel used to resize the spectrogram image to width × height.' }),
+  },
+  classifier: {
+    model: str({ default: null, nullable: true, doc: 'ONNX model path (its manifest is the .json beside it); null uses the bundled demo model.' }),
+    device: oneOf({ default: 'auto', values: ['auto', 'cpu', 'cuda'], doc: 'Execution provider: auto uses CUDA when installed, else CPU.' }),
+    aggregate: oneOf({ default: 'mean', values: ['mean', 'max', 'vote', 'topk_mean'], doc: 'How segment probabilities become the recording diagnosis.' }),
+    top_k: int({ default: 3, min: 1, max: 1000, doc: 'Segments averaged by topk_mean.' }),
+    threshold: num({ default: null, nullable: true, min: 0, max: 1, doc: "Decision threshold on the positive label's score; null uses the model's shipped threshold." }),
+    allow_config_mismatch: bool({ default: false, doc: "Run even when the preprocessing differs from the model's manifest (differences become warnings)." }),
+  },
+  output: {
+    save_images: str({ default: null, nullable: true, doc: 'Folder where each segment image is written as PNG; null writes none.' }),
+  },
+} as const;
+
+export type Schema = typeof SCHEMA;
+export type SectionName = keyof Schema;
+
+type Widen<F> = F extends { kind: 'number' | 'integer' } ? number
+  : F extends { kind: 'boolean' } ? boolean
+  : F extends { kind: 'enum'; values: readonly (infer V)[] } ? V
+  : string;
+type ValueOf<F> = F extends { nullable: true } ? Widen<F> | null : Widen<F>;
+
+/** The validated, complete configuration (snake_case, as in config.yml). */
+export type Config = { -readonly [S in SectionName]: { -readonly [K in keyof Schema[S]]: ValueOf<Schema[S][K]> } };
+/** A partial configuration, as a user writes it. */
+export type ConfigInput = { [S in SectionName]?: { [K in keyof Schema[S]]?: ValueOf<Schema[S][K]> } };
+
+export function sections(): SectionName[] {
+  return Object.keys(SCHEMA) as SectionName[];
+}
+
+export function fieldsOf(section: SectionName): [string, Field][] {
+  return Object.entries(SCHEMA[section]) as [string, Field][];
+}
+
+export function defaultConfig(): Config {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const s of sections()) {
+    out[s] = {};
+    for (const [k, f] of fieldsOf(s)) out[s]![k] = f.default;
+  }
+  return out as Config;
+}

@@ -1,0 +1,100 @@
+import { PassThrough } from 'node:stream';
+import { resolve as resolvePath } from 'node:path';
+import { TosiaError } from '../../algos/errors.js';
+import { resolveFfmpeg } from './ffmpeg-path.js';
+import { parseAudioDetails, type StreamInfo } from './probe-info.js';
+
+export interface RawPcm {
+  /** Interleaved float32 PCM at `sampleRate`, with `channels` channels. */
+  interleaved: Float32Array;
+  channels: number;
+  sampleRate: number;
+  source: StreamInfo;
+}
+
+export interface FfmpegDecodeOptions {
+  sampleRate: number;
+  ffmpegPath?: string | null;
+  timeoutS: number;
+  /** Stop reading after this many seconds of output (the decoded audio is then reported too long). */
+  maxDurationS: number;
+}
+
+interface CodecData { audio?: string; audio_details?: string[]; duration?: string }
+
+/**
+ * The only place ffmpeg is called. fluent-ffmpeg turns any format ffmpeg reads into float32 PCM
+ * at the target rate with the source's channels kept (tosia downmixes by the channel mean).
+ * The input goes through the `file:` protocol, so names beginning with '-' or holding ':' are
+ * never read as options or protocols.
+ */
+export async function decodeWithFfmpeg(file: string, options: FfmpegDecodeOptions): Promise<RawPcm> {
+  const { default: ffmpeg } = await import('fluent-ffmpeg');
+  const bin = resolveFfmpeg(options.ffmpegPath);
+  return new Promise<RawPcm>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    let info: StreamInfo | null = null;
+    let settled = false;
+    let tooLong = false;
+    const stderrTail: string[] = [];
+    const maxBytesPerChannel = Math.ceil(options.maxDurationS * options.sampleRate) * 4;
+    const out = new PassThrough();
+    const cmd = ffmpeg(`file:${resolvePath(file)}`)
+      .setFfmpegPath(bin.path)
+      .inputOptions(['-nostdin', '-hide_banner'])
+      .noVideo()
+      .outputOptions(['-sn', '-dn', '-map', '0:a:0'])
+      .audioCodec('pcm_f32le')
+      .audioFrequency(options.sampleRate)
+      .format('f32le')
+      .on('codecData', (d: CodecData) => { info = parseAudioDetails(d.audio, d.audio_details); })
+      .on('stderr', (line: string) => { stderrTail.push(line); if (stderrTail.length > 12) stderrTail.shift(); })
+      .on('error', (err: Error) => {
+        if (settled) return;
+        settled = true;
+        if (tooLong) return finish();
+        const detail = stderrTail.filter((l) => /error|invalid|could not|does not contain|no such|failed|truncat|matches no streams/i.test(l)).slice(-3).join(' | ');
+        const timedOut = /timeout/i.test(err.message);
+        const reason = timedOut
+          ? `ffmpeg did not finish within ${options.timeoutS} s and was killed`
+          : `ffmpeg could not decode it${detail ? `: ${detail}` : `: ${err.message.split('\n')[0]}`}`;
+        reject(new TosiaError('E_DECODE', reason, {
+          file, stage: 'decode',
+          hint: timedOut ? 'raise audio.decode_timeout_s or check the file is not a stream that never ends' : 'check that the file is a complete audio recording; re-export it as wav or flac',
+        }));
+      })
+      .on('end', () => { if (!settled) { settled = true; finish(); } });
+    out.on('data', (c: Buffer) => {
+      chunks.push(c);
+      bytes += c.length;
+      const ch = (info as StreamInfo | null)?.channels ?? 1;
+      if (bytes > maxBytesPerChannel * ch && !tooLong) {
+        tooLong = true;
+        cmd.kill('SIGKILL');
+      }
+    });
+    function finish(): void {
+      const src = info;
+      if (tooLong) {
+        reject(new TosiaError('E_INPUT', `recording is longer than audio.max_duration_s=${options.maxDurationS} s`, {
+          file, stage: 'decode', hint: 'split the recording, or raise audio.max_duration_s / --max-duration',
+        }));
+        return;
+      }
+      if (!src) {
+        reject(new TosiaError('E_DECODE', 'ffmpeg found no audio stream', { file, stage: 'decode', hint: 'the file has no audio track; check it is an audio recording' }));
+        return;
+      }
+      const buf = Buffer.concat(chunks);
+      const channels = src.channels ?? 1;
+      const usable = buf.length - (buf.length % (4 * channels));
+      const interleaved = new Float32Array(usable / 4);
+      new Uint8Array(interleaved.buffer).set(buf.subarray(0, usable));
+      resolve({ interleaved, channels, sampleRate: options.sampleRate, source: src });
+    }
+    cmd.setMaxListeners?.(20);
+    (cmd as unknown as { options: { timeout?: number } }).options.timeout = options.timeoutS;
+    cmd.pipe(out, { end: true });
+  });
+}

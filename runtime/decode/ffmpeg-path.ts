@@ -1,0 +1,78 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { delimiter, join } from 'node:path';
+import { TosiaError } from '../../algos/errors.js';
+
+export type FfmpegSource = 'explicit' | 'ffmpeg-static' | '@ffmpeg-installer/ffmpeg' | 'PATH';
+
+export interface ResolvedFfmpeg {
+  path: string;
+  /** Which resolution step found it. */
+  source: FfmpegSource;
+}
+
+const require = createRequire(import.meta.url);
+
+function isExecutable(p: string | null | undefined): p is string {
+  if (!p) return false;
+  try {
+    if (!statSync(p).isFile()) return false;
+    accessSync(p, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function fromPackage(name: string, pick: (mod: unknown) => unknown): string | null {
+  try {
+    const p = pick(require(name));
+    return typeof p === 'string' ? p : null;
+  } catch {
+    return null;
+  }
+}
+
+function onPath(): string | null {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const p = join(dir, 'ffmpeg');
+    if (isExecutable(p)) return p;
+  }
+  return null;
+}
+
+let cached: ResolvedFfmpeg | undefined;
+
+/**
+ * Find ffmpeg, in this order: an explicit path (the argument, else $TOSIA_FFMPEG), the
+ * ffmpeg-static binary if its optional download succeeded, @ffmpeg-installer/ffmpeg's bundled
+ * binary, then `ffmpeg` on PATH.
+ */
+export function resolveFfmpeg(explicit?: string | null): ResolvedFfmpeg {
+  const wanted = explicit ?? process.env.TOSIA_FFMPEG ?? null;
+  if (wanted) {
+    if (!isExecutable(wanted)) {
+      throw new TosiaError('E_INPUT', `ffmpeg at '${wanted}' is missing or not executable`, {
+        stage: 'decode', hint: 'fix audio.ffmpeg_path / --ffmpeg / $TOSIA_FFMPEG, or unset it to use the bundled ffmpeg',
+      });
+    }
+    return { path: wanted, source: 'explicit' };
+  }
+  if (cached) return cached;
+  const candidates: [FfmpegSource, () => string | null][] = [
+    ['ffmpeg-static', () => fromPackage('ffmpeg-static', (m) => m)],
+    ['@ffmpeg-installer/ffmpeg', () => fromPackage('@ffmpeg-installer/ffmpeg', (m) => (m as { path?: string }).path)],
+    ['PATH', onPath],
+  ];
+  for (const [source, find] of candidates) {
+    const p = find();
+    if (isExecutable(p)) {
+      cached = { path: p, source };
+      return cached;
+    }
+  }
+  throw new TosiaError('E_INPUT', 'no ffmpeg found (tried ffmpeg-static, @ffmpeg-installer/ffmpeg and PATH)', {
+    stage: 'decode', hint: "run 'npm ci' in the tosia folder, install ffmpeg (apt-get install ffmpeg), or set audio.ffmpeg_path",
+  });
+}

@@ -1,0 +1,35 @@
+import type { RgbImage } from '../../algos/color/colorize.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+
+export type ResizeKernel = 'nearest' | 'linear' | 'cubic' | 'mitchell' | 'lanczos2' | 'lanczos3';
+
+type Sharp = typeof import('sharp');
+let sharpPromise: Promise<Sharp> | undefined;
+// sharp is loaded on first use only; it costs tens of milliseconds at start-up.
+async function loadSharp(): Promise<Sharp> {
+  sharpPromise ??= import('sharp').then((m) => ((m as unknown as { default?: Sharp }).default ?? (m as unknown as Sharp)));
+  return sharpPromise;
+}
+
+/** Resize an RGB image to width × height with sharp's `kernel` (aspect ratio not kept). */
+export async function resizeImage(img: RgbImage, width: number, height: number, kernel: ResizeKernel): Promise<RgbImage> {
+  if (img.width === width && img.height === height) return img;
+  const sharp = await loadSharp();
+  const { data, info } = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .resize(width, height, { fit: 'fill', kernel })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3) throw new Error(`sharp returned ${info.channels} channels`);
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
+}
+
+export async function encodePng(img: RgbImage): Promise<Uint8Array> {
+  const sharp = await loadSharp();
+  const buf = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).png().toBuffer();
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+}
+
+/** Write an RGB image as a PNG, atomically. */
+export async function writePng(path: string, img: RgbImage): Promise<void> {
+  await writeFileAtomic(path, await encodePng(img));
+}

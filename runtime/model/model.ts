@@ -1,0 +1,178 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { TosiaError } from '../../algos/errors.js';
+import { checkManifest, inputSize, MANIFEST_METADATA_KEY, type ModelManifest } from './manifest.js';
+import { readOnnxMetadata } from './onnx-metadata.js';
+
+// The only module that imports onnxruntime-node; it is loaded lazily, on the first model load.
+type Ort = typeof import('onnxruntime-node');
+let ortPromise: Promise<Ort> | undefined;
+function loadOrt(): Promise<Ort> {
+  ortPromise ??= import('onnxruntime-node');
+  return ortPromise;
+}
+
+export type Device = 'auto' | 'cpu' | 'cuda';
+
+export const CUDA_INSTALL_HINT =
+  "install onnxruntime-node's CUDA build: on a machine with CUDA 12 and cuDNN 9, run " +
+  '`npm rebuild onnxruntime-node --onnxruntime-node-install=true` (or remove onnxruntime-node-install=skip from .npmrc and run npm ci), then check with `tosia doctor`';
+
+export interface ModelInfo {
+  name: string;
+  version: string;
+  sha256: string;
+  labels: string[];
+  execution_provider: string;
+  path: string;
+}
+
+/** A loaded ONNX model: its manifest, its session and the provider it actually runs on. */
+export class Model {
+  private constructor(
+    readonly path: string,
+    readonly manifest: ModelManifest,
+    readonly sha256: string,
+    readonly executionProvider: string,
+    private readonly session: import('onnxruntime-node').InferenceSession,
+    private readonly ort: Ort,
+  ) {}
+
+  get info(): ModelInfo {
+    return {
+      name: this.manifest.name,
+      version: this.manifest.version,
+      sha256: this.sha256,
+      labels: [...this.manifest.labels],
+      execution_provider: this.executionProvider,
+      path: this.path,
+    };
+  }
+
+  get inputSize(): { height: number; width: number } {
+    return inputSize(this.manifest);
+  }
+
+  /** Load `path` and its manifest (the .json beside it, else the ONNX metadata). */
+  static async load(path: string, options: { device?: Device } = {}): Promise<Model> {
+    const device = options.device ?? 'auto';
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new TosiaError('E_MODEL', code === 'ENOENT' ? 'model file does not exist' : `model file cannot be read (${code})`, {
+        file: path, stage: 'model', hint: 'pass an existing .onnx file to --model / classifier.model, or omit it to use the bundled demo model',
+      });
+    }
+    const manifest = await readManifest(path, bytes);
+    const ort = await loadOrt();
+    const { session, provider } = await createSession(ort, path, bytes, device);
+    checkSessionAgainstManifest(session, manifest, path);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    return new Model(path, manifest, sha256, provider, session, ort);
+  }
+
+  /**
+   * Run a float32 batch and return the raw outputs, rows of `labels.length`.
+   * All segments of a recording go in one call.
+   */
+  async run(data: Float32Array, dims: readonly number[]): Promise<Float32Array> {
+    const m = this.manifest;
+    const feeds = { [m.input.name]: new this.ort.Tensor('float32', data, dims) };
+    let out;
+    try {
+      out = await this.session.run(feeds);
+    } catch (e) {
+      throw new TosiaError('E_MODEL', `inference failed for input ${JSON.stringify(dims)}: ${(e as Error).message}`, {
+        file: this.path, stage: 'classify', hint: "check that the model's input matches its manifest", cause: e,
+      });
+    }
+    const t = out[m.output.name];
+    if (!t) throw new TosiaError('E_MODEL', `model produced no output named '${m.output.name}'`, { file: this.path, stage: 'classify' });
+    const expected = dims[0]! * m.labels.length;
+    if (t.data.length !== expected) {
+      throw new TosiaError('E_MODEL', `model output '${m.output.name}' has ${t.data.length} values for ${dims[0]} segments, but the manifest lists ${m.labels.length} labels (expected ${expected})`, {
+        file: this.path, stage: 'classify', hint: 'the manifest labels must match the size of the output layer',
+      });
+    }
+    return t.data as Float32Array;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+async function readManifest(path: string, bytes: Buffer): Promise<ModelManifest> {
+  const sidecar = path.replace(/\.onnx$/i, '') + '.json';
+  let fromSidecar: unknown;
+  try {
+    fromSidecar = JSON.parse(await readFile(sidecar, 'utf8'));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new TosiaError('E_MODEL', `manifest is not valid JSON: ${(e as Error).message}`, { file: sidecar, stage: 'model', hint: 'restore the manifest written with the model' });
+    }
+  }
+  let meta: Record<string, string> = {};
+  try {
+    meta = readOnnxMetadata(bytes);
+  } catch (e) {
+    throw new TosiaError('E_MODEL', `is not a valid ONNX file (${(e as Error).message})`, { file: path, stage: 'model', hint: 'the file is corrupt or not an ONNX model; restore it or re-export it' });
+  }
+  const embedded = meta[MANIFEST_METADATA_KEY];
+  if (fromSidecar === undefined && embedded === undefined) {
+    throw new TosiaError('E_MODEL', `has no manifest: neither ${sidecar} nor ONNX metadata '${MANIFEST_METADATA_KEY}'`, {
+      file: path, stage: 'model', hint: 'export the model with the tosia training script, which writes both',
+    });
+  }
+  return checkManifest(fromSidecar ?? JSON.parse(embedded!), fromSidecar !== undefined ? sidecar : `${path} (metadata)`);
+}
+
+async function createSession(ort: Ort, path: string, bytes: Buffer, device: Device) {
+  const cudaInstalled = ort.listSupportedBackends().some((b) => b.name === 'cuda' && b.bundled !== false);
+  const make = (providers: string[]) => ort.InferenceSession.create(bytes, { executionProviders: providers, graphOptimizationLevel: 'all' });
+  const corrupt = (e: unknown) => new TosiaError('E_MODEL', `onnxruntime cannot load it: ${(e as Error).message.split('\n')[0]}`, {
+    file: path, stage: 'model', hint: 'the file is corrupt or not an ONNX model; restore it or re-export it', cause: e,
+  });
+  if (device === 'cuda' || (device === 'auto' && cudaInstalled)) {
+    try {
+      return { session: await make(['cuda']), provider: 'cuda' };
+    } catch (e) {
+      if (device === 'cuda') {
+        throw new TosiaError('E_MODEL', `classifier.device=cuda but the CUDA execution provider is not available (${(e as Error).message.split('\n')[0]})`, {
+          file: path, stage: 'model', hint: CUDA_INSTALL_HINT, cause: e,
+        });
+      }
+    }
+  }
+  try {
+    return { session: await make(['cpu']), provider: 'cpu' };
+  } catch (e) {
+    throw corrupt(e);
+  }
+}
+
+function checkSessionAgainstManifest(session: import('onnxruntime-node').InferenceSession, m: ModelManifest, path: string): void {
+  const problems: string[] = [];
+  if (!session.inputNames.includes(m.input.name)) problems.push(`input '${m.input.name}' not found (model inputs: ${session.inputNames.join(', ')})`);
+  if (!session.outputNames.includes(m.output.name)) problems.push(`output '${m.output.name}' not found (model outputs: ${session.outputNames.join(', ')})`);
+  const meta = session.inputMetadata?.find((x) => x.name === m.input.name);
+  if (meta && meta.isTensor) {
+    if (meta.type !== m.input.dtype) problems.push(`input dtype is ${meta.type}, manifest says ${m.input.dtype}`);
+    const shape = meta.shape;
+    if (shape.length !== m.input.shape.length) problems.push(`input has ${shape.length} dims ${JSON.stringify(shape)}, manifest says ${JSON.stringify(m.input.shape)}`);
+    else shape.forEach((d, i) => {
+      const want = m.input.shape[i];
+      if (typeof d === 'number' && d > 0 && typeof want === 'number' && d !== want) problems.push(`input dim ${i} is ${d}, manifest says ${want}`);
+    });
+  }
+  const outMeta = session.outputMetadata?.find((x) => x.name === m.output.name);
+  if (outMeta && outMeta.isTensor) {
+    const last = outMeta.shape[outMeta.shape.length - 1];
+    if (typeof last === 'number' && last > 0 && last !== m.labels.length) problems.push(`output has ${last} classes but the manifest lists ${m.labels.length} labels (${m.labels.join(', ')})`);
+  }
+  if (problems.length > 0) {
+    throw new TosiaError('E_MODEL', `model does not match its manifest: ${problems.join('; ')}`, { file: path, stage: 'model', hint: 'use the manifest exported with this model' });
+  }
+}

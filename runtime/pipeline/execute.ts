@@ -1,0 +1,113 @@
+import { basename, extname, join } from 'node:path';
+import { aggregate } from '../../algos/classify/aggregate.js';
+import { sigmoid, softmax } from '../../algos/classify/activation.js';
+import { imagesToTensor } from '../../algos/classify/tensor.js';
+import { TosiaError } from '../../algos/errors.js';
+import type { Config } from '../config/schema.js';
+import { writePng } from '../image/render.js';
+import { compareWithConfig, describeMismatches } from '../model/manifest.js';
+import type { Model } from '../model/model.js';
+import { tosiaVersion } from '../paths.js';
+import { prepareSegments } from './images.js';
+import { getModel, modelPathFor } from './model-cache.js';
+import { DISCLAIMER, SCHEMA_VERSION, type Result, type SegmentResult } from './result.js';
+import { decodeStage, segmentStage } from './stages.js';
+import type { WorkUnit } from './work-unit.js';
+
+export interface ExecuteOptions {
+  /** A preloaded model, so that notebooks and batches load it once. */
+  model?: Model;
+}
+
+const round = (x: number, digits = 4) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/**
+ * Check the config against what the model was trained with. Differences are an E_CONFIG error
+ * naming each one, or warnings when classifier.allow_config_mismatch is set.
+ */
+export function checkModelConfig(model: Model, cfg: Config): string[] {
+  const diffs = compareWithConfig(model.manifest, cfg);
+  if (diffs.length === 0) return [];
+  const text = describeMismatches(diffs);
+  if (!cfg.classifier.allow_config_mismatch) {
+    throw new TosiaError('E_CONFIG', `config disagrees with the model's training preprocessing: ${text}`, {
+      file: model.path, stage: 'config', hint: "use the model's values, or pass --allow-config-mismatch (classifier.allow_config_mismatch: true) to run anyway",
+    });
+  }
+  return [`config differs from the model's training preprocessing: ${text}`];
+}
+
+/** Run one recording through decode, segmentation, mel, colour and classification. */
+export async function execute(work: WorkUnit, options: ExecuteOptions = {}): Promise<Result> {
+  const t0 = performance.now();
+  const cfg = work.config;
+  const model = options.model ?? (await getModel(modelPathFor(cfg), cfg.classifier.device));
+  const warnings = checkModelConfig(model, cfg);
+  const manifest = model.manifest;
+  const threshold = cfg.classifier.threshold ?? manifest.threshold;
+  const timings = { decode: 0, segment: 0, mel: 0, colour: 0, classify: 0, total: 0 };
+
+  let t = performance.now();
+  const audio = await decodeStage(work.sourceFile, cfg);
+  timings.decode = performance.now() - t;
+  warnings.push(...audio.warnings);
+
+  t = performance.now();
+  const { segments } = segmentStage(audio, cfg);
+  timings.segment = performance.now() - t;
+
+  const prepared = await prepareSegments(audio, segments, cfg, timings);
+
+  if (cfg.output.save_images) {
+    const stem = basename(work.sourceFile, extname(work.sourceFile));
+    await Promise.all(prepared.map((p, i) => writePng(join(cfg.output.save_images!, `${stem}.seg${String(i).padStart(3, '0')}.png`), p.image)));
+  }
+
+  t = performance.now();
+  const labels = manifest.labels;
+  let probs: Float32Array = new Float32Array(0);
+  if (prepared.length > 0) {
+    const tensor = imagesToTensor(prepared.map((p) => p.image), { layout: manifest.input.layout, normalisation: manifest.input.normalisation });
+    const raw = await model.run(tensor.data, tensor.dims);
+    probs = manifest.output.activation === 'softmax' ? softmax(raw, labels.length) : sigmoid(raw);
+  }
+  const aggOptions = { method: cfg.classifier.aggregate, topK: cfg.classifier.top_k, positiveLabel: manifest.positive_label, threshold };
+  const segResults: SegmentResult[] = prepared.map((p, i) => {
+    const row = probs.subarray(i * labels.length, (i + 1) * labels.length);
+    const own = aggregate(row, labels, { ...aggOptions, method: 'mean' });
+    const f = p.segment.features;
+    return {
+      index: i,
+      start_s: round(p.segment.start),
+      end_s: round(p.segment.end),
+      peak_s: round(p.segment.peak),
+      features: {
+        rms: round(f.rms, 6), zcr: round(f.zcr, 6), spectral_centroid_hz: round(f.spectralCentroid, 1),
+        spectral_flatness: round(f.spectralFlatness, 6), duration_s: round(f.duration),
+      },
+      probabilities: Object.fromEntries(labels.map((l, c) => [l, round(row[c]!, 6)])),
+      label: own.label,
+    };
+  });
+  const diag = prepared.length > 0 ? aggregate(probs, labels, aggOptions) : null;
+  timings.classify = performance.now() - t;
+  timings.total = performance.now() - t0;
+
+  return {
+    schema_version: SCHEMA_VERSION,
+    tosia_version: tosiaVersion(),
+    source: {
+      path: audio.source.path, sha256: audio.source.sha256, duration_s: round(audio.source.duration_s),
+      sample_rate: audio.source.sample_rate, channels: audio.source.channels, codec: audio.source.codec,
+    },
+    config_sha256: work.configSha256,
+    model: { name: manifest.name, version: manifest.version, sha256: model.sha256, labels: [...labels], execution_provider: model.executionProvider },
+    segments: segResults,
+    diagnosis: diag
+      ? { label: diag.label, score: round(diag.score, 6), probabilities: Object.fromEntries(Object.entries(diag.probabilities).map(([k, v]) => [k, round(v, 6)])), aggregate: cfg.classifier.aggregate, threshold, positive_label: manifest.positive_label, n_segments: diag.n_segments }
+      : { label: 'no_cough', score: null, probabilities: {}, aggregate: cfg.classifier.aggregate, threshold, positive_label: manifest.positive_label, n_segments: 0 },
+    timings_ms: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, round(v, 2)])) as Result['timings_ms'],
+    warnings,
+    disclaimer: DISCLAIMER,
+  };
+}

@@ -1,0 +1,31 @@
+import type { RgbImage } from '../../algos/color/colorize.js';
+import type { Segment } from '../../algos/segment/segment-coughs.js';
+import type { Config } from '../config/schema.js';
+import type { DecodedAudio } from '../decode/decode.js';
+import { colourStage, melStage } from './stages.js';
+
+export interface PreparedSegment {
+  segment: Segment;
+  /** The model-input image, colour_spec.width × height. */
+  image: RgbImage;
+}
+
+/**
+ * The per-segment front end shared by `execute` and `tosia extract`, so that training sees
+ * exactly what inference sees: mel spectrogram in dB, colour map, resize.
+ */
+export async function prepareSegments(audio: DecodedAudio, segments: Segment[], cfg: Config, timings: { mel: number; colour: number }): Promise<PreparedSegment[]> {
+  const out: PreparedSegment[] = [];
+  for (const segment of segments) {
+    const a = Math.max(0, Math.round(segment.start * audio.sampleRate));
+    const b = Math.min(audio.samples.length, Math.round(segment.end * audio.sampleRate));
+    let t = performance.now();
+    const spec = melStage(audio.samples, a, b, cfg);
+    timings.mel += performance.now() - t;
+    t = performance.now();
+    const { image } = await colourStage(spec, cfg);
+    timings.colour += performance.now() - t;
+    out.push({ segment, image });
+  }
+  return out;
+}

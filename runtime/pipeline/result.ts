@@ -1,0 +1,40 @@
+export const SCHEMA_VERSION = 1;
+
+export const DISCLAIMER =
+  'tosia is research software, not a medical device. Its output is not a diagnosis and must not be used for clinical decisions.';
+
+export interface SegmentResult {
+  index: number;
+  start_s: number;
+  end_s: number;
+  peak_s: number;
+  features: { rms: number; zcr: number; spectral_centroid_hz: number; spectral_flatness: number; duration_s: number };
+  probabilities: Record<string, number>;
+  label: string;
+}
+
+export interface DiagnosisResult {
+  /** The positive label, the best other label, or 'no_cough' when no segment was found. */
+  label: string;
+  /** The recording's score for the positive label; null when there is no cough. */
+  score: number | null;
+  probabilities: Record<string, number>;
+  aggregate: string;
+  threshold: number;
+  positive_label: string;
+  n_segments: number;
+}
+
+/** The result of one recording (JSON, versioned by schema_version). */
+export interface Result {
+  schema_version: number;
+  tosia_version: string;
+  source: { path: string; sha256: string; duration_s: number; sample_rate: number | null; channels: number | null; codec: string };
+  config_sha256: string;
+  model: { name: string; version: string; sha256: string; labels: string[]; execution_provider: string };
+  segments: SegmentResult[];
+  diagnosis: DiagnosisResult;
+  timings_ms: { decode: number; segment: number; mel: number; colour: number; classify: number; total: number };
+  warnings: string[];
+  disclaimer: string;
+}

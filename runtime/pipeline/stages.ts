@@ -1,0 +1,83 @@
+import { colorize, type RgbImage } from '../../algos/color/colorize.js';
+import { MelPlan } from '../../algos/melspec/melspectrogram.js';
+import { powerToDb, amplitudeToDb } from '../../algos/melspec/db.js';
+import { segmentCoughs, type Segmentation } from '../../algos/segment/segment-coughs.js';
+import type { Config } from '../config/schema.js';
+import { decodeFile, type DecodedAudio } from '../decode/decode.js';
+import { resizeImage } from '../image/render.js';
+
+/** Decode a file as the config says. */
+export function decodeStage(file: string, cfg: Config): Promise<DecodedAudio> {
+  return decodeFile(file, {
+    sampleRate: cfg.audio.sample_rate,
+    ffmpegPath: cfg.audio.ffmpeg_path,
+    timeoutS: cfg.audio.decode_timeout_s,
+    maxDurationS: cfg.audio.max_duration_s,
+    maxFileSizeMb: cfg.audio.max_file_size_mb,
+  });
+}
+
+export function segmentStage(audio: { samples: Float32Array; sampleRate: number }, cfg: Config): Segmentation {
+  const s = cfg.segmentation;
+  return segmentCoughs(audio.samples, audio.sampleRate, {
+    frameLength: s.frame_length_s,
+    hopLength: s.hop_length_s,
+    smoothing: s.smoothing_s,
+    noisePercentile: s.noise_percentile,
+    floorDb: s.floor_db,
+    highDb: s.high_db,
+    lowDb: s.low_db,
+    maxBelowPeakDb: s.max_below_peak_db,
+    hangover: s.hangover_s,
+    minLength: s.min_length_s,
+    maxLength: s.max_length_s,
+    padding: s.padding_s,
+  });
+}
+
+const plans = new Map<string, MelPlan>();
+
+/** The mel plan for a config, built once per process and parameter set. */
+export function melPlanFor(cfg: Config): MelPlan {
+  const m = cfg.mel_spec;
+  const opts = {
+    sampleRate: cfg.audio.sample_rate, nFft: m.n_fft, hopLength: m.hop_length, winLength: m.win_length ?? m.n_fft,
+    window: m.window, center: m.center, padMode: m.pad_mode, power: m.power, nMels: m.n_mels,
+    fmin: m.fmin, fmax: m.fmax, htk: m.htk, norm: m.norm,
+  };
+  const key = JSON.stringify(opts);
+  let plan = plans.get(key);
+  if (!plan) {
+    plan = new MelPlan(opts);
+    plans.set(key, plan);
+  }
+  return plan;
+}
+
+export interface SegmentSpectrogram {
+  /** dB, row-major nMels × nFrames, band 0 lowest. */
+  db: Float32Array;
+  nMels: number;
+  nFrames: number;
+}
+
+/** Mel spectrogram in dB of samples [a, b), as librosa's melspectrogram + power_to_db (ref=max). */
+export function melStage(samples: Float32Array, a: number, b: number, cfg: Config): SegmentSpectrogram {
+  const plan = melPlanFor(cfg);
+  const { data, nMels, nFrames } = plan.run(samples.subarray(a, b));
+  const m = cfg.mel_spec;
+  const toDb = m.power === 1 ? amplitudeToDb : powerToDb;
+  const amin = m.power === 1 ? Math.sqrt(m.amin) : m.amin;
+  toDb(data, { ref: m.ref, amin, topDb: m.top_db }, data);
+  return { db: data, nMels, nFrames };
+}
+
+/** Colour a segment's spectrogram and resize it to the model's input size. */
+export async function colourStage(spec: SegmentSpectrogram, cfg: Config): Promise<{ native: RgbImage; image: RgbImage }> {
+  const c = cfg.color_spec;
+  const native = colorize({ data: spec.db, nMels: spec.nMels, nFrames: spec.nFrames }, {
+    colormap: c.colormap, scale: c.scale, dbMin: c.db_min, dbMax: c.db_max,
+  });
+  const image = await resizeImage(native, c.width, c.height, c.resize_kernel);
+  return { native, image };
+}

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { csvRow, parseCsv } from '../../runtime/io/csv.js';
+import { encodeNpyFloat32 } from '../../runtime/io/npy.js';
+
+describe('CSV (RFC 4180)', () => {
+  it('round-trips quotes, commas and newlines', () => {
+    const rows = [['file', 'n'], ['a "quoted", name\nwith newline.mp3', '3'], ['plain.wav', '']];
+    const text = rows.map(csvRow).join('');
+    expect(parseCsv(text)).toEqual(rows);
+  });
+});
+
+describe('npy', () => {
+  it('writes a numpy 1.0 header aligned to 64 bytes and little-endian floats', () => {
+    const bytes = encodeNpyFloat32(Float32Array.from([1, 2, 3, 4, 5, 6]), [2, 3]);
+    const headerLen = bytes[8]! + 256 * bytes[9]!;
+    expect((10 + headerLen) % 64).toBe(0);
+    const header = new TextDecoder().decode(bytes.subarray(10, 10 + headerLen));
+    expect(header).toContain("'descr': '<f4'");
+    expect(header).toContain("'shape': (2, 3)");
+    expect(new DataView(bytes.buffer).getFloat32(10 + headerLen + 4, true)).toBe(2);
+  });
+});
