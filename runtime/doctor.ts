@@ -4,7 +4,7 @@ import { isTosiaError } from '../algos/errors.js';
 import type { Config } from './config/schema.js';
 import { resolveFfmpeg } from './decode/ffmpeg-path.js';
 import { compareWithConfig, describeMismatches } from './model/manifest.js';
-import { Model } from './model/model.js';
+import { Model, cudaProviderInstalled } from './model/model.js';
 import { modelPathFor } from './pipeline/model-cache.js';
 import { tosiaVersion } from './paths.js';
 
@@ -37,7 +37,7 @@ export async function doctor(cfg: Config): Promise<DoctorReport> {
     const ort = await import('onnxruntime-node');
     const req = createRequire(import.meta.url);
     const version = (req('onnxruntime-node/package.json') as { version: string }).version;
-    const backends = ort.listSupportedBackends().map((b) => `${b.name}${b.bundled === false ? ' (not installed)' : ''}`);
+    const backends = ort.listSupportedBackends().map((b) => (b.name === 'cuda' ? `cuda (${cudaProviderInstalled() ? 'installed' : 'not installed'})` : b.name)).filter((b) => !b.startsWith('tensorrt'));
     checks.push({ name: 'onnxruntime', ok: true, detail: `onnxruntime-node ${version}; providers: ${backends.join(', ')}` });
   } catch (e) {
     checks.push({ name: 'onnxruntime', ok: false, detail: `onnxruntime-node cannot load: ${(e as Error).message}` });

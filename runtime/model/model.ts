@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { TosiaError } from '../../algos/errors.js';
 import { checkManifest, inputSize, MANIFEST_METADATA_KEY, type ModelManifest } from './manifest.js';
 import { readOnnxMetadata } from './onnx-metadata.js';
@@ -15,8 +18,20 @@ function loadOrt(): Promise<Ort> {
 export type Device = 'auto' | 'cpu' | 'cuda';
 
 export const CUDA_INSTALL_HINT =
-  "install onnxruntime-node's CUDA build: on a machine with CUDA 12 and cuDNN 9, run " +
-  '`npm rebuild onnxruntime-node --onnxruntime-node-install=true` (or remove onnxruntime-node-install=skip from .npmrc and run npm ci), then check with `tosia doctor`';
+  "install onnxruntime-node's CUDA provider: on Linux x64 with an NVIDIA driver, CUDA 12 and cuDNN 9, run " +
+  '`ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js` in the tosia folder, ' +
+  'then check with `tosia doctor --device cuda`; or use --device cpu';
+
+/** Whether onnxruntime-node's CUDA provider library has been installed beside its binding. */
+export function cudaProviderInstalled(): boolean {
+  try {
+    const req = createRequire(import.meta.url);
+    const root = dirname(req.resolve('onnxruntime-node/package.json'));
+    return existsSync(join(root, 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so'));
+  } catch {
+    return false;
+  }
+}
 
 export interface ModelInfo {
   name: string;
@@ -47,6 +62,11 @@ export class Model {
       execution_provider: this.executionProvider,
       path: this.path,
     };
+  }
+
+  /** The graph's inputs and outputs as onnxruntime reports them (names, dtypes, shapes). */
+  get io(): { inputs: readonly import('onnxruntime-node').InferenceSession.ValueMetadata[]; outputs: readonly import('onnxruntime-node').InferenceSession.ValueMetadata[] } {
+    return { inputs: this.session.inputMetadata, outputs: this.session.outputMetadata };
   }
 
   get inputSize(): { height: number; width: number } {
@@ -130,8 +150,10 @@ async function readManifest(path: string, bytes: Buffer): Promise<ModelManifest>
 }
 
 async function createSession(ort: Ort, path: string, bytes: Buffer, device: Device) {
-  const cudaInstalled = ort.listSupportedBackends().some((b) => b.name === 'cuda' && b.bundled !== false);
-  const make = (providers: string[]) => ort.InferenceSession.create(bytes, { executionProviders: providers, graphOptimizationLevel: 'all' });
+  const cudaInstalled = cudaProviderInstalled();
+  // severity 4 (fatal only): a failed CUDA probe is reported by us, not as a raw native log line
+  const make = (providers: string[]) => ort.InferenceSession.create(bytes, { executionProviders: providers, graphOptimizationLevel: 'all', logSeverityLevel: 4 });
+  ort.env.logLevel = 'fatal';
   const corrupt = (e: unknown) => new TosiaError('E_MODEL', `onnxruntime cannot load it: ${(e as Error).message.split('\n')[0]}`, {
     file: path, stage: 'model', hint: 'the file is corrupt or not an ONNX model; restore it or re-export it', cause: e,
   });

@@ -1,0 +1,30 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from './helpers/shared.js';
+
+const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
+
+describe('package exports', () => {
+  it('has exactly tosia and tosia/algos, both typed, and the bin', () => {
+    expect(Object.keys(pkg.exports)).toEqual(['.', './algos']);
+    for (const e of Object.values(pkg.exports) as { types: string; import: string }[]) {
+      expect(existsSync(join(REPO_ROOT, e.types)), e.types).toBe(true);
+      expect(existsSync(join(REPO_ROOT, e.import)), e.import).toBe(true);
+    }
+    expect(pkg.bin.tosia).toBe('dist/bin/tosia.js');
+    expect(pkg.optionalDependencies['ffmpeg-static']).toBeDefined();
+  });
+
+  it.each([
+    ["import('tosia/algos').then(m => console.log(typeof m.melSpectrogram))", 'function'],
+    ["import('tosia').then(m => console.log([typeof m.loadConfig, typeof m.WorkUnit, typeof m.execute].join()))", 'function,function,function'],
+  ])('node -e "%s"', (code, want) => {
+    expect(execFileSync(process.execPath, ['-e', code], { cwd: REPO_ROOT, encoding: 'utf8' }).trim()).toBe(want);
+  });
+
+  it('.npmrc skips the onnxruntime CUDA download', () => {
+    expect(readFileSync(join(REPO_ROOT, '.npmrc'), 'utf8')).toMatch(/^onnxruntime-node-install=skip$/m);
+  });
+});
