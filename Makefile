@@ -7,7 +7,7 @@ COUGH_DATA ?= $(SHARED)/data/covid19-cough
 EXTRACT_DIR ?= .cache/extract
 PYTHON ?= /usr/bin/python3
 
-.PHONY: all install build run test model extract-model samples clean
+.PHONY: all install build run test bench model samples clean
 
 all: build
 
@@ -29,6 +29,10 @@ run: build
 ## The whole test suite (builds first: CLI tests spawn the built binary).
 test: build
 	npx vitest run
+
+## Benchmarks: prints the figures and appends a dated entry to BENCHMARKS.md.
+bench: build
+	node dist/bench/bench.js
 
 ## Regenerate the bundled synthetic samples (deterministic).
 samples: build

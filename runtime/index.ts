@@ -11,7 +11,7 @@ export { decodeStage, segmentStage, melStage, colourStage, melPlanFor } from './
 export { prepareSegments, type PreparedSegment } from './pipeline/images.js';
 export { getModel, modelPathFor } from './pipeline/model-cache.js';
 export { DISCLAIMER, SCHEMA_VERSION, type Result, type SegmentResult, type DiagnosisResult } from './pipeline/result.js';
-export { decodeFile, checkInputFile, type DecodedAudio, type DecodeOptions } from './decode/decode.js';
+export { decodeFile, checkInputFile, type DecodedAudio, type DecodeOptions, type DecoderChoice } from './decode/decode.js';
 export { resolveFfmpeg, type ResolvedFfmpeg, type FfmpegSource } from './decode/ffmpeg-path.js';
 export { Model, CUDA_INSTALL_HINT, type Device, type ModelInfo } from './model/model.js';
 export { checkManifest, compareWithConfig, type ModelManifest, type Mismatch } from './model/manifest.js';
@@ -22,4 +22,5 @@ export { writeFileAtomic } from './io/atomic-write.js';
 export { writePng, resizeImage, encodePng } from './image/render.js';
 export { defaultModelPath, tosiaVersion, packageRoot } from './paths.js';
 export { TosiaError, isTosiaError, ERROR_CODES, type ErrorCode } from '../algos/errors.js';
+export { loadPffft } from './dsp/pffft.js';
 export { doctor, type DoctorReport, type DoctorCheck } from './doctor.js';

@@ -18,3 +18,14 @@ export function countNonFinite(samples: Float32Array): number {
   for (let i = 0; i < samples.length; i++) if (!Number.isFinite(samples[i]!)) n++;
   return n;
 }
+
+/** Mean of planar channels (one array per channel, equal lengths). */
+export function downmixPlanar(channels: readonly Float32Array[]): Float32Array {
+  if (channels.length === 1) return channels[0]!;
+  const n = Math.min(...channels.map((c) => c.length));
+  const out = new Float32Array(n);
+  for (const c of channels) for (let i = 0; i < n; i++) out[i] = out[i]! + c[i]!;
+  const inv = 1 / channels.length;
+  for (let i = 0; i < n; i++) out[i] = out[i]! * inv;
+  return out;
+}

@@ -1,5 +1,5 @@
 import { TosiaError } from '../errors.js';
-import { RealFFT } from '../fft/fft.js';
+import { makeKernel, type RealFftFactory, type RealFftKernel } from '../fft/kernel.js';
 import { buildFilterBank, type FilterBank } from './filterbank.js';
 import { MEL_DEFAULTS, type MelOptions } from './options.js';
 import { hannWindow } from './window.js';
@@ -58,23 +58,27 @@ function reflectIndex(i: number, n: number): number {
 export class MelPlan {
   readonly options: MelOptions;
   readonly filterBank: FilterBank;
-  private readonly fft: RealFFT;
+  private readonly kernel: RealFftKernel;
   private readonly window: Float64Array;
-  private readonly frame: Float64Array;
-  private readonly re: Float64Array;
-  private readonly im: Float64Array;
   private readonly spec: Float64Array;
 
-  constructor(options: Partial<MelOptions> = {}) {
+  /**
+   * @param options librosa's options in camelCase.
+   * @param fft a factory for a faster FFT kernel (the runtime passes a WASM one); the pure
+   *   TypeScript FFT is used when it is absent or declines the size.
+   */
+  constructor(options: Partial<MelOptions> = {}, fft?: RealFftFactory) {
     this.options = resolveMelOptions(options);
     const o = this.options;
     this.filterBank = buildFilterBank(o);
-    this.fft = new RealFFT(o.nFft);
+    this.kernel = makeKernel(o.nFft, fft);
     this.window = hannWindow(o.winLength, o.nFft);
-    this.frame = new Float64Array(o.nFft);
-    this.re = new Float64Array(this.fft.bins);
-    this.im = new Float64Array(this.fft.bins);
-    this.spec = new Float64Array(this.fft.bins);
+    this.spec = new Float64Array((o.nFft >> 1) + 1);
+  }
+
+  /** The FFT implementation this plan runs. */
+  get fftName(): string {
+    return this.kernel.name;
   }
 
   /** Band indices whose filters are all zero (librosa warns "Empty filters detected"). */
@@ -110,7 +114,7 @@ export class MelPlan {
     const nFft = o.nFft;
     const pad = o.center ? Math.floor(nFft / 2) : 0;
     const reflect = o.padMode === 'reflect';
-    const frame = this.frame, win = this.window, re = this.re, im = this.im, spec = this.spec;
+    const frame = this.kernel.input, win = this.window, spec = this.spec;
     const power = o.power;
     for (let t = 0; t < nFrames; t++) {
       const origin = t * o.hopLength - pad;
@@ -126,10 +130,9 @@ export class MelPlan {
           frame[i] = v * win[i]!;
         }
       }
-      this.fft.transform(frame, re, im);
-      if (power === 2) for (let k = 0; k < nBins; k++) spec[k] = re[k]! * re[k]! + im[k]! * im[k]!;
-      else if (power === 1) for (let k = 0; k < nBins; k++) spec[k] = Math.sqrt(re[k]! * re[k]! + im[k]! * im[k]!);
-      else for (let k = 0; k < nBins; k++) spec[k] = Math.pow(re[k]! * re[k]! + im[k]! * im[k]!, power / 2);
+      this.kernel.powerSpectrum(spec);
+      if (power === 1) for (let k = 0; k < nBins; k++) spec[k] = Math.sqrt(spec[k]!);
+      else if (power !== 2) for (let k = 0; k < nBins; k++) spec[k] = Math.pow(spec[k]!, power / 2);
       for (let m = 0; m < nMels; m++) {
         let acc = 0;
         const row = m * nBins;
@@ -145,6 +148,6 @@ export class MelPlan {
  * Mel spectrogram with librosa 0.11 semantics (librosa.feature.melspectrogram).
  * For repeated calls with the same options, build a `MelPlan` once and call `run`.
  */
-export function melSpectrogram(samples: ArrayLike<number>, options: Partial<MelOptions> = {}): MelSpectrogram {
-  return new MelPlan(options).run(samples);
+export function melSpectrogram(samples: ArrayLike<number>, options: Partial<MelOptions> = {}, fft?: RealFftFactory): MelSpectrogram {
+  return new MelPlan(options, fft).run(samples);
 }

@@ -7,7 +7,7 @@ import { EXIT } from '../exit-codes.js';
 import { handleError } from '../handle-error.js';
 import { addConfigFlags, applyOverrides, type FlagName } from '../overrides.js';
 
-const FLAGS: FlagName[] = ['sampleRate', 'ffmpeg', 'maxDuration', 'maxFileSize'];
+const FLAGS: FlagName[] = ['sampleRate', 'decoder', 'ffmpeg', 'maxDuration', 'maxFileSize'];
 
 export function registerExtract(program: Command, setExit: (code: number) => void): void {
   const cmd = program

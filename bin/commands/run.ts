@@ -8,7 +8,7 @@ import { handleError, toTosiaError } from '../handle-error.js';
 import { addConfigFlags, applyOverrides, type FlagName } from '../overrides.js';
 import { renderResult } from '../render.js';
 
-const FLAGS: FlagName[] = ['model', 'device', 'saveImages', 'aggregate', 'threshold', 'sampleRate', 'ffmpeg', 'maxDuration', 'maxFileSize', 'allowConfigMismatch'];
+const FLAGS: FlagName[] = ['model', 'device', 'saveImages', 'aggregate', 'threshold', 'sampleRate', 'decoder', 'ffmpeg', 'maxDuration', 'maxFileSize', 'allowConfigMismatch'];
 
 export function registerRun(program: Command, setExit: (code: number) => void): void {
   const cmd = program
@@ -26,14 +26,15 @@ Examples:
   cmd.action(async (files: string[], opts: Record<string, unknown>) => {
     const json = Boolean(opts.json);
     let cfg;
-    let model;
     try {
       cfg = applyOverrides(await loadConfig((opts.config as string | undefined) ?? null), opts, FLAGS);
-      model = await getModel(modelPathFor(cfg), cfg.classifier.device);
     } catch (e) {
       setExit(handleError(e, { json }));
       return;
     }
+    // loaded once for all files; the first execute overlaps it with its decode
+    const model = getModel(modelPathFor(cfg), cfg.classifier.device);
+    model.catch(() => undefined);
     let worst: number = EXIT.OK;
     for (const file of files) {
       try {

@@ -190,7 +190,10 @@ def train_model(X, seg_rec, parts, y_of, epochs, label_name, log, group_of=lambd
             total += float(loss) * len(idx)
         sched.step()
         cal_scores = recording_scores(model, X[cal_mask], seg_rec[cal_mask], cal_recs)
-        cal_auc = auc(cal_scores, [y_of[r] for r in cal_recs])
+        cal_y = np.array([y_of[r] for r in cal_recs])
+        groups = np.array([group_of(r) for r in cal_recs])
+        # with groups (sources), the mean AUC within each group, so the source cannot score
+        cal_auc = float(np.mean([auc(cal_scores[groups == g], cal_y[groups == g]) for g in sorted(set(groups))]))
         log(f"[{label_name}] epoch {epoch + 1:2d}/{epochs}  loss {total / len(perm):.4f}  calibration AUC {cal_auc:.3f}")
         if cal_auc > best[0]:
             best = (cal_auc, {k: v.clone() for k, v in model.state_dict().items()}, epoch + 1)

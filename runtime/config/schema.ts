@@ -27,6 +27,7 @@ const oneOf = <const F extends Omit<EnumField, 'kind'>>(f: F) => ({ kind: 'enum'
 export const SCHEMA = {
   audio: {
     sample_rate: int({ default: 8000, min: 4000, max: 192000, unit: 'Hz', doc: 'Rate every recording is resampled to before analysis (librosa: sr). 8000 band-limits all sources to 4 kHz, like a phone line.' }),
+    decoder: oneOf({ default: 'auto', values: ['auto', 'native', 'ffmpeg'], doc: 'auto decodes wav, mp3, ogg/vorbis, opus and flac in-process and the rest (or any file that fails there) with ffmpeg; native or ffmpeg force one path.' }),
     ffmpeg_path: str({ default: null, nullable: true, doc: 'Explicit ffmpeg binary; null resolves ffmpeg-static, then @ffmpeg-installer/ffmpeg, then ffmpeg on PATH.' }),
     decode_timeout_s: num({ default: 120, min: 0, minExclusive: true, unit: 's', doc: 'ffmpeg is killed and the file reported as E_DECODE after this long.' }),
     max_duration_s: num({ default: 7200, min: 0, minExclusive: true, unit: 's', doc: 'Recordings longer than this are rejected with E_INPUT instead of exhausting memory.' }),

@@ -1,8 +1,16 @@
 import { createHash } from 'node:crypto';
-import { open, stat } from 'node:fs/promises';
-import { downmix, countNonFinite } from '../../algos/audio/downmix.js';
+import { readFile, stat } from 'node:fs/promises';
+import { downmix, downmixPlanar, countNonFinite } from '../../algos/audio/downmix.js';
+import { Resampler } from '../../algos/audio/resample.js';
 import { TosiaError } from '../../algos/errors.js';
 import { decodeWithFfmpeg } from './ffmpeg-decoder.js';
+import { decodeNative, type NativePcm } from './native.js';
+import { sniffFormat } from './sniff.js';
+
+export type DecoderChoice = 'auto' | 'native' | 'ffmpeg';
+
+/** Files above this size always stream through ffmpeg rather than being read whole. */
+const NATIVE_MAX_BYTES = 256 * 1024 * 1024;
 
 export interface DecodedAudio {
   /** Mono samples at `sampleRate` (the mean of the source channels). */
@@ -16,6 +24,8 @@ export interface DecodedAudio {
     channels: number | null;
     codec: string;
     size_bytes: number;
+    /** Which path decoded it: 'native' (in-process) or 'ffmpeg'. */
+    decoder: 'native' | 'ffmpeg';
   };
   /** Non-fatal oddities found while decoding. */
   warnings: string[];
@@ -23,14 +33,16 @@ export interface DecodedAudio {
 
 export interface DecodeOptions {
   sampleRate: number;
+  /** auto: in-process for wav/mp3/ogg/opus/flac, ffmpeg for the rest or when that fails. Default auto. */
+  decoder?: DecoderChoice;
   ffmpegPath?: string | null;
   timeoutS?: number;
   maxDurationS?: number;
   maxFileSizeMb?: number;
 }
 
-/** Check that `file` is a readable, non-empty regular file, and hash it. */
-export async function checkInputFile(file: string, maxFileSizeMb = Infinity): Promise<{ size: number; sha256: string }> {
+/** Check that `file` is a readable, non-empty regular file within the size limit. */
+export async function checkInputFile(file: string, maxFileSizeMb = Infinity): Promise<{ size: number }> {
   let st;
   try {
     st = await stat(file);
@@ -45,50 +57,126 @@ export async function checkInputFile(file: string, maxFileSizeMb = Infinity): Pr
   if (st.size > maxFileSizeMb * 1024 * 1024) {
     throw new TosiaError('E_INPUT', `is ${(st.size / 1048576).toFixed(1)} MB, more than audio.max_file_size_mb=${maxFileSizeMb}`, { file, stage: 'input', hint: 'split the file, or raise audio.max_file_size_mb / --max-file-size' });
   }
-  const hash = createHash('sha256');
-  let fh;
+  return { size: st.size };
+}
+
+async function readAll(file: string): Promise<Buffer> {
   try {
-    fh = await open(file, 'r');
-    for await (const chunk of fh.createReadStream()) hash.update(chunk as Buffer);
+    return await readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new TosiaError('E_INPUT', code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read (${code ?? String(e)})`, { file, stage: 'input', hint: 'check the file permissions' });
-  } finally {
-    await fh?.close().catch(() => undefined);
   }
-  return { size: st.size, sha256: hash.digest('hex') };
 }
 
-/** Decode any recording ffmpeg reads into mono float32 at `sampleRate`. */
+async function readHead(file: string): Promise<Uint8Array> {
+  const { open } = await import('node:fs/promises');
+  const fh = await open(file, 'r');
+  try {
+    const buf = new Uint8Array(4096);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function hashStream(file: string): Promise<string> {
+  const { createReadStream } = await import('node:fs');
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+const resamplers = new Map<string, Resampler>();
+function resampleTo(samples: Float32Array, from: number, to: number): Float32Array {
+  if (from === to) return samples;
+  const key = `${from}:${to}`;
+  let r = resamplers.get(key);
+  if (!r) {
+    r = new Resampler(from, to);
+    resamplers.set(key, r);
+  }
+  return r.run(samples);
+}
+
+interface Pcm { mono: Float32Array; rate: number; channels: number | null; sourceRate: number | null; codec: string; decoder: 'native' | 'ffmpeg' }
+
+function fromNative(n: NativePcm): Pcm {
+  return { mono: downmixPlanar(n.channels), rate: n.sampleRate, channels: n.channels.length, sourceRate: n.sampleRate, codec: n.codec, decoder: 'native' };
+}
+
+/**
+ * Decode any recording into mono float32 at `sampleRate`: in-process for wav, mp3, ogg/vorbis,
+ * opus and flac, ffmpeg for everything else and for any file the in-process path rejects. Both
+ * paths give the source's own rate and channels; the channel mean and tosia's resampler follow.
+ */
 export async function decodeFile(file: string, options: DecodeOptions): Promise<DecodedAudio> {
-  const { size, sha256 } = await checkInputFile(file, options.maxFileSizeMb);
-  const raw = await decodeWithFfmpeg(file, {
-    sampleRate: options.sampleRate,
-    ffmpegPath: options.ffmpegPath ?? null,
-    timeoutS: options.timeoutS ?? 120,
-    maxDurationS: options.maxDurationS ?? 7200,
-  });
-  const samples = downmix(raw.interleaved, raw.channels);
+  const choice = options.decoder ?? 'auto';
+  const { size } = await checkInputFile(file, options.maxFileSizeMb);
+  const maxDurationS = options.maxDurationS ?? 7200;
+  let pcm: Pcm | null = null;
+  let sha256: string;
+  let nativeWhy = '';
+  let sniffed: ReturnType<typeof sniffFormat> = null;
+  if (choice !== 'ffmpeg' && size <= NATIVE_MAX_BYTES) {
+    const bytes = await readAll(file);
+    sha256 = createHash('sha256').update(bytes).digest('hex');
+    sniffed = sniffFormat(bytes);
+    try {
+      const n = await decodeNative(bytes);
+      if (n === null) nativeWhy = 'its format has no in-process decoder';
+      else if (n.problems.length > 0) nativeWhy = n.problems.slice(0, 3).join('; ');
+      else pcm = fromNative(n);
+    } catch (e) {
+      nativeWhy = (e as Error).message ?? String(e);
+    }
+    if (!pcm && choice === 'native') {
+      throw new TosiaError('E_DECODE', `the in-process decoder rejected it: ${nativeWhy}`, { file, stage: 'decode', hint: 'use --decoder auto or ffmpeg to decode it with ffmpeg' });
+    }
+  } else {
+    sniffed = sniffFormat(await readHead(file));
+    if (choice === 'native') throw new TosiaError('E_INPUT', `is ${(size / 1048576).toFixed(0)} MB, too large to decode in-process`, { file, stage: 'decode', hint: 'use --decoder auto or ffmpeg' });
+    sha256 = await hashStream(file);
+  }
+  if (!pcm) {
+    const raw = await decodeWithFfmpeg(file, {
+      sampleRate: null,
+      inputCodec: sniffed === 'opus' ? 'libopus' : undefined,
+      ffmpegPath: options.ffmpegPath ?? null,
+      timeoutS: options.timeoutS ?? 120,
+      maxDurationS,
+    });
+    pcm = { mono: downmix(raw.interleaved, raw.channels), rate: raw.sampleRate, channels: raw.source.channels, sourceRate: raw.source.sampleRate, codec: raw.source.codec, decoder: 'ffmpeg' };
+  }
+  if (pcm.mono.length / pcm.rate > maxDurationS) {
+    throw new TosiaError('E_INPUT', `recording is ${(pcm.mono.length / pcm.rate).toFixed(0)} s, longer than audio.max_duration_s=${maxDurationS} s`, {
+      file, stage: 'decode', hint: 'split the recording, or raise audio.max_duration_s / --max-duration',
+    });
+  }
   const warnings: string[] = [];
-  const bad = countNonFinite(samples);
+  const bad = countNonFinite(pcm.mono);
   if (bad > 0) {
-    for (let i = 0; i < samples.length; i++) if (!Number.isFinite(samples[i]!)) samples[i] = 0;
+    for (let i = 0; i < pcm.mono.length; i++) if (!Number.isFinite(pcm.mono[i]!)) pcm.mono[i] = 0;
     warnings.push(`${bad} NaN or infinite samples were replaced by 0`);
   }
+  if (nativeWhy && choice === 'auto' && sniffed !== null) warnings.push(`decoded with ffmpeg: the in-process decoder rejected it (${nativeWhy})`);
+  const samples = resampleTo(pcm.mono, pcm.rate, options.sampleRate);
   if (samples.length === 0) {
     throw new TosiaError('E_DECODE', 'decoded to 0 samples of audio', { file, stage: 'decode', hint: 'the file holds no audio data; check the recording' });
   }
   return {
     samples,
-    sampleRate: raw.sampleRate,
+    sampleRate: options.sampleRate,
     source: {
       path: file,
       sha256,
-      duration_s: samples.length / raw.sampleRate,
-      sample_rate: raw.source.sampleRate,
-      channels: raw.source.channels,
-      codec: raw.source.codec,
+      duration_s: pcm.mono.length / pcm.rate,
+      sample_rate: pcm.sourceRate,
+      channels: pcm.channels,
+      codec: pcm.codec,
       size_bytes: size,
+      decoder: pcm.decoder,
     },
     warnings,
   };

@@ -13,7 +13,10 @@ export interface RawPcm {
 }
 
 export interface FfmpegDecodeOptions {
-  sampleRate: number;
+  /** Output rate; null keeps the stream's own rate (tosia then resamples with its own resampler). */
+  sampleRate: number | null;
+  /** An input decoder to force, e.g. libopus so both decode paths use the same library. */
+  inputCodec?: string;
   ffmpegPath?: string | null;
   timeoutS: number;
   /** Stop reading after this many seconds of output (the decoded audio is then reported too long). */
@@ -38,15 +41,14 @@ export async function decodeWithFfmpeg(file: string, options: FfmpegDecodeOption
     let settled = false;
     let tooLong = false;
     const stderrTail: string[] = [];
-    const maxBytesPerChannel = Math.ceil(options.maxDurationS * options.sampleRate) * 4;
+    const maxBytesPerChannel = () => Math.ceil(options.maxDurationS * (options.sampleRate ?? (info as StreamInfo | null)?.sampleRate ?? 192000)) * 4;
     const out = new PassThrough();
-    const cmd = ffmpeg(`file:${resolvePath(file)}`)
+    const cmd0 = ffmpeg(`file:${resolvePath(file)}`)
       .setFfmpegPath(bin.path)
-      .inputOptions(['-nostdin', '-hide_banner'])
+      .inputOptions(['-nostdin', '-hide_banner', ...(options.inputCodec ? ['-c:a', options.inputCodec] : [])])
       .noVideo()
       .outputOptions(['-sn', '-dn', '-map', '0:a:0'])
       .audioCodec('pcm_f32le')
-      .audioFrequency(options.sampleRate)
       .format('f32le')
       .on('codecData', (d: CodecData) => { info = parseAudioDetails(d.audio, d.audio_details); })
       .on('stderr', (line: string) => { stderrTail.push(line); if (stderrTail.length > 12) stderrTail.shift(); })
@@ -65,11 +67,12 @@ export async function decodeWithFfmpeg(file: string, options: FfmpegDecodeOption
         }));
       })
       .on('end', () => { if (!settled) { settled = true; finish(); } });
+    const cmd = options.sampleRate ? cmd0.audioFrequency(options.sampleRate) : cmd0;
     out.on('data', (c: Buffer) => {
       chunks.push(c);
       bytes += c.length;
       const ch = (info as StreamInfo | null)?.channels ?? 1;
-      if (bytes > maxBytesPerChannel * ch && !tooLong) {
+      if (bytes > maxBytesPerChannel() * ch && !tooLong) {
         tooLong = true;
         cmd.kill('SIGKILL');
       }
@@ -86,12 +89,17 @@ export async function decodeWithFfmpeg(file: string, options: FfmpegDecodeOption
         reject(new TosiaError('E_DECODE', 'ffmpeg found no audio stream', { file, stage: 'decode', hint: 'the file has no audio track; check it is an audio recording' }));
         return;
       }
+      const rate = options.sampleRate ?? src.sampleRate;
+      if (!rate) {
+        reject(new TosiaError('E_DECODE', 'ffmpeg did not report the stream sample rate', { file, stage: 'decode', hint: 're-export the recording as wav or flac' }));
+        return;
+      }
       const buf = Buffer.concat(chunks);
       const channels = src.channels ?? 1;
       const usable = buf.length - (buf.length % (4 * channels));
       const interleaved = new Float32Array(usable / 4);
       new Uint8Array(interleaved.buffer).set(buf.subarray(0, usable));
-      resolve({ interleaved, channels, sampleRate: options.sampleRate, source: src });
+      resolve({ interleaved, channels, sampleRate: rate, source: src });
     }
     cmd.setMaxListeners?.(20);
     (cmd as unknown as { options: { timeout?: number } }).options.timeout = options.timeoutS;

@@ -9,6 +9,7 @@ import { encodeNpyFloat32 } from '../io/npy.js';
 import { encodePng } from '../image/render.js';
 import { prepareSegments } from '../pipeline/images.js';
 import { decodeStage, segmentStage } from '../pipeline/stages.js';
+import { loadPffft } from '../dsp/pffft.js';
 
 /** Pixel scaling used when no model is given: uint8 / 255, no mean or std. */
 export const PLAIN_NORMALISATION: Normalisation = { scale: 255, mean: [0, 0, 0], std: [1, 1, 1] };
@@ -45,6 +46,7 @@ export async function extract(o: ExtractOptions): Promise<ExtractSummary> {
   const normalisation = o.normalisation ?? PLAIN_NORMALISATION;
   const rows: Row[] = [];
   const failed: ExtractSummary['failed'] = [];
+  const fft = await loadPffft();
   let next = 0;
   const worker = async () => {
     while (next < files.length) {
@@ -52,7 +54,7 @@ export async function extract(o: ExtractOptions): Promise<ExtractSummary> {
       try {
         const audio = await decodeStage(f.path, o.config);
         const { segments } = segmentStage(audio, o.config);
-        const prepared = await prepareSegments(audio, segments, o.config, { mel: 0, colour: 0 });
+        const prepared = await prepareSegments(audio, segments, o.config, { mel: 0, colour: 0 }, fft);
         for (const [i, p] of prepared.entries()) {
           const base = `${f.rel}.seg${String(i).padStart(3, '0')}`;
           const { data, dims } = imagesToTensor([p.image], { layout, normalisation });

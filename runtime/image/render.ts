@@ -11,6 +11,11 @@ async function loadSharp(): Promise<Sharp> {
   return sharpPromise;
 }
 
+/** Start loading sharp ahead of need (it takes tens of milliseconds). */
+export function preloadImaging(): Promise<unknown> {
+  return loadSharp().catch(() => undefined);
+}
+
 /** Resize an RGB image to width × height with sharp's `kernel` (aspect ratio not kept). */
 export async function resizeImage(img: RgbImage, width: number, height: number, kernel: ResizeKernel): Promise<RgbImage> {
   if (img.width === width && img.height === height) return img;

@@ -4,9 +4,10 @@ import { sigmoid, softmax } from '../../algos/classify/activation.js';
 import { imagesToTensor } from '../../algos/classify/tensor.js';
 import { TosiaError } from '../../algos/errors.js';
 import type { Config } from '../config/schema.js';
-import { writePng } from '../image/render.js';
+import { preloadImaging, writePng } from '../image/render.js';
 import { compareWithConfig, describeMismatches } from '../model/manifest.js';
 import type { Model } from '../model/model.js';
+import { loadPffft } from '../dsp/pffft.js';
 import { tosiaVersion } from '../paths.js';
 import { prepareSegments } from './images.js';
 import { getModel, modelPathFor } from './model-cache.js';
@@ -15,8 +16,8 @@ import { decodeStage, segmentStage } from './stages.js';
 import type { WorkUnit } from './work-unit.js';
 
 export interface ExecuteOptions {
-  /** A preloaded model, so that notebooks and batches load it once. */
-  model?: Model;
+  /** A preloaded model (or one being loaded), so that notebooks and batches load it once. */
+  model?: Model | Promise<Model>;
 }
 
 const round = (x: number, digits = 4) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -41,22 +42,27 @@ export function checkModelConfig(model: Model, cfg: Config): string[] {
 export async function execute(work: WorkUnit, options: ExecuteOptions = {}): Promise<Result> {
   const t0 = performance.now();
   const cfg = work.config;
-  const model = options.model ?? (await getModel(modelPathFor(cfg), cfg.classifier.device));
+  // ffmpeg decodes in its own process; meanwhile this thread loads the model, the FFT and sharp.
+  const decoding = decodeStage(work.sourceFile, cfg);
+  decoding.catch(() => undefined); // a model error, if any, is reported first
+  const fftLoading = loadPffft();
+  void preloadImaging();
+  const model = await Promise.resolve(options.model ?? getModel(modelPathFor(cfg), cfg.classifier.device));
   const warnings = checkModelConfig(model, cfg);
   const manifest = model.manifest;
   const threshold = cfg.classifier.threshold ?? manifest.threshold;
   const timings = { decode: 0, segment: 0, mel: 0, colour: 0, classify: 0, total: 0 };
 
   let t = performance.now();
-  const audio = await decodeStage(work.sourceFile, cfg);
-  timings.decode = performance.now() - t;
+  const audio = await decoding;
+  timings.decode = performance.now() - t0;
   warnings.push(...audio.warnings);
 
   t = performance.now();
   const { segments } = segmentStage(audio, cfg);
   timings.segment = performance.now() - t;
 
-  const prepared = await prepareSegments(audio, segments, cfg, timings);
+  const prepared = await prepareSegments(audio, segments, cfg, timings, await fftLoading);
 
   if (cfg.output.save_images) {
     const stem = basename(work.sourceFile, extname(work.sourceFile));
@@ -98,7 +104,7 @@ export async function execute(work: WorkUnit, options: ExecuteOptions = {}): Pro
     tosia_version: tosiaVersion(),
     source: {
       path: audio.source.path, sha256: audio.source.sha256, duration_s: round(audio.source.duration_s),
-      sample_rate: audio.source.sample_rate, channels: audio.source.channels, codec: audio.source.codec,
+      sample_rate: audio.source.sample_rate, channels: audio.source.channels, codec: audio.source.codec, decoder: audio.source.decoder,
     },
     config_sha256: work.configSha256,
     model: { name: manifest.name, version: manifest.version, sha256: model.sha256, labels: [...labels], execution_provider: model.executionProvider },

@@ -1,4 +1,5 @@
 import type { RgbImage } from '../../algos/color/colorize.js';
+import type { RealFftFactory } from '../../algos/fft/kernel.js';
 import type { Segment } from '../../algos/segment/segment-coughs.js';
 import type { Config } from '../config/schema.js';
 import type { DecodedAudio } from '../decode/decode.js';
@@ -14,13 +15,19 @@ export interface PreparedSegment {
  * The per-segment front end shared by `execute` and `tosia extract`, so that training sees
  * exactly what inference sees: mel spectrogram in dB, colour map, resize.
  */
-export async function prepareSegments(audio: DecodedAudio, segments: Segment[], cfg: Config, timings: { mel: number; colour: number }): Promise<PreparedSegment[]> {
+export async function prepareSegments(
+  audio: DecodedAudio,
+  segments: Segment[],
+  cfg: Config,
+  timings: { mel: number; colour: number },
+  fft?: RealFftFactory,
+): Promise<PreparedSegment[]> {
   const out: PreparedSegment[] = [];
   for (const segment of segments) {
     const a = Math.max(0, Math.round(segment.start * audio.sampleRate));
     const b = Math.min(audio.samples.length, Math.round(segment.end * audio.sampleRate));
     let t = performance.now();
-    const spec = melStage(audio.samples, a, b, cfg);
+    const spec = melStage(audio.samples, a, b, cfg, fft);
     timings.mel += performance.now() - t;
     t = performance.now();
     const { image } = await colourStage(spec, cfg);

@@ -29,7 +29,7 @@ export interface DiagnosisResult {
 export interface Result {
   schema_version: number;
   tosia_version: string;
-  source: { path: string; sha256: string; duration_s: number; sample_rate: number | null; channels: number | null; codec: string };
+  source: { path: string; sha256: string; duration_s: number; sample_rate: number | null; channels: number | null; codec: string; decoder: 'native' | 'ffmpeg' };
   config_sha256: string;
   model: { name: string; version: string; sha256: string; labels: string[]; execution_provider: string };
   segments: SegmentResult[];

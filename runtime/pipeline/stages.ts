@@ -1,4 +1,5 @@
 import { colorize, type RgbImage } from '../../algos/color/colorize.js';
+import type { RealFftFactory } from '../../algos/fft/kernel.js';
 import { MelPlan } from '../../algos/melspec/melspectrogram.js';
 import { powerToDb, amplitudeToDb } from '../../algos/melspec/db.js';
 import { segmentCoughs, type Segmentation } from '../../algos/segment/segment-coughs.js';
@@ -10,6 +11,7 @@ import { resizeImage } from '../image/render.js';
 export function decodeStage(file: string, cfg: Config): Promise<DecodedAudio> {
   return decodeFile(file, {
     sampleRate: cfg.audio.sample_rate,
+    decoder: cfg.audio.decoder,
     ffmpegPath: cfg.audio.ffmpeg_path,
     timeoutS: cfg.audio.decode_timeout_s,
     maxDurationS: cfg.audio.max_duration_s,
@@ -37,18 +39,18 @@ export function segmentStage(audio: { samples: Float32Array; sampleRate: number 
 
 const plans = new Map<string, MelPlan>();
 
-/** The mel plan for a config, built once per process and parameter set. */
-export function melPlanFor(cfg: Config): MelPlan {
+/** The mel plan for a config, built once per process, parameter set and FFT backend. */
+export function melPlanFor(cfg: Config, fft?: RealFftFactory): MelPlan {
   const m = cfg.mel_spec;
   const opts = {
     sampleRate: cfg.audio.sample_rate, nFft: m.n_fft, hopLength: m.hop_length, winLength: m.win_length ?? m.n_fft,
     window: m.window, center: m.center, padMode: m.pad_mode, power: m.power, nMels: m.n_mels,
     fmin: m.fmin, fmax: m.fmax, htk: m.htk, norm: m.norm,
   };
-  const key = JSON.stringify(opts);
+  const key = `${fft ? 'fast' : 'ts'}:${JSON.stringify(opts)}`;
   let plan = plans.get(key);
   if (!plan) {
-    plan = new MelPlan(opts);
+    plan = new MelPlan(opts, fft);
     plans.set(key, plan);
   }
   return plan;
@@ -62,8 +64,8 @@ export interface SegmentSpectrogram {
 }
 
 /** Mel spectrogram in dB of samples [a, b), as librosa's melspectrogram + power_to_db (ref=max). */
-export function melStage(samples: Float32Array, a: number, b: number, cfg: Config): SegmentSpectrogram {
-  const plan = melPlanFor(cfg);
+export function melStage(samples: Float32Array, a: number, b: number, cfg: Config, fft?: RealFftFactory): SegmentSpectrogram {
+  const plan = melPlanFor(cfg, fft);
   const { data, nMels, nFrames } = plan.run(samples.subarray(a, b));
   const m = cfg.mel_spec;
   const toDb = m.power === 1 ? amplitudeToDb : powerToDb;

@@ -27,7 +27,12 @@ for (const s of SAMPLES) {
   } else {
     const tmp = join(outDir, `.${s.name}.tmp.wav`);
     writeFileSync(tmp, wav);
-    const codec = s.format === 'mp3' ? ['-c:a', 'libmp3lame', '-b:a', s.sampleRate >= 32000 ? '96k' : '32k'] : ['-c:a', 'libopus', '-b:a', '32k'];
+    const codec = {
+      mp3: ['-c:a', 'libmp3lame', '-b:a', s.sampleRate >= 32000 ? '96k' : '32k'],
+      ogg: ['-c:a', 'libopus', '-b:a', '32k'],
+      oga: ['-c:a', 'libvorbis', '-q:a', '3', '-f', 'ogg'],
+      flac: ['-c:a', 'flac'],
+    }[s.format];
     execFileSync(ffmpeg, ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', '-i', `file:${tmp}`, ...codec, '-fflags', '+bitexact', '-flags:a', '+bitexact', '-map_metadata', '-1', `file:${target}`]);
     rmSync(tmp);
   }

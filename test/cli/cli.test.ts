@@ -103,13 +103,13 @@ describe('tosia extract', () => {
   });
 
   it('the tensor written equals what execute feeds the model', async () => {
-    const { Model, defaultModelPath, WorkUnit, prepareSegments, decodeStage, segmentStage } = await import('../../runtime/index.js');
+    const { Model, defaultModelPath, WorkUnit, prepareSegments, decodeStage, segmentStage, loadPffft } = await import('../../runtime/index.js');
     const { imagesToTensor } = await import('../../algos/index.js');
     const out = join(tmp, 'extract-eq');
     expect(tosia(['extract', withCoughs.file, '--out', out]).code).toBe(0);
     const cfg = new WorkUnit({ sourceFile: withCoughs.file }).config;
     const audio = await decodeStage(withCoughs.file, cfg);
-    const prepared = await prepareSegments(audio, segmentStage(audio, cfg).segments, cfg, { mel: 0, colour: 0 });
+    const prepared = await prepareSegments(audio, segmentStage(audio, cfg).segments, cfg, { mel: 0, colour: 0 }, await loadPffft());
     const model = await Model.load(defaultModelPath(), { device: 'cpu' });
     const t = imagesToTensor([prepared[0]!.image], { layout: model.manifest.input.layout, normalisation: model.manifest.input.normalisation });
     const npy = readFileSync(join(out, `${withCoughs.name}.seg000.npy`));

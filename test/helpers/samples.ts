@@ -16,7 +16,7 @@ export interface BundledSample {
 /** Every bundled sample with its ground-truth sidecar. */
 export function bundledSamples(): BundledSample[] {
   return readdirSync(SAMPLES_DIR)
-    .filter((f) => /\.(wav|mp3|ogg)$/.test(f))
+    .filter((f) => /\.(wav|mp3|ogg|oga|flac)$/.test(f))
     .sort()
     .map((f) => {
       const side = JSON.parse(readFileSync(join(SAMPLES_DIR, f.replace(/\.[^.]+$/, '.json')), 'utf8'));

@@ -54,7 +54,8 @@ describe('execute', () => {
     // Opus always decodes at 48 kHz whatever rate it was encoded from
     expect(r.source.sample_rate).toBe(s.name.endsWith('.ogg') ? 48000 : s.sampleRate);
     expect(r.source.channels).toBe(s.channels);
-    expect(r.source.codec).toBe(s.name.endsWith('.ogg') ? 'opus' : s.name.endsWith('.mp3') ? 'mp3' : 'pcm_s16le');
+    expect(r.source.codec).toBe({ ogg: 'opus', oga: 'vorbis', mp3: 'mp3', flac: 'flac', wav: 'pcm_s16le' }[s.name.split('.').pop()!]);
+    expect(r.source.decoder).toBe('native');
     if (s.truth.length === 0) {
       expect(r.segments).toEqual([]);
       expect(r.diagnosis).toMatchObject({ label: 'no_cough', score: null, n_segments: 0 });

@@ -1,0 +1,128 @@
+import { TosiaError } from '../errors.js';
+
+export interface ResampleOptions {
+  /**
+   * Passband edge as a fraction of the lower of the two Nyquist frequencies (0 < rolloff < 1).
+   * Default 0.95: for 48 kHz → 8 kHz, flat to 3.8 kHz.
+   */
+  rolloff: number;
+  /** Zero crossings of the sinc on each side (>= 4); more is sharper and slower. Default 24. */
+  zeroCrossings: number;
+  /** Kaiser window β; 8.6 gives about 80 dB of stopband attenuation. Default 8.6. */
+  beta: number;
+}
+
+/**
+ * Documented quality at the defaults: passband ripple below 0.01 dB up to 0.95 × Nyquist,
+ * stopband attenuation about 80 dB from Nyquist on (a transition band of 5 % of Nyquist).
+ */
+export const RESAMPLE_DEFAULTS: Readonly<ResampleOptions> = Object.freeze({ rolloff: 0.95, zeroCrossings: 24, beta: 8.6 });
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+/** Modified Bessel function of the first kind, order 0 (for the Kaiser window). */
+function besselI0(x: number): number {
+  let sum = 1, term = 1;
+  const q = (x * x) / 4;
+  for (let k = 1; k < 50; k++) {
+    term *= q / (k * k);
+    sum += term;
+    if (term < sum * 1e-16) break;
+  }
+  return sum;
+}
+
+/**
+ * A polyphase windowed-sinc resampler from `fromRate` to `toRate` (integers, Hz). The filter
+ * table has one row per phase of the rational ratio L/M = toRate/fromRate in lowest terms;
+ * it is built once and reused for every call.
+ */
+export class Resampler {
+  readonly up: number;
+  readonly down: number;
+  private readonly taps: number;
+  private readonly half: number;
+  private readonly table: Float32Array | null;
+  private readonly o: ResampleOptions;
+  private readonly cutoff: number;
+  private readonly i0beta: number;
+
+  constructor(readonly fromRate: number, readonly toRate: number, options: Partial<ResampleOptions> = {}) {
+    const o = { ...RESAMPLE_DEFAULTS, ...options };
+    if (!Number.isInteger(fromRate) || !Number.isInteger(toRate) || fromRate <= 0 || toRate <= 0) {
+      throw new TosiaError('E_CONFIG', `resample ${fromRate} Hz → ${toRate} Hz: rates must be positive integers`, { stage: 'decode' });
+    }
+    if (!(o.rolloff > 0 && o.rolloff < 1)) throw new TosiaError('E_CONFIG', `rolloff=${o.rolloff} must be in (0, 1)`, { stage: 'decode' });
+    if (!(o.zeroCrossings >= 4)) throw new TosiaError('E_CONFIG', `zeroCrossings=${o.zeroCrossings} must be >= 4`, { stage: 'decode' });
+    this.o = o;
+    const g = gcd(fromRate, toRate);
+    this.up = toRate / g;
+    this.down = fromRate / g;
+    // cutoff in cycles per input sample relative to the input Nyquist
+    this.cutoff = Math.min(1, this.up / this.down) * o.rolloff;
+    this.half = Math.ceil(o.zeroCrossings / this.cutoff);
+    this.taps = 2 * this.half;
+    this.i0beta = besselI0(o.beta);
+    // exact per-phase rows when the table stays small; otherwise coefficients are computed on the fly
+    if (this.up * this.taps <= 1 << 22) {
+      this.table = new Float32Array(this.up * this.taps);
+      for (let p = 0; p < this.up; p++) {
+        const frac = p / this.up;
+        for (let k = 0; k < this.taps; k++) this.table[p * this.taps + k] = this.kernel(frac + this.half - 1 - k);
+      }
+    } else {
+      this.table = null;
+    }
+  }
+
+  /** The filter's impulse response at `tau` input samples from the output instant. */
+  private kernel(tau: number): number {
+    const fc = this.cutoff;
+    const x = Math.abs(tau) / this.half;
+    if (x >= 1) return 0;
+    const w = besselI0(this.o.beta * Math.sqrt(1 - x * x)) / this.i0beta;
+    const arg = Math.PI * fc * tau;
+    return fc * (arg === 0 ? 1 : Math.sin(arg) / arg) * w;
+  }
+
+  /** Number of output samples for `n` input samples. */
+  outputLength(n: number): number {
+    return Math.ceil((n * this.up) / this.down);
+  }
+
+  run(input: Float32Array): Float32Array {
+    if (this.up === this.down) return input.slice();
+    const n = input.length;
+    const out = new Float32Array(this.outputLength(n));
+    const { up, down, taps, half, table } = this;
+    for (let i = 0; i < out.length; i++) {
+      const pos = i * down;
+      const base = Math.floor(pos / up);
+      const phase = pos - base * up;
+      const first = base - half + 1;
+      let acc = 0;
+      if (table) {
+        const row = phase * taps;
+        if (first >= 0 && first + taps <= n) {
+          for (let k = 0; k < taps; k++) acc += input[first + k]! * table[row + k]!;
+        } else {
+          for (let k = 0; k < taps; k++) { const j = first + k; if (j >= 0 && j < n) acc += input[j]! * table[row + k]!; }
+        }
+      } else {
+        const frac = phase / up;
+        for (let k = 0; k < taps; k++) { const j = first + k; if (j >= 0 && j < n) acc += input[j]! * this.kernel(frac + half - 1 - k); }
+      }
+      out[i] = acc;
+    }
+    return out;
+  }
+}
+
+/** Resample `input` from `fromRate` to `toRate` Hz. Identity when equal. For repeated calls, keep a `Resampler`. */
+export function resample(input: Float32Array, fromRate: number, toRate: number, options: Partial<ResampleOptions> = {}): Float32Array {
+  if (fromRate === toRate) return input;
+  return new Resampler(fromRate, toRate, options).run(input);
+}

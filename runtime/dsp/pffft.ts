@@ -1,0 +1,106 @@
+import type { RealFftFactory, RealFftKernel } from '../../algos/fft/kernel.js';
+
+/**
+ * PFFFT (WASM SIMD build from @echogarden/pffft-wasm) as an FFT kernel for the mel plan.
+ * Real transforms need n_fft a multiple of 32 and of the form 2^a·3^b·5^c; other sizes that are
+ * a multiple of 16 use its complex transform on a real input; anything else returns null and
+ * the plan uses the TypeScript FFT. PFFFT computes in float32, as librosa's STFT does.
+ */
+interface PffftModule {
+  HEAPF32: Float32Array;
+  _pffft_new_setup(n: number, kind: number): number;
+  _pffft_transform_ordered(setup: number, input: number, output: number, work: number, direction: number): void;
+  _pffft_aligned_malloc(bytes: number): number;
+}
+
+const REAL = 0, COMPLEX = 1, FORWARD = 0;
+
+class PffftKernel implements RealFftKernel {
+  readonly name: string;
+  private readonly inPtr: number;
+  private readonly outPtr: number;
+  private readonly workPtr: number;
+  private readonly complex: boolean;
+  private staged: Float32Array;
+
+  constructor(private readonly m: PffftModule, private readonly setup: number, readonly size: number, complex: boolean, variant: string) {
+    this.complex = complex;
+    this.name = `pffft-wasm-${variant}${complex ? ' (complex)' : ''}`;
+    const floats = complex ? 2 * size : size;
+    this.inPtr = m._pffft_aligned_malloc(floats * 4);
+    this.outPtr = m._pffft_aligned_malloc(floats * 4);
+    this.workPtr = m._pffft_aligned_malloc(floats * 4);
+    this.staged = complex ? new Float32Array(size) : this.view(this.inPtr, size);
+  }
+
+  private view(ptr: number, n: number): Float32Array {
+    return new Float32Array(this.m.HEAPF32.buffer, ptr, n);
+  }
+
+  /** The frame buffer. For real transforms it lives in WASM memory, so writing it costs no copy. */
+  get input(): Float32Array {
+    // a later allocation can grow WASM memory and detach old views
+    if (!this.complex && this.staged.buffer !== this.m.HEAPF32.buffer) this.staged = this.view(this.inPtr, this.size);
+    return this.staged;
+  }
+
+  powerSpectrum(power: Float64Array): void {
+    const n = this.size;
+    const heap = this.m.HEAPF32;
+    if (this.complex) {
+      const base = this.inPtr >> 2;
+      for (let i = 0; i < n; i++) { heap[base + 2 * i] = this.staged[i]!; heap[base + 2 * i + 1] = 0; }
+    }
+    this.m._pffft_transform_ordered(this.setup, this.inPtr, this.outPtr, this.workPtr, FORWARD);
+    const o = this.outPtr >> 2;
+    const half = n >> 1;
+    if (this.complex) {
+      for (let k = 0; k <= half; k++) { const re = heap[o + 2 * k]!, im = heap[o + 2 * k + 1]!; power[k] = re * re + im * im; }
+      return;
+    }
+    // ordered real layout: [X0, X(n/2), re1, im1, re2, im2, ...]
+    power[0] = heap[o]! * heap[o]!;
+    power[half] = heap[o + 1]! * heap[o + 1]!;
+    for (let k = 1; k < half; k++) { const re = heap[o + 2 * k]!, im = heap[o + 2 * k + 1]!; power[k] = re * re + im * im; }
+  }
+}
+
+function isSmooth(n: number): boolean {
+  for (const p of [2, 3, 5]) while (n % p === 0) n /= p;
+  return n === 1;
+}
+
+let loading: Promise<RealFftFactory | undefined> | undefined;
+
+/**
+ * Load PFFFT once per process (SIMD build, else the plain one) and return a kernel factory, or
+ * undefined when WASM is unavailable; callers then run the TypeScript FFT.
+ */
+export function loadPffft(): Promise<RealFftFactory | undefined> {
+  loading ??= (async () => {
+    for (const [variant, spec] of [['simd', '@echogarden/pffft-wasm/simd'], ['scalar', '@echogarden/pffft-wasm']] as const) {
+      try {
+        const mod = (await import(spec)) as { default: () => Promise<PffftModule> };
+        const m = await mod.default();
+        const setups = new Map<string, number>();
+        const factory: RealFftFactory = (size) => {
+          if (size % 2 !== 0 || !isSmooth(size)) return null;
+          const complex = size % 32 !== 0;
+          if (complex && size % 16 !== 0) return null;
+          const key = `${size}:${complex}`;
+          let setup = setups.get(key);
+          if (setup === undefined) {
+            setup = m._pffft_new_setup(size, complex ? COMPLEX : REAL);
+            setups.set(key, setup);
+          }
+          return setup ? new PffftKernel(m, setup, size, complex, variant) : null;
+        };
+        return factory;
+      } catch {
+        // try the next build
+      }
+    }
+    return undefined;
+  })();
+  return loading;
+}

@@ -1,0 +1,91 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodeFile, resolveFfmpeg } from '../../runtime/index.js';
+import { bundledSamples } from '../helpers/samples.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tosia-decode-'));
+const snrDb = (ref: Float32Array, x: Float32Array) => {
+  const n = Math.min(ref.length, x.length);
+  let s = 0, e = 0;
+  for (let i = 0; i < n; i++) { s += ref[i]! ** 2; e += (ref[i]! - x[i]!) ** 2; }
+  return e === 0 ? Infinity : 10 * Math.log10(s / e);
+};
+
+describe('the same file gives the same PCM whichever path decodes it', () => {
+  it.each(bundledSamples().map((s) => [s.name, s] as const))('%s: native vs ffmpeg >= 60 dB SNR at 8 kHz', async (_n, s) => {
+    const a = await decodeFile(s.file, { sampleRate: 8000, decoder: 'native' });
+    const b = await decodeFile(s.file, { sampleRate: 8000, decoder: 'ffmpeg' });
+    expect(a.source.decoder).toBe('native');
+    expect(b.source.decoder).toBe('ffmpeg');
+    expect(a.source.codec).toBe(b.source.codec);
+    expect(a.source.channels).toBe(b.source.channels);
+    // ffmpeg does not trim Ogg Vorbis to its last granule, so its output can run a few ms longer
+    expect(Math.abs(a.samples.length - b.samples.length)).toBeLessThanOrEqual(s.name.endsWith('.oga') ? 0.01 * a.samples.length : 0);
+    expect(snrDb(b.samples, a.samples)).toBeGreaterThanOrEqual(60);
+  });
+
+  it('auto uses the in-process path for every bundled format', async () => {
+    for (const s of bundledSamples()) expect((await decodeFile(s.file, { sampleRate: 8000 })).source.decoder).toBe('native');
+  });
+});
+
+function wav(channels: number, rate: number, bits: 16 | 24 | 32, format: 1 | 3, frames: number, fill: (f: number, c: number) => number, claimExtra = 0): string {
+  const bytes = bits / 8, align = channels * bytes, data = frames * align;
+  const b = Buffer.alloc(44 + data);
+  b.write('RIFF', 0); b.writeUInt32LE(36 + data, 4); b.write('WAVE', 8); b.write('fmt ', 12); b.writeUInt32LE(16, 16);
+  b.writeUInt16LE(format, 20); b.writeUInt16LE(channels, 22); b.writeUInt32LE(rate, 24); b.writeUInt32LE(rate * align, 28);
+  b.writeUInt16LE(align, 32); b.writeUInt16LE(bits, 34); b.write('data', 36); b.writeUInt32LE(data + claimExtra, 40);
+  for (let f = 0; f < frames; f++) for (let c = 0; c < channels; c++) {
+    const at = 44 + f * align + c * bytes, v = fill(f, c);
+    if (format === 3) b.writeFloatLE(v, at);
+    else if (bits === 16) b.writeInt16LE(Math.round(v * 32767), at);
+    else if (bits === 24) b.writeIntLE(Math.round(v * 8388607), at, 3);
+    else b.writeInt32LE(Math.round(v * 2147483647), at);
+  }
+  const p = join(dir, `w${channels}_${rate}_${bits}_${format}_${claimExtra}.wav`);
+  writeFileSync(p, b);
+  return p;
+}
+
+describe('in-process WAV decoding', () => {
+  it('downmixes 8 channels by their mean, and reads 24-bit at 96 kHz', async () => {
+    const p = wav(8, 96000, 24, 1, 9600, (_f, c) => (c < 4 ? 0.5 : 0));
+    const d = await decodeFile(p, { sampleRate: 8000 });
+    expect(d.source).toMatchObject({ decoder: 'native', channels: 8, sample_rate: 96000, codec: 'pcm_s24le' });
+    expect(d.samples[400]).toBeCloseTo(0.25, 3);
+  });
+
+  it('replaces NaN and Inf floats by 0 with a warning', async () => {
+    const p = wav(1, 8000, 32, 3, 800, (f) => (f % 100 === 0 ? NaN : f % 101 === 0 ? Infinity : 0.1));
+    const d = await decodeFile(p, { sampleRate: 8000 });
+    expect(d.samples.every(Number.isFinite)).toBe(true);
+    expect(d.warnings.join()).toMatch(/NaN or infinite samples were replaced by 0/);
+  });
+
+  it('a header claiming more data than exists: auto falls back to ffmpeg and says why; native refuses', async () => {
+    const p = wav(1, 8000, 16, 1, 8000, (f) => Math.sin(f / 10) * 0.3, 50_000);
+    const d = await decodeFile(p, { sampleRate: 8000 });
+    expect(d.source.decoder).toBe('ffmpeg');
+    expect(d.warnings.join()).toMatch(/data chunk is shorter than its header says/);
+    await expect(decodeFile(p, { sampleRate: 8000, decoder: 'native' })).rejects.toMatchObject({ code: 'E_DECODE' });
+  });
+
+  it('a format with no in-process decoder (AAC in m4a) goes to ffmpeg; --decoder native refuses it', async () => {
+    const src = wav(1, 16000, 16, 1, 16000, (f) => Math.sin(f / 7) * 0.3);
+    const m4a = join(dir, 'x.m4a');
+    execFileSync(resolveFfmpeg().path, ['-nostdin', '-loglevel', 'error', '-y', '-i', `file:${src}`, '-c:a', 'aac', `file:${m4a}`]);
+    const d = await decodeFile(m4a, { sampleRate: 8000 });
+    expect(d.source).toMatchObject({ decoder: 'ffmpeg', codec: 'aac' });
+    await expect(decodeFile(m4a, { sampleRate: 8000, decoder: 'native' })).rejects.toMatchObject({ code: 'E_DECODE', message: expect.stringMatching(/no in-process decoder/) });
+  });
+
+  it('recordings longer than max_duration_s are E_INPUT on both paths', async () => {
+    const p = wav(1, 8000, 16, 1, 16000, () => 0.1);
+    for (const decoder of ['native', 'ffmpeg'] as const) {
+      await expect(decodeFile(p, { sampleRate: 8000, decoder, maxDurationS: 1 })).rejects.toMatchObject({ code: 'E_INPUT', message: expect.stringMatching(/longer than audio.max_duration_s=1/) });
+    }
+  });
+});
