@@ -4,7 +4,10 @@ import { defaultConfig } from '../runtime/config/schema.js';
 import { decodeStage } from '../runtime/pipeline/stages.js';
 import { fmt, stats, table } from './stats.js';
 
-/** Decode time per file over the covid19-cough folder, sequentially, one decoder at a time. */
+/**
+ * Decode time per file over the covid19-cough folder (mp3), sequentially, one decoder at a time:
+ * read, decode, downmix and resample to audio.sample_rate, as the pipeline does.
+ */
 export async function benchDecode(dataDir: string, limit = Infinity): Promise<string> {
   let files: string[];
   try {
@@ -14,8 +17,9 @@ export async function benchDecode(dataDir: string, limit = Infinity): Promise<st
   }
   files = files.slice(0, limit);
   const rows: (string | number)[][] = [];
-  for (const decoder of ['ffmpeg'] as const) {
+  for (const decoder of ['native', 'ffmpeg'] as const) {
     const cfg = defaultConfig();
+    cfg.audio.decoder = decoder;
     const times: number[] = [];
     let audio = 0, failed = 0;
     const t0 = performance.now();

@@ -14,6 +14,34 @@ export interface FilterBank {
   end: Uint32Array;
   /** Indices of bands with no non-zero weight (librosa warns about these). */
   emptyBands: number[];
+  /**
+   * Bin-major form, when every bin feeds at most two consecutive bands (true of triangular
+   * filters on consecutive mel points): bin k adds w0[k]·P to band b[k] and w1[k]·P to b[k]+1.
+   * b[k] is -1 for bins in no band. null when the property does not hold.
+   */
+  byBin: { band: Int32Array; w0: Float64Array; w1: Float64Array } | null;
+}
+
+function binMajor(weights: Float32Array, nMels: number, nBins: number): FilterBank['byBin'] {
+  const band = new Int32Array(nBins).fill(-1);
+  const w0 = new Float64Array(nBins);
+  const w1 = new Float64Array(nBins);
+  for (let k = 0; k < nBins; k++) {
+    let first = -1, count = 0;
+    for (let m = 0; m < nMels; m++) {
+      const w = weights[m * nBins + k]!;
+      if (w === 0) continue;
+      if (first < 0) first = m;
+      else if (m !== first + 1) return null;
+      count++;
+    }
+    if (count > 2) return null;
+    if (first < 0) continue;
+    band[k] = first;
+    w0[k] = weights[first * nBins + k]!;
+    if (first + 1 < nMels) w1[k] = weights[(first + 1) * nBins + k]!;
+  }
+  return { band, w0, w1 };
 }
 
 export function resolveFilterBankOptions(options: Partial<FilterBankOptions> = {}): FilterBankOptions {
@@ -69,7 +97,7 @@ export function buildFilterBank(options: Partial<FilterBankOptions> = {}): Filte
     // librosa's check: a band is empty when its lower edge is not 0 Hz and all its weights are 0.
     if (!(lowerF === 0 || peak > 0)) emptyBands.push(m);
   }
-  return { weights, nMels, nBins, start, end, emptyBands };
+  return { weights, nMels, nBins, start, end, emptyBands, byBin: binMajor(weights, nMels, nBins) };
 }
 
 /**

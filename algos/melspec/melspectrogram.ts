@@ -1,5 +1,6 @@
 import { TosiaError } from '../errors.js';
-import { makeKernel, type RealFftFactory, type RealFftKernel } from '../fft/kernel.js';
+import { RealFFT } from '../fft/fft.js';
+import { makeKernel, powerFromOrdered, type RealFftFactory, type RealFftKernel } from '../fft/kernel.js';
 import { buildFilterBank, type FilterBank } from './filterbank.js';
 import { MEL_DEFAULTS, type MelOptions } from './options.js';
 import { hannWindow } from './window.js';
@@ -58,9 +59,12 @@ function reflectIndex(i: number, n: number): number {
 export class MelPlan {
   readonly options: MelOptions;
   readonly filterBank: FilterBank;
-  private readonly kernel: RealFftKernel;
+  /** The FFT for even sizes; odd sizes (no Nyquist bin) use `odd` with a time-domain window. */
+  private readonly kernel: RealFftKernel | null;
+  private readonly odd: { fft: RealFFT; frame: Float64Array; re: Float64Array; im: Float64Array } | null;
   private readonly window: Float64Array;
   private readonly spec: Float64Array;
+  private readonly acc: Float64Array;
 
   /**
    * @param options librosa's options in camelCase.
@@ -71,14 +75,73 @@ export class MelPlan {
     this.options = resolveMelOptions(options);
     const o = this.options;
     this.filterBank = buildFilterBank(o);
-    this.kernel = makeKernel(o.nFft, fft);
+    if (o.nFft % 2 === 0) {
+      this.kernel = makeKernel(o.nFft, fft);
+      this.odd = null;
+    } else {
+      const f = new RealFFT(o.nFft);
+      this.kernel = null;
+      this.odd = { fft: f, frame: new Float64Array(o.nFft), re: new Float64Array(f.bins), im: new Float64Array(f.bins) };
+    }
     this.window = hannWindow(o.winLength, o.nFft);
     this.spec = new Float64Array((o.nFft >> 1) + 1);
+    // one spare slot: the last band's upper neighbour receives w1 = 0
+    this.acc = new Float64Array(this.filterBank.nMels + 1);
+  }
+
+  /** Mel bands of one frame's power spectrum into column t of `data`. */
+  private applyFilters(spec: Float64Array, data: Float32Array, t: number, nFrames: number): void {
+    const { nMels, nBins, start, end, weights, byBin } = this.filterBank;
+    if (byBin) {
+      const { band, w0, w1 } = byBin;
+      const acc = this.acc;
+      acc.fill(0);
+      for (let k = 0; k < nBins; k++) {
+        const b = band[k]!;
+        if (b < 0) continue;
+        const p = spec[k]!;
+        acc[b] = acc[b]! + w0[k]! * p;
+        acc[b + 1] = acc[b + 1]! + w1[k]! * p;
+      }
+      for (let m = 0; m < nMels; m++) data[m * nFrames + t] = acc[m]!;
+      return;
+    }
+    for (let m = 0; m < nMels; m++) {
+      let sum = 0;
+      const row = m * nBins;
+      for (let k = start[m]!, e = end[m]!; k < e; k++) sum += weights[row + k]! * spec[k]!;
+      data[m * nFrames + t] = sum;
+    }
+  }
+
+  /** Odd n_fft: time-domain window, TypeScript FFT. */
+  private runOdd(samples: ArrayLike<number>, data: Float32Array, nFrames: number): MelSpectrogram {
+    const o = this.options, odd = this.odd!, n = samples.length;
+    const pad = o.center ? Math.floor(o.nFft / 2) : 0;
+    const reflect = o.padMode === 'reflect';
+    const { fft, frame, re, im } = odd;
+    for (let t = 0; t < nFrames; t++) {
+      const origin = t * o.hopLength - pad;
+      for (let i = 0; i < o.nFft; i++) frame[i] = this.sampleAt(samples, origin + i, n, reflect) * this.window[i]!;
+      fft.transform(frame, re, im);
+      for (let k = 0; k < fft.bins; k++) {
+        const p = re[k]! * re[k]! + im[k]! * im[k]!;
+        this.spec[k] = o.power === 2 ? p : o.power === 1 ? Math.sqrt(p) : Math.pow(p, o.power / 2);
+      }
+      this.applyFilters(this.spec, data, t, nFrames);
+    }
+    return { data, nMels: this.filterBank.nMels, nFrames };
+  }
+
+  private sampleAt(samples: ArrayLike<number>, j: number, n: number, reflect: boolean): number {
+    if (j >= 0 && j < n) return samples[j]!;
+    if (reflect && n > 0) return samples[reflectIndex(j, n)]!;
+    return 0;
   }
 
   /** The FFT implementation this plan runs. */
   get fftName(): string {
-    return this.kernel.name;
+    return this.kernel?.name ?? 'typescript';
   }
 
   /** Band indices whose filters are all zero (librosa warns "Empty filters detected"). */
@@ -114,31 +177,77 @@ export class MelPlan {
     const nFft = o.nFft;
     const pad = o.center ? Math.floor(nFft / 2) : 0;
     const reflect = o.padMode === 'reflect';
-    const frame = this.kernel.input, win = this.window, spec = this.spec;
+    if (this.odd) return this.runOdd(samples, data, nFrames);
+    const kernel = this.kernel!;
+    const frame = kernel.input, win = this.window, spec = this.spec;
     const power = o.power;
+    // The periodic Hann window over the whole FFT is applied in the frequency domain, so an
+    // interior frame is a plain copy (memcpy when the input is a typed array).
+    const hann = o.window === 'hann' && o.winLength === nFft;
+    const typed = ArrayBuffer.isView(samples) ? (samples as unknown as Float32Array) : null;
+    const byBin = this.filterBank.byBin;
+    const acc = this.acc;
+    const half = nFft >> 1;
     for (let t = 0; t < nFrames; t++) {
       const origin = t * o.hopLength - pad;
-      if (origin >= 0 && origin + nFft <= n) {
+      const interior = origin >= 0 && origin + nFft <= n;
+      if (hann) {
+        if (interior && typed) frame.set(typed.subarray(origin, origin + nFft));
+        else for (let i = 0; i < nFft; i++) frame[i] = this.sampleAt(samples, origin + i, n, reflect);
+      } else if (interior) {
         for (let i = 0; i < nFft; i++) frame[i] = samples[origin + i]! * win[i]!;
       } else {
-        for (let i = 0; i < nFft; i++) {
-          const j = origin + i;
-          let v: number;
-          if (j >= 0 && j < n) v = samples[j]!;
-          else if (reflect && n > 0) v = samples[reflectIndex(j, n)]!;
-          else v = 0;
-          frame[i] = v * win[i]!;
+        for (let i = 0; i < nFft; i++) frame[i] = this.sampleAt(samples, origin + i, n, reflect) * win[i]!;
+      }
+      kernel.transform();
+      const x = kernel.spectrum, xo = kernel.spectrumOffset;
+      if (byBin && hann && power === 2) {
+        // The hot path: Hann taps, power and both filter weights in one pass over the bins.
+        // Band indices never decrease with frequency, so the two running sums stay in locals
+        // and are flushed to acc only when the band changes.
+        const { band, w0, w1 } = byBin;
+        acc.fill(0);
+        const xh = x[xo + 1]!;
+        let pr = x[xo]!, pi = 0, cr = x[xo + 2]!, ci = x[xo + 3]!;
+        let r = 0.5 * pr - 0.5 * cr;
+        let p = r * r;
+        let cur = band[0]!, s0 = 0, s1 = 0;
+        if (cur >= 0) { s0 = w0[0]! * p; s1 = w1[0]! * p; }
+        const lastK = half - 1;
+        for (let k = 1; k < lastK; k++) {
+          const j = xo + 2 * k + 2;
+          const nr = x[j]!, ni = x[j + 1]!;
+          r = 0.5 * cr - 0.25 * (pr + nr);
+          const i = 0.5 * ci - 0.25 * (pi + ni);
+          pr = cr; pi = ci; cr = nr; ci = ni;
+          const bk = band[k]!;
+          if (bk !== cur) {
+            if (cur >= 0) { acc[cur] = acc[cur]! + s0; acc[cur + 1] = acc[cur + 1]! + s1; }
+            cur = bk; s0 = 0; s1 = 0;
+          }
+          p = r * r + i * i;
+          s0 += w0[k]! * p;
+          s1 += w1[k]! * p;
         }
+        if (cur >= 0) { acc[cur] = acc[cur]! + s0; acc[cur + 1] = acc[cur + 1]! + s1; }
+        // the last two bins: k = n/2 - 1 (its upper neighbour is the real Nyquist bin) and k = n/2
+        if (half >= 2) {
+          const k = lastK;
+          r = 0.5 * cr - 0.25 * (pr + xh);
+          const i = 0.5 * ci - 0.25 * pi;
+          const bk = band[k]!;
+          if (bk >= 0) { p = r * r + i * i; acc[bk] = acc[bk]! + w0[k]! * p; acc[bk + 1] = acc[bk + 1]! + w1[k]! * p; }
+          pr = cr;
+        }
+        r = 0.5 * xh - 0.5 * pr;
+        p = r * r;
+        const bh = band[half]!;
+        if (bh >= 0) { acc[bh] = acc[bh]! + w0[half]! * p; acc[bh + 1] = acc[bh + 1]! + w1[half]! * p; }
+        for (let m = 0; m < nMels; m++) data[m * nFrames + t] = acc[m]!;
+        continue;
       }
-      this.kernel.powerSpectrum(spec);
-      if (power === 1) for (let k = 0; k < nBins; k++) spec[k] = Math.sqrt(spec[k]!);
-      else if (power !== 2) for (let k = 0; k < nBins; k++) spec[k] = Math.pow(spec[k]!, power / 2);
-      for (let m = 0; m < nMels; m++) {
-        let acc = 0;
-        const row = m * nBins;
-        for (let k = start[m]!, e = end[m]!; k < e; k++) acc += weights[row + k]! * spec[k]!;
-        data[m * nFrames + t] = acc;
-      }
+      powerFromOrdered(x, xo, nFft, hann, power, spec);
+      this.applyFilters(spec, data, t, nFrames);
     }
     return { data, nMels, nFrames };
   }

@@ -30,38 +30,34 @@ class PffftKernel implements RealFftKernel {
     this.inPtr = m._pffft_aligned_malloc(floats * 4);
     this.outPtr = m._pffft_aligned_malloc(floats * 4);
     this.workPtr = m._pffft_aligned_malloc(floats * 4);
-    this.staged = complex ? new Float32Array(size) : this.view(this.inPtr, size);
-  }
-
-  private view(ptr: number, n: number): Float32Array {
-    return new Float32Array(this.m.HEAPF32.buffer, ptr, n);
+    this.staged = complex ? new Float32Array(size) : new Float32Array(m.HEAPF32.buffer, this.inPtr, size);
   }
 
   /** The frame buffer. For real transforms it lives in WASM memory, so writing it costs no copy. */
   get input(): Float32Array {
     // a later allocation can grow WASM memory and detach old views
-    if (!this.complex && this.staged.buffer !== this.m.HEAPF32.buffer) this.staged = this.view(this.inPtr, this.size);
+    if (!this.complex && this.staged.buffer !== this.m.HEAPF32.buffer) this.staged = new Float32Array(this.m.HEAPF32.buffer, this.inPtr, this.size);
     return this.staged;
   }
 
-  powerSpectrum(power: Float64Array): void {
-    const n = this.size;
+  get spectrum(): Float32Array {
+    return this.m.HEAPF32;
+  }
+
+  get spectrumOffset(): number {
+    return this.outPtr >> 2;
+  }
+
+  transform(): void {
     const heap = this.m.HEAPF32;
     if (this.complex) {
-      const base = this.inPtr >> 2;
+      const base = this.inPtr >> 2, n = this.size;
       for (let i = 0; i < n; i++) { heap[base + 2 * i] = this.staged[i]!; heap[base + 2 * i + 1] = 0; }
     }
     this.m._pffft_transform_ordered(this.setup, this.inPtr, this.outPtr, this.workPtr, FORWARD);
-    const o = this.outPtr >> 2;
-    const half = n >> 1;
-    if (this.complex) {
-      for (let k = 0; k <= half; k++) { const re = heap[o + 2 * k]!, im = heap[o + 2 * k + 1]!; power[k] = re * re + im * im; }
-      return;
-    }
-    // ordered real layout: [X0, X(n/2), re1, im1, re2, im2, ...]
-    power[0] = heap[o]! * heap[o]!;
-    power[half] = heap[o + 1]! * heap[o + 1]!;
-    for (let k = 1; k < half; k++) { const re = heap[o + 2 * k]!, im = heap[o + 2 * k + 1]!; power[k] = re * re + im * im; }
+    // The complex output interleaves bins 0..n-1; bins 1..n/2-1 already sit where the ordered
+    // real layout wants them, and slot 1 (the imaginary part of the real bin 0) takes X(n/2).
+    if (this.complex) heap[(this.outPtr >> 2) + 1] = heap[(this.outPtr >> 2) + this.size]!;
   }
 }
 
