@@ -63,7 +63,7 @@ export class DescriptorPlan {
       let energy = 0;
       let zeros = false;
       for (let k = 0; k < this.fft.bins; k++) {
-        const a = Math.hypot(this.re[k]!, this.im[k]!);
+        const a = Math.sqrt(this.re[k]! * this.re[k]! + this.im[k]! * this.im[k]!);
         this.amp[k] = a;
         energy += a;
         if (a === 0) zeros = true;
