@@ -5,7 +5,7 @@ import { Resampler } from '../../algos/audio/resample.js';
 import { TosiaError } from '../../algos/errors.js';
 import { decodeWithFfmpeg } from './ffmpeg-decoder.js';
 import { decodeNative, type NativePcm } from './native.js';
-import { sniffFormat } from './sniff.js';
+import { lastOggGranule, sniffFormat } from './sniff.js';
 
 export type DecoderChoice = 'auto' | 'native' | 'ffmpeg';
 
@@ -69,17 +69,22 @@ async function readAll(file: string): Promise<Buffer> {
   }
 }
 
-async function readHead(file: string): Promise<Uint8Array> {
+async function readBytes(file: string, length: number, fromEnd: boolean): Promise<Uint8Array> {
   const { open } = await import('node:fs/promises');
   const fh = await open(file, 'r');
   try {
-    const buf = new Uint8Array(4096);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const size = (await fh.stat()).size;
+    const n = Math.min(length, size);
+    const buf = new Uint8Array(n);
+    const { bytesRead } = await fh.read(buf, 0, n, fromEnd ? size - n : 0);
     return buf.subarray(0, bytesRead);
   } finally {
     await fh.close();
   }
 }
+
+const readHead = (file: string) => readBytes(file, 4096, false);
+const readTail = (file: string, n: number) => readBytes(file, n, true);
 
 async function hashStream(file: string): Promise<string> {
   const { createReadStream } = await import('node:fs');
@@ -147,7 +152,13 @@ export async function decodeFile(file: string, options: DecodeOptions): Promise<
       timeoutS: options.timeoutS ?? 120,
       maxDurationS,
     });
-    pcm = { mono: downmix(raw.interleaved, raw.channels), rate: raw.sampleRate, channels: raw.source.channels, sourceRate: raw.source.sampleRate, codec: raw.source.codec, decoder: 'ffmpeg' };
+    let interleaved = raw.interleaved;
+    if (sniffed === 'vorbis') {
+      // ffmpeg does not trim Vorbis to the last page's granule position; libvorbis does
+      const g = lastOggGranule(await readTail(file, 65536));
+      if (g !== null && g * raw.channels < interleaved.length) interleaved = interleaved.subarray(0, g * raw.channels);
+    }
+    pcm = { mono: downmix(interleaved, raw.channels), rate: raw.sampleRate, channels: raw.source.channels, sourceRate: raw.source.sampleRate, codec: raw.source.codec, decoder: 'ffmpeg' };
   }
   if (pcm.mono.length / pcm.rate > maxDurationS) {
     throw new TosiaError('E_INPUT', `recording is ${(pcm.mono.length / pcm.rate).toFixed(0)} s, longer than audio.max_duration_s=${maxDurationS} s`, {

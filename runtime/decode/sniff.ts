@@ -15,6 +15,21 @@ export function mp3Channels(b: Uint8Array): number | null {
   return null;
 }
 
+/**
+ * The granule position of the last Ogg page in `tail` (the file's last bytes): for Vorbis, the
+ * stream's exact length in samples. null when no page header is found.
+ */
+export function lastOggGranule(tail: Uint8Array): number | null {
+  for (let i = tail.length - 27; i >= 0; i--) {
+    if (tail[i] === 0x4f && tail[i + 1] === 0x67 && tail[i + 2] === 0x67 && tail[i + 3] === 0x53 && tail[i + 4] === 0) {
+      const v = new DataView(tail.buffer, tail.byteOffset + i + 6, 8);
+      const g = v.getUint32(0, true) + v.getUint32(4, true) * 2 ** 32;
+      return g === 2 ** 64 - 1 ? null : g;
+    }
+  }
+  return null;
+}
+
 export function sniffFormat(b: Uint8Array): Sniffed {
   if (b.length < 12) return null;
   if (ascii(b, 0, 'RIFF') && ascii(b, 8, 'WAVE')) return 'wav';
