@@ -24,3 +24,4 @@ export { defaultModelPath, tosiaVersion, packageRoot } from './paths.js';
 export { TosiaError, isTosiaError, ERROR_CODES, type ErrorCode } from '../algos/errors.js';
 export { loadPffft } from './dsp/pffft.js';
 export { doctor, type DoctorReport, type DoctorCheck } from './doctor.js';
+export { runBatch, TMP_DIR_NAME, type BatchOptions, type BatchEvent, type RunSummary } from './batch/batch.js';

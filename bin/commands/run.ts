@@ -1,53 +1,154 @@
+import { rmSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { TosiaError } from '../../algos/errors.js';
+import type { Config } from '../../runtime/config/schema.js';
 import { loadConfig } from '../../runtime/config/load.js';
+import { runBatch, TMP_DIR_NAME } from '../../runtime/batch/batch.js';
 import { execute } from '../../runtime/pipeline/execute.js';
 import { getModel, modelPathFor } from '../../runtime/pipeline/model-cache.js';
 import { WorkUnit } from '../../runtime/pipeline/work-unit.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { handleError, toTosiaError } from '../handle-error.js';
 import { addConfigFlags, applyOverrides, type FlagName } from '../overrides.js';
+import { Progress, renderSummary, type ProgressMode } from '../progress.js';
 import { renderResult } from '../render.js';
 
 const FLAGS: FlagName[] = ['model', 'device', 'saveImages', 'aggregate', 'threshold', 'sampleRate', 'decoder', 'ffmpeg', 'maxDuration', 'maxFileSize', 'allowConfigMismatch'];
+const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 export function registerRun(program: Command, setExit: (code: number) => void): void {
   const cmd = program
     .command('run')
-    .description('Diagnose recordings: segment the coughs, classify each one and the whole recording.')
-    .argument('<files...>', 'audio files (wav, mp3, ogg/opus, flac, m4a, webm, ...)')
-    .option('--json', 'print the full result as JSON (one line per file when there are several)');
+    .description('Diagnose recordings: segment the coughs, classify each one and the whole recording.\nOne file prints its result; files and folders with --out run as a batch.')
+    .argument('[inputs...]', 'audio files (wav, mp3, ogg/opus, flac, m4a, webm, ...), folders (searched recursively) or quoted globs')
+    .option('--json', 'single file: print the full result as JSON')
+    .option('-o, --out <dir>', 'batch: write per-recording JSON (mirroring the inputs), results.jsonl/.csv, segments.csv, errors.jsonl and run.json here')
+    .option('--from-list <file>', "batch: also read input paths from FILE, one per line ('-' for stdin)")
+    .option('--include <pattern>', 'batch: keep only inputs matching this glob (repeatable)', collect)
+    .option('--exclude <pattern>', 'batch: drop inputs matching this glob (repeatable)', collect)
+    .option('--concurrency <n>', 'batch: worker threads (default: number of cores)')
+    .option('--force', 'batch: reprocess every input, even with an up-to-date result')
+    .option('--retry-failed', "batch: process only the files in the output's errors.jsonl")
+    .option('--progress <mode>', 'batch: auto (a bar on a TTY), bar, json (NDJSON events on stderr) or none', 'auto');
   addConfigFlags(cmd, FLAGS);
   cmd.addHelpText('after', `
 Examples:
   $ tosia run samples/coughs-3_snr-25db_white_16k.wav
   $ tosia run cough.ogg --json > result.json
   $ tosia run cough.mp3 --device cpu --save-images out/images
-  $ tosia run cough.m4a --config my.yml --set classifier.aggregate=max`);
-  cmd.action(async (files: string[], opts: Record<string, unknown>) => {
-    const json = Boolean(opts.json);
-    let cfg;
+  $ tosia run calls/ --out results/                      # a folder, resumable
+  $ tosia run calls/ --out results/ --include '*.mp3' --progress json 2> progress.ndjson
+  $ find /data -name '*.wav' | tosia run --from-list - --out results/
+  $ tosia run calls/ --out results/ --retry-failed`);
+  cmd.action(async (inputs: string[], opts: Record<string, unknown>) => {
+    let cfg: Config;
     try {
       cfg = applyOverrides(await loadConfig((opts.config as string | undefined) ?? null), opts, FLAGS);
+      if (opts.fromList) inputs = [...inputs, ...(await readList(opts.fromList as string))];
+      if (inputs.length === 0) throw new TosiaError('E_CONFIG', 'no inputs given', { stage: 'input', hint: 'pass audio files or folders, or --from-list FILE' });
+      const batch = opts.out !== undefined || inputs.length > 1 || inputs.some(isDirectory);
+      if (batch && opts.out === undefined) {
+        throw new TosiaError('E_CONFIG', 'several inputs (or a folder) need an output folder', { stage: 'input', hint: 'add --out DIR' });
+      }
+      if (batch) {
+        setExit(await runAsBatch(inputs, cfg, opts));
+        return;
+      }
     } catch (e) {
-      setExit(handleError(e, { json }));
+      setExit(handleError(e, { json: Boolean(opts.json) }));
       return;
     }
-    // loaded once for all files; the first execute overlaps it with its decode
+    setExit(await runOne(inputs[0]!, cfg, Boolean(opts.json)));
+  });
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function readList(file: string): Promise<string[]> {
+  let text: string;
+  try {
+    if (file === '-') {
+      const chunks: Buffer[] = [];
+      for await (const c of process.stdin) chunks.push(c as Buffer);
+      text = Buffer.concat(chunks).toString('utf8');
+    } else {
+      text = await readFile(file, 'utf8');
+    }
+  } catch (e) {
+    throw new TosiaError('E_INPUT', `--from-list cannot be read (${(e as NodeJS.ErrnoException).code ?? e})`, { file, stage: 'input', hint: 'pass a text file with one path per line, or - for stdin' });
+  }
+  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+}
+
+async function runOne(file: string, cfg: Config, json: boolean): Promise<number> {
+  try {
     const model = getModel(modelPathFor(cfg), cfg.classifier.device);
     model.catch(() => undefined);
-    let worst: number = EXIT.OK;
-    for (const file of files) {
-      try {
-        const result = await execute(new WorkUnit({ sourceFile: file, ...cfg }), { model });
-        process.stdout.write(json ? JSON.stringify(result, null, files.length > 1 ? undefined : 2) + '\n' : renderResult(result));
-      } catch (e) {
-        const code = exitCodeFor(toTosiaError(e).code);
-        handleError(e, { json });
-        worst = Math.max(worst, code);
-        // a config or model error applies to every file: stop there
-        if (code !== EXIT.SOME_FAILED) break;
+    const result = await execute(new WorkUnit({ sourceFile: file, ...cfg }), { model });
+    process.stdout.write(json ? JSON.stringify(result, null, 2) + '\n' : renderResult(result));
+    return EXIT.OK;
+  } catch (e) {
+    handleError(e, { json });
+    return exitCodeFor(toTosiaError(e).code);
+  }
+}
+
+async function runAsBatch(inputs: string[], cfg: Config, opts: Record<string, unknown>): Promise<number> {
+  const outDir = resolve(opts.out as string);
+  const concurrency = opts.concurrency === undefined ? undefined : Number(opts.concurrency);
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
+    throw new TosiaError('E_CONFIG', `--concurrency=${String(opts.concurrency)} must be an integer >= 1`, { stage: 'config' });
+  }
+  const mode = opts.progress as ProgressMode;
+  if (!['auto', 'bar', 'json', 'none'].includes(mode)) throw new TosiaError('E_CONFIG', `--progress=${mode} must be auto, bar, json or none`, { stage: 'config' });
+  if (cfg.output.save_images) cfg = { ...cfg, output: { ...cfg.output, save_images: outDir } };
+
+  // First SIGINT/SIGTERM: stop taking files, finish those in flight, write the tables.
+  // Second: leave at once; atomic writes mean no partial result exists, and temp files go too.
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = () => {
+    signals++;
+    if (signals === 1) {
+      process.stderr.write('\ntosia: stopping after the files in flight (press Ctrl-C again to abort now)\n');
+      controller.abort();
+    } else {
+      rmSync(join(outDir, TMP_DIR_NAME), { recursive: true, force: true });
+      process.exit(EXIT.INTERRUPTED);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const progress = new Progress(mode);
+  try {
+    const it = runBatch(inputs, {
+      config: cfg, outDir, concurrency, force: Boolean(opts.force), retryFailed: Boolean(opts.retryFailed),
+      include: opts.include as string[] | undefined, exclude: opts.exclude as string[] | undefined, signal: controller.signal,
+    });
+    for await (const e of it) {
+      progress.event(e);
+      if (e.type === 'file-failed' && mode !== 'json') {
+        if (mode === 'auto' && process.stderr.isTTY) process.stderr.write('\n');
+        process.stderr.write(`tosia: ${e.code}: ${e.message}\n`);
+      }
+      if (e.type === 'end') {
+        progress.finish();
+        process.stdout.write(renderSummary(e.summary));
+        if (e.summary.interrupted) return EXIT.INTERRUPTED;
+        return e.summary.failed > 0 ? EXIT.SOME_FAILED : EXIT.OK;
       }
     }
-    setExit(worst);
-  });
+    return EXIT.OK;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }

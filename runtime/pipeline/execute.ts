@@ -18,6 +18,11 @@ import type { WorkUnit } from './work-unit.js';
 export interface ExecuteOptions {
   /** A preloaded model (or one being loaded), so that notebooks and batches load it once. */
   model?: Model | Promise<Model>;
+  /**
+   * Where segment PNGs go when output.save_images is set: `${imagePrefix}.seg000.png`, ...
+   * Default: the save_images folder plus the recording's file name.
+   */
+  imagePrefix?: string;
 }
 
 const round = (x: number, digits = 4) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -65,8 +70,8 @@ export async function execute(work: WorkUnit, options: ExecuteOptions = {}): Pro
   const prepared = await prepareSegments(audio, segments, cfg, timings, await fftLoading);
 
   if (cfg.output.save_images) {
-    const stem = basename(work.sourceFile, extname(work.sourceFile));
-    await Promise.all(prepared.map((p, i) => writePng(join(cfg.output.save_images!, `${stem}.seg${String(i).padStart(3, '0')}.png`), p.image)));
+    const prefix = options.imagePrefix ?? join(cfg.output.save_images, basename(work.sourceFile, extname(work.sourceFile)));
+    await Promise.all(prepared.map((p, i) => writePng(`${prefix}.seg${String(i).padStart(3, '0')}.png`, p.image)));
   }
 
   t = performance.now();

@@ -1,0 +1,271 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { TosiaError } from '../../algos/errors.js';
+import type { Config } from '../config/schema.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { collectInputs, type InputFile } from '../io/inputs.js';
+import { modelPathFor } from '../pipeline/model-cache.js';
+import type { Result } from '../pipeline/result.js';
+import { configHash } from '../pipeline/work-unit.js';
+import { packageRoot, tosiaVersion } from '../paths.js';
+import { commonDir, matchesPattern, resultPath } from './paths.js';
+import type { Job, WorkerInit, WorkerMessage } from './protocol.js';
+import { writeTables } from './tables.js';
+
+export interface BatchOptions {
+  config: Config;
+  /** Output folder: per-recording JSON mirroring the inputs, tables, errors.jsonl, run.json. */
+  outDir: string;
+  /** Worker threads; default: the number of cores. */
+  concurrency?: number;
+  /** Reprocess every input even when its result is up to date. */
+  force?: boolean;
+  /** Process only the files listed in the previous run's errors.jsonl. */
+  retryFailed?: boolean;
+  /** Keep only inputs whose relative path (or basename) matches one of these patterns. */
+  include?: string[];
+  /** Drop inputs whose relative path (or basename) matches one of these patterns. */
+  exclude?: string[];
+  /** Abort: stop taking new files, finish the ones in flight, write the tables. */
+  signal?: AbortSignal;
+}
+
+export interface RunSummary {
+  out_dir: string;
+  inputs: number;
+  processed: number;
+  skipped: number;
+  failed: number;
+  not_started: number;
+  interrupted: boolean;
+  audio_s: number;
+  wall_s: number;
+  realtime_factor: number;
+}
+
+export type BatchEvent =
+  | { type: 'start'; total: number; out_dir: string; concurrency: number; time: string }
+  | { type: 'file-done'; file: string; output: string; skipped: boolean; duration_s: number; n_segments: number; label: string; done: number; total: number; failed: number; audio_s: number; elapsed_s: number }
+  | { type: 'file-failed'; file: string; code: string; stage?: string; message: string; done: number; total: number; failed: number; audio_s: number; elapsed_s: number }
+  | { type: 'end'; summary: RunSummary; time: string };
+
+export const TMP_DIR_NAME = '.tosia-tmp';
+
+function hashFile(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** The result at `out` if it is up to date for this input, config and model. */
+async function upToDate(out: string, file: string, configSha: string, modelSha: string): Promise<Result | null> {
+  let r: Result;
+  try {
+    r = JSON.parse(await readFile(out, 'utf8')) as Result;
+  } catch {
+    return null;
+  }
+  if (r.config_sha256 !== configSha || r.model?.sha256 !== modelSha) return null;
+  try {
+    return hashFile(await readFile(file)) === r.source?.sha256 ? r : null;
+  } catch {
+    return null;
+  }
+}
+
+async function previousFailures(outDir: string): Promise<Set<string>> {
+  const set = new Set<string>();
+  try {
+    for (const line of (await readFile(join(outDir, 'errors.jsonl'), 'utf8')).split('\n')) {
+      if (line.trim()) set.add(resolve((JSON.parse(line) as { file: string }).file));
+    }
+  } catch {
+    // no previous errors
+  }
+  return set;
+}
+
+interface Slot { worker: Worker; busy: Job | null; ready: Promise<void> }
+
+/**
+ * The batch engine behind `tosia run --out`: an async iterator of progress events over many
+ * recordings. Files are spread across worker threads, each with its own model session; each
+ * result is written atomically as it finishes; up-to-date results are skipped (same input,
+ * config and model sha256). At the end (or on abort) it regenerates the tables from this run's
+ * results and writes errors.jsonl and run.json. Dispatch happens only as the consumer pulls
+ * events, so memory stays bounded by the worker count.
+ */
+export async function* runBatch(inputs: readonly string[], options: BatchOptions): AsyncGenerator<BatchEvent, RunSummary> {
+  const t0 = performance.now();
+  const started = new Date().toISOString();
+  const cfg = options.config;
+  const outDir = resolve(options.outDir);
+  const tmpDir = join(outDir, TMP_DIR_NAME);
+  let files: InputFile[] = await collectInputs(inputs, [outDir]);
+  if (options.include?.length) files = files.filter((f) => options.include!.some((p) => matchesPattern(f.rel, p) || matchesPattern(f.path, p)));
+  if (options.exclude?.length) files = files.filter((f) => !options.exclude!.some((p) => matchesPattern(f.rel, p) || matchesPattern(f.path, p)));
+  if (options.retryFailed) {
+    const failed = await previousFailures(outDir);
+    files = files.filter((f) => failed.has(resolve(f.path)));
+  }
+  for (const f of files) {
+    const abs = resolve(f.path);
+    if (abs === outDir || abs.startsWith(outDir + '/')) throw new TosiaError('E_OUTPUT', `input ${f.path} is inside the output folder`, { stage: 'output', hint: 'choose an output folder outside the inputs' });
+  }
+  const base = commonDir(inputs.filter((p) => existsSync(p)));
+  const configSha = configHash(cfg);
+  const modelPath = modelPathFor(cfg);
+  let modelBytes: Buffer;
+  try {
+    modelBytes = await readFile(modelPath);
+  } catch {
+    throw new TosiaError('E_MODEL', 'model file does not exist or cannot be read', { file: modelPath, stage: 'model', hint: 'pass an existing .onnx to --model' });
+  }
+  const modelSha = hashFile(modelBytes);
+  const concurrency = Math.max(1, Math.min(options.concurrency ?? availableParallelism(), Math.max(1, files.length)));
+
+  const total = files.length;
+  let done = 0, failedCount = 0, processed = 0, skipped = 0, audio = 0;
+  const outputs: string[] = [];
+  const failures: { file: string; stage?: string; code: string; message: string }[] = [];
+  let modelInfo: { name: string; version: string; sha256: string; execution_provider: string } | null = null;
+  const elapsed = () => (performance.now() - t0) / 1000;
+
+  yield { type: 'start', total, out_dir: outDir, concurrency, time: started };
+
+  // Worker pool, started on the first file that needs processing (a fully resumed run starts none).
+  const slots: Slot[] = [];
+  const events: BatchEvent[] = [];
+  let wake: (() => void) | null = null;
+  const notify = () => { const w = wake; wake = null; w?.(); };
+  let fatal: TosiaError | null = null;
+  // next to this module when built; from sources (tests), the built worker
+  const localWorker = fileURLToPath(new URL('./worker.js', import.meta.url));
+  const workerFile = existsSync(localWorker) ? localWorker : join(packageRoot(), 'dist/runtime/batch/worker.js');
+  const init: WorkerInit = { config: cfg, outDir, tmpDir };
+  const jobs = new Map<number, { file: string; outFile: string }>();
+
+  const onReply = (slot: Slot, m: WorkerMessage) => {
+    if (m.type !== 'job') return;
+    const job = jobs.get(m.id)!;
+    jobs.delete(m.id);
+    slot.busy = null;
+    done++;
+    if (m.ok) {
+      processed++;
+      audio += m.duration_s;
+      outputs.push(job.outFile);
+      events.push({ type: 'file-done', file: job.file, output: job.outFile, skipped: false, duration_s: m.duration_s, n_segments: m.n_segments, label: m.label, done, total, failed: failedCount, audio_s: audio, elapsed_s: elapsed() });
+    } else {
+      failedCount++;
+      failures.push({ file: job.file, stage: m.error.stage, code: m.error.code, message: m.error.message });
+      events.push({ type: 'file-failed', file: job.file, code: m.error.code, stage: m.error.stage, message: m.error.message, done, total, failed: failedCount, audio_s: audio, elapsed_s: elapsed() });
+    }
+    notify();
+  };
+
+  const spawn = (): Slot => {
+    const worker = new Worker(workerFile, { workerData: init });
+    let readyResolve!: () => void, readyReject!: (e: Error) => void;
+    const slot: Slot = { worker, busy: null, ready: new Promise<void>((a, b) => { readyResolve = a; readyReject = b; }) };
+    slot.ready.catch(() => undefined);
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.type === 'ready') { modelInfo ??= m.model; readyResolve(); }
+      else if (m.type === 'fatal') {
+        fatal = new TosiaError(m.error.code as 'E_MODEL', m.error.message);
+        readyReject(fatal);
+        notify();
+      } else onReply(slot, m);
+    });
+    worker.on('error', (e) => {
+      // a crash fails the job it held; the slot is replaced on the next dispatch
+      const job = slot.busy;
+      slots.splice(slots.indexOf(slot), 1);
+      if (job) onReply(slot, { type: 'job', id: job.id, ok: false, error: { code: 'E_INTERNAL', stage: 'worker', message: `worker crashed: ${e.message}` } });
+      else { fatal ??= new TosiaError('E_INTERNAL', `worker failed to start: ${e.message}`); readyReject(fatal); notify(); }
+    });
+    slots.push(slot);
+    return slot;
+  };
+
+  let nextId = 0;
+  let cursor = 0;
+  const aborted = () => options.signal?.aborted === true;
+  options.signal?.addEventListener('abort', notify, { once: true });
+
+  try {
+    for (;;) {
+      if (fatal) throw fatal;
+      // hand files to idle workers (skipping up-to-date ones without a worker)
+      while (!aborted() && cursor < files.length) {
+        if (events.length > 0) break;
+        const f = files[cursor]!;
+        const outFile = resultPath(outDir, base, f.path);
+        if (!options.force) {
+          const prev = await upToDate(outFile, f.path, configSha, modelSha);
+          if (prev) {
+            cursor++;
+            done++;
+            skipped++;
+            audio += prev.source.duration_s;
+            outputs.push(outFile);
+            modelInfo ??= { ...prev.model, execution_provider: prev.model.execution_provider };
+            events.push({ type: 'file-done', file: f.path, output: outFile, skipped: true, duration_s: prev.source.duration_s, n_segments: prev.segments.length, label: prev.diagnosis.label, done, total, failed: failedCount, audio_s: audio, elapsed_s: elapsed() });
+            continue;
+          }
+        }
+        if (slots.length < concurrency) spawn();
+        const idle = slots.find((s) => s.busy === null);
+        if (!idle) break;
+        await idle.ready;
+        const job: Job = { id: nextId++, file: f.path, outFile };
+        cursor++;
+        idle.busy = job;
+        jobs.set(job.id, { file: f.path, outFile });
+        idle.worker.postMessage(job);
+      }
+      if (events.length > 0) {
+        yield events.shift()!;
+        continue;
+      }
+      if (jobs.size === 0 && (cursor >= files.length || aborted())) break;
+      await new Promise<void>((r) => { wake = r; });
+    }
+  } finally {
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+
+  // tables, errors and the run record, each written atomically
+  const labels = await labelsOf(outputs);
+  await writeTables(outDir, tmpDir, outputs, labels);
+  await writeFileAtomic(join(outDir, 'errors.jsonl'), failures.map((f) => JSON.stringify(f)).join('\n') + (failures.length ? '\n' : ''), tmpDir);
+  const wall = elapsed();
+  const summary: RunSummary = {
+    out_dir: outDir, inputs: total, processed, skipped, failed: failedCount, not_started: total - done,
+    interrupted: aborted(), audio_s: Math.round(audio * 1000) / 1000, wall_s: Math.round(wall * 1000) / 1000,
+    realtime_factor: wall > 0 ? Math.round((audio / wall) * 10) / 10 : 0,
+  };
+  const run = {
+    tosia_version: tosiaVersion(), started_at: started, ended_at: new Date().toISOString(), input_args: [...inputs],
+    input_base: relative(process.cwd(), base) || '.', config: cfg, config_sha256: configSha,
+    model: modelInfo ?? { path: modelPath, sha256: modelSha }, model_path: modelPath, concurrency, ...summary,
+  };
+  await writeFileAtomic(join(outDir, 'run.json'), JSON.stringify(run, null, 2) + '\n', tmpDir);
+  await rm(tmpDir, { recursive: true, force: true });
+  yield { type: 'end', summary, time: run.ended_at };
+  return summary;
+}
+
+async function labelsOf(outputs: readonly string[]): Promise<string[]> {
+  for (const f of outputs) {
+    try {
+      return (JSON.parse(await readFile(f, 'utf8')) as Result).model.labels;
+    } catch {
+      // try the next
+    }
+  }
+  return [];
+}

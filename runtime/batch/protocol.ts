@@ -1,0 +1,18 @@
+import type { Config } from '../config/schema.js';
+
+/** Messages between the batch engine and its worker threads. */
+export interface WorkerInit { config: Config; outDir: string; tmpDir: string }
+export interface Job { id: number; file: string; outFile: string }
+
+export interface JobDone {
+  id: number;
+  ok: true;
+  /** The recording's audio duration, for the real-time factor. */
+  duration_s: number;
+  n_segments: number;
+  label: string;
+  skipped: false;
+}
+export interface JobFailed { id: number; ok: false; error: { code: string; stage?: string; message: string } }
+export type JobReply = JobDone | JobFailed;
+export type WorkerMessage = { type: 'ready'; model: { name: string; version: string; sha256: string; execution_provider: string } } | { type: 'fatal'; error: { code: string; message: string } } | ({ type: 'job' } & JobReply);

@@ -1,0 +1,32 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { isTosiaError } from '../../algos/errors.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { execute, checkModelConfig } from '../pipeline/execute.js';
+import { getModel, modelPathFor } from '../pipeline/model-cache.js';
+import { WorkUnit } from '../pipeline/work-unit.js';
+import type { Job, WorkerInit, WorkerMessage } from './protocol.js';
+
+// One worker thread of the batch engine: loads the model once, then runs jobs one at a time,
+// writing each result atomically (temp file in the output's temp folder, then rename).
+const init = workerData as WorkerInit;
+const port = parentPort!;
+const send = (m: WorkerMessage) => port.postMessage(m);
+
+try {
+  const model = await getModel(modelPathFor(init.config), init.config.classifier.device);
+  checkModelConfig(model, init.config);
+  send({ type: 'ready', model: { name: model.manifest.name, version: model.manifest.version, sha256: model.sha256, execution_provider: model.executionProvider } });
+  port.on('message', async (job: Job) => {
+    try {
+      const result = await execute(new WorkUnit({ sourceFile: job.file, ...init.config }), { model, imagePrefix: job.outFile.replace(/\.json$/, '') });
+      await writeFileAtomic(job.outFile, JSON.stringify(result, null, 2) + '\n', init.tmpDir);
+      send({ type: 'job', id: job.id, ok: true, duration_s: result.source.duration_s, n_segments: result.segments.length, label: result.diagnosis.label, skipped: false });
+    } catch (e) {
+      const err = isTosiaError(e) ? e : null;
+      send({ type: 'job', id: job.id, ok: false, error: { code: err?.code ?? 'E_INTERNAL', stage: err?.stage, message: err?.message ?? `unexpected error: ${(e as Error)?.message ?? String(e)}` } });
+    }
+  });
+} catch (e) {
+  const err = isTosiaError(e) ? e : null;
+  send({ type: 'fatal', error: { code: err?.code ?? 'E_INTERNAL', message: err?.message ?? String((e as Error)?.message ?? e) } });
+}

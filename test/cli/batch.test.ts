@@ -1,0 +1,170 @@
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseCsv } from '../../runtime/io/csv.js';
+import { defaultConfig, runBatch, type BatchEvent } from '../../runtime/index.js';
+import { BIN, tosia } from '../helpers/cli.js';
+import { bundledSamples } from '../helpers/samples.js';
+
+const samples = bundledSamples();
+const small = samples.filter((s) => s.name.endsWith('.wav'));
+const TRICKY = 'we"ird, name\nwith newline.wav';
+
+/** An input tree: in/a/<wav samples>, in/b/<the same names>, a tricky name, and optionally a bad file. */
+function makeInputs(bad = false): string {
+  const root = mkdtempSync(join(tmpdir(), 'tosia-batch-'));
+  for (const sub of ['a', 'b']) {
+    mkdirSync(join(root, 'in', sub), { recursive: true });
+    for (const s of small) copyFileSync(s.file, join(root, 'in', sub, s.name));
+  }
+  copyFileSync(small[1]!.file, join(root, 'in', 'a', TRICKY));
+  if (bad) writeFileSync(join(root, 'in', 'a', 'broken.mp3'), 'this is not audio');
+  return root;
+}
+
+function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+function snapshot(dir: string): Record<string, number> {
+  return Object.fromEntries(walk(dir).map((f) => [relative(dir, f), statSync(f).mtimeMs]));
+}
+
+const nInputs = 2 * small.length + 1;
+
+describe('tosia run --out (batch)', () => {
+  it('mirrors the input tree, never writes into it, and writes every table', () => {
+    const root = makeInputs();
+    const before = snapshot(join(root, 'in'));
+    const out = join(root, 'out');
+    const r = tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']);
+    expect(r.code).toBe(0);
+    expect(snapshot(join(root, 'in'))).toEqual(before);
+    for (const sub of ['a', 'b']) for (const s of small) expect(existsSync(join(out, 'in', sub, `${s.name}.json`))).toBe(true);
+    for (const f of ['results.jsonl', 'results.csv', 'segments.csv', 'errors.jsonl', 'run.json']) expect(existsSync(join(out, f)), f).toBe(true);
+    expect(walk(out).some((f) => f.endsWith('.tmp'))).toBe(false);
+    const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(run).toMatchObject({ inputs: nInputs, processed: nInputs, skipped: 0, failed: 0, interrupted: false });
+    expect(run.config_sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(run.model.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(run.realtime_factor).toBeGreaterThan(0);
+  });
+
+  it('results.csv and segments.csv read back with an RFC 4180 parser, tricky names included', () => {
+    const root = makeInputs();
+    const out = join(root, 'out');
+    expect(tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']).code).toBe(0);
+    const rows = parseCsv(readFileSync(join(out, 'results.csv'), 'utf8'));
+    const header = rows[0]!;
+    expect(header.slice(0, 8)).toEqual(['file', 'duration_s', 'sample_rate', 'channels', 'codec', 'n_segments', 'label', 'score']);
+    expect(rows.slice(1)).toHaveLength(nInputs);
+    for (const row of rows.slice(1)) expect(row).toHaveLength(header.length);
+    expect(rows.some((row) => row[0]!.endsWith(TRICKY))).toBe(true);
+    const segs = parseCsv(readFileSync(join(out, 'segments.csv'), 'utf8'));
+    const results = readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(segs.slice(1)).toHaveLength(results.reduce((a, r) => a + r.segments.length, 0));
+    expect(segs.slice(1).some((row) => row[0]!.endsWith(TRICKY))).toBe(true);
+  });
+
+  it('resume skips exactly the unchanged files; --force reprocesses all', () => {
+    const root = makeInputs();
+    const out = join(root, 'out');
+    expect(tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']).code).toBe(0);
+    // change one input's bytes; touch another without changing it
+    const changed = join(root, 'in', 'b', small[0]!.name);
+    writeFileSync(changed, Buffer.concat([readFileSync(changed), Buffer.alloc(64)]));
+    utimesSync(join(root, 'in', 'a', small[0]!.name), new Date(), new Date());
+    const again = tosia(['run', join(root, 'in'), '--out', out, '--progress', 'json']);
+    expect(again.code).toBe(0);
+    const events = again.stderr.trim().split('\n').map((l) => JSON.parse(l)) as BatchEvent[];
+    const done = events.filter((e): e is Extract<BatchEvent, { type: 'file-done' }> => e.type === 'file-done');
+    expect(done.filter((e) => !e.skipped).map((e) => e.file)).toEqual([changed]);
+    expect(done.filter((e) => e.skipped)).toHaveLength(nInputs - 1);
+    const forced = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(forced.skipped).toBe(nInputs - 1);
+    expect(tosia(['run', join(root, 'in'), '--out', out, '--force', '--progress', 'none']).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ processed: nInputs, skipped: 0 });
+  });
+
+  it('a bad file in the middle: logged in errors.jsonl, the others done, exit 1; --retry-failed retries only it', () => {
+    const root = makeInputs(true);
+    const out = join(root, 'out');
+    const r = tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/E_DECODE.*broken\.mp3/);
+    const errors = readFileSync(join(out, 'errors.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: 'E_DECODE', stage: 'decode' });
+    expect(errors[0].file).toMatch(/broken\.mp3$/);
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ processed: nInputs, failed: 1 });
+    const retry = tosia(['run', join(root, 'in'), '--out', out, '--retry-failed', '--progress', 'json']);
+    expect(retry.code).toBe(1);
+    const events = retry.stderr.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    expect(events[0]).toMatchObject({ type: 'start', total: 1 });
+  });
+
+  it('--include / --exclude filter the inputs; several inputs without --out is a usage error', () => {
+    const root = makeInputs();
+    const out = join(root, 'out');
+    const r = tosia(['run', join(root, 'in'), '--out', out, '--include', 'a/**', '--exclude', '*pink*', '--progress', 'none']);
+    expect(r.code).toBe(0);
+    const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(run.inputs).toBe(small.filter((s) => !s.name.includes('pink')).length + (TRICKY.includes('pink') ? 0 : 1));
+    const usage = tosia(['run', join(root, 'in')]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/need an output folder.*--out DIR/);
+  });
+
+  it('--progress json emits start, file-done, file-failed and end events', () => {
+    const root = makeInputs(true);
+    const r = tosia(['run', join(root, 'in'), '--out', join(root, 'out'), '--progress', 'json']);
+    const events = r.stderr.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    expect(events[0].type).toBe('start');
+    expect(events.at(-1).type).toBe('end');
+    expect(events.filter((e) => e.type === 'file-done')).toHaveLength(nInputs);
+    expect(events.filter((e) => e.type === 'file-failed')).toHaveLength(1);
+    expect(events.at(-1).summary).toMatchObject({ inputs: nInputs + 1, failed: 1 });
+  });
+
+  it('SIGINT mid-batch finishes the files in flight, writes consistent tables, exits 130; a re-run completes', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tosia-sigint-'));
+    mkdirSync(join(root, 'in'));
+    for (let i = 0; i < 60; i++) copyFileSync(small[0]!.file, join(root, 'in', `c${String(i).padStart(2, '0')}.wav`));
+    const out = join(root, 'out');
+    const child = spawn(process.execPath, [BIN, 'run', join(root, 'in'), '--out', out, '--progress', 'json', '--concurrency', '1']);
+    let stderr = '';
+    let signalled = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!signalled && stderr.includes('"file-done"')) { signalled = true; child.kill('SIGINT'); }
+    });
+    const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+    expect(code).toBe(130);
+    const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(run.interrupted).toBe(true);
+    expect(run.processed).toBeGreaterThan(0);
+    expect(run.processed).toBeLessThan(60);
+    const jsonResults = walk(join(out, 'in')).filter((f) => f.endsWith('.json'));
+    expect(jsonResults).toHaveLength(run.processed);
+    expect(parseCsv(readFileSync(join(out, 'results.csv'), 'utf8')).slice(1)).toHaveLength(run.processed);
+    expect(walk(out).some((f) => f.endsWith('.tmp'))).toBe(false);
+    const again = tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ inputs: 60, skipped: run.processed, processed: 60 - run.processed, interrupted: false });
+  });
+});
+
+describe('runBatch from the library', () => {
+  it('yields start, one event per file and end, and returns the summary', async () => {
+    const root = makeInputs();
+    const events: BatchEvent[] = [];
+    for await (const e of runBatch([join(root, 'in', 'a')], { config: defaultConfig(), outDir: join(root, 'lib-out'), concurrency: 1 })) events.push(e);
+    expect(events[0]!.type).toBe('start');
+    expect(events.filter((e) => e.type === 'file-done')).toHaveLength(small.length + 1);
+    const end = events.at(-1)!;
+    expect(end.type).toBe('end');
+    if (end.type === 'end') expect(end.summary).toMatchObject({ processed: small.length + 1, failed: 0 });
+  });
+});
