@@ -7,7 +7,7 @@ export { validateConfig, allowedValues } from './config/validate.js';
 export { SCHEMA, defaultConfig, type Config, type ConfigInput, type Field } from './config/schema.js';
 export { WorkUnit, configHash, type WorkUnitInit } from './pipeline/work-unit.js';
 export { execute, checkModelConfig, type ExecuteOptions } from './pipeline/execute.js';
-export { decodeStage, segmentStage, melStage, colourStage, melPlanFor } from './pipeline/stages.js';
+export { decodeStage, segmentStage, melStage, colourStage, melPlanFor, emptyFilterWarning } from './pipeline/stages.js';
 export { prepareSegments, type PreparedSegment } from './pipeline/images.js';
 export { getModel, modelPathFor } from './pipeline/model-cache.js';
 export { DISCLAIMER, SCHEMA_VERSION, type Result, type SegmentResult, type DiagnosisResult } from './pipeline/result.js';

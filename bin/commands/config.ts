@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../runtime/config/load.js';
 import { fieldsOf, sections, type Config } from '../../runtime/config/schema.js';
 import { allowedValues } from '../../runtime/config/validate.js';
+import { emptyFilterWarning } from '../../runtime/pipeline/stages.js';
 import { EXIT } from '../exit-codes.js';
 import { handleError } from '../handle-error.js';
 
@@ -39,7 +40,9 @@ Examples:
     .action(async (opts: { config?: string; validate?: string; json?: boolean }) => {
       try {
         if (opts.validate) {
-          await loadConfig(opts.validate);
+          const cfg = await loadConfig(opts.validate);
+          const warning = emptyFilterWarning(cfg);
+          if (warning) process.stderr.write(`tosia: warning: ${warning}\n`);
           process.stdout.write(`${opts.validate}: valid\n`);
           setExit(EXIT.OK);
           return;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -115,6 +115,7 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
     const abs = resolve(f.path);
     if (abs === outDir || abs.startsWith(outDir + '/')) throw new TosiaError('E_OUTPUT', `input ${f.path} is inside the output folder`, { stage: 'output', hint: 'choose an output folder outside the inputs' });
   }
+  await probeOutput(outDir, tmpDir);
   const base = commonDir(inputs.filter((p) => existsSync(p)));
   const configSha = configHash(cfg);
   const modelPath = modelPathFor(cfg);
@@ -142,6 +143,8 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
   let wake: (() => void) | null = null;
   const notify = () => { const w = wake; wake = null; w?.(); };
   let fatal: TosiaError | null = null;
+  // an output write failed: stop taking files, and report it once the in-flight ones are done
+  let outputBroken: TosiaError | null = null;
   // next to this module when built; from sources (tests), the built worker
   const localWorker = fileURLToPath(new URL('./worker.js', import.meta.url));
   const workerFile = existsSync(localWorker) ? localWorker : join(packageRoot(), 'dist/runtime/batch/worker.js');
@@ -161,6 +164,7 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
       events.push({ type: 'file-done', file: job.file, output: job.outFile, skipped: false, duration_s: m.duration_s, n_segments: m.n_segments, label: m.label, done, total, failed: failedCount, audio_s: audio, elapsed_s: elapsed() });
     } else {
       failedCount++;
+      if (m.error.code === 'E_OUTPUT') outputBroken ??= new TosiaError('E_OUTPUT', m.error.message, { stage: 'output' });
       failures.push({ file: job.file, stage: m.error.stage, code: m.error.code, message: m.error.message });
       events.push({ type: 'file-failed', file: job.file, code: m.error.code, stage: m.error.stage, message: m.error.message, done, total, failed: failedCount, audio_s: audio, elapsed_s: elapsed() });
     }
@@ -193,7 +197,7 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
 
   let nextId = 0;
   let cursor = 0;
-  const aborted = () => options.signal?.aborted === true;
+  const aborted = () => options.signal?.aborted === true || outputBroken !== null;
   options.signal?.addEventListener('abort', notify, { once: true });
 
   try {
@@ -237,6 +241,12 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
   } finally {
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
+  if (outputBroken) {
+    await rm(tmpDir, { recursive: true, force: true });
+    throw new TosiaError('E_OUTPUT', `stopped after ${processed} results: ${(outputBroken as TosiaError).message}`, {
+      file: outDir, stage: 'output', hint: 'free disk space or fix the output folder, then run the same command again to resume',
+    });
+  }
 
   // tables, errors and the run record, each written atomically
   const labels = await labelsOf(outputs);
@@ -257,6 +267,21 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
   await rm(tmpDir, { recursive: true, force: true });
   yield { type: 'end', summary, time: run.ended_at };
   return summary;
+}
+
+/** Fail early, with E_OUTPUT, when the output folder cannot be created or written. */
+async function probeOutput(outDir: string, tmpDir: string): Promise<void> {
+  const probe = join(tmpDir, `.probe.${process.pid}`);
+  try {
+    await mkdir(tmpDir, { recursive: true });
+    await writeFile(probe, '');
+    await rm(probe, { force: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new TosiaError('E_OUTPUT', `output folder cannot be written (${code ?? (e as Error).message})`, {
+      file: outDir, stage: 'output', hint: code === 'ENOTDIR' || code === 'EEXIST' ? 'the path is a file; choose a folder' : 'choose a writable folder for --out',
+    });
+  }
 }
 
 async function labelsOf(outputs: readonly string[]): Promise<string[]> {

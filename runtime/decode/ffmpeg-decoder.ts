@@ -58,12 +58,13 @@ export async function decodeWithFfmpeg(file: string, options: FfmpegDecodeOption
         if (tooLong) return finish();
         const detail = stderrTail.filter((l) => /error|invalid|could not|does not contain|no such|failed|truncat|matches no streams/i.test(l)).slice(-3).join(' | ');
         const timedOut = /timeout/i.test(err.message);
-        const reason = timedOut
+        const noAudio = stderrTail.some((l) => /matches no streams|does not contain any stream|Output file #0 does not contain/.test(l));
+        const reason = noAudio ? 'has no audio stream' : timedOut
           ? `ffmpeg did not finish within ${options.timeoutS} s and was killed`
           : `ffmpeg could not decode it${detail ? `: ${detail}` : `: ${err.message.split('\n')[0]}`}`;
         reject(new TosiaError('E_DECODE', reason, {
           file, stage: 'decode',
-          hint: timedOut ? 'raise audio.decode_timeout_s or check the file is not a stream that never ends' : 'check that the file is a complete audio recording; re-export it as wav or flac',
+          hint: noAudio ? 'the file holds no audio track (a video or image?); pass the audio recording' : timedOut ? 'raise audio.decode_timeout_s or check the file is not a stream that never ends' : 'check that the file is a complete audio recording; re-export it as wav or flac',
         }));
       })
       .on('end', () => { if (!settled) { settled = true; finish(); } });

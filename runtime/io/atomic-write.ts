@@ -3,6 +3,19 @@ import { basename, dirname, join } from 'node:path';
 import { TosiaError } from '../../algos/errors.js';
 
 let counter = 0;
+let writes = 0;
+
+/**
+ * Test hook: with TOSIA_FAIL_WRITES_AFTER=N, every write after the N-th in a thread fails as a
+ * full disk would, so tests can check that earlier results survive and nothing partial is left.
+ */
+function injectedFailure(path: string): void {
+  const limit = process.env.TOSIA_FAIL_WRITES_AFTER;
+  if (limit === undefined) return;
+  if (++writes > Number(limit)) {
+    throw new TosiaError('E_OUTPUT', 'cannot write output (ENOSPC, injected by TOSIA_FAIL_WRITES_AFTER)', { file: path, stage: 'output', hint: 'free some disk space' });
+  }
+}
 let tag: string | undefined;
 // worker threads share the pid; their thread id keeps temp names apart
 function threadTag(): string {
@@ -16,6 +29,7 @@ function threadTag(): string {
  * file at `path`; a batch keeps its temp files in one folder so an abort can remove them all.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, tmpDir?: string): Promise<void> {
+  injectedFailure(path);
   const dir = dirname(path);
   const tmp = join(tmpDir ?? dir, `.${basename(path)}.${process.pid}.${threadTag()}${++counter}.tmp`);
   try {

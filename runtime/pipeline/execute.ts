@@ -12,7 +12,7 @@ import { tosiaVersion } from '../paths.js';
 import { prepareSegments } from './images.js';
 import { getModel, modelPathFor } from './model-cache.js';
 import { DISCLAIMER, SCHEMA_VERSION, type Result, type SegmentResult } from './result.js';
-import { decodeStage, segmentStage } from './stages.js';
+import { decodeStage, emptyFilterWarning, segmentStage } from './stages.js';
 import type { WorkUnit } from './work-unit.js';
 
 export interface ExecuteOptions {
@@ -67,7 +67,10 @@ export async function execute(work: WorkUnit, options: ExecuteOptions = {}): Pro
   const { segments } = segmentStage(audio, cfg);
   timings.segment = performance.now() - t;
 
-  const prepared = await prepareSegments(audio, segments, cfg, timings, await fftLoading);
+  const fft = await fftLoading;
+  const emptyBands = emptyFilterWarning(cfg, fft);
+  if (emptyBands) warnings.push(emptyBands);
+  const prepared = await prepareSegments(audio, segments, cfg, timings, fft);
 
   if (cfg.output.save_images) {
     const prefix = options.imagePrefix ?? join(cfg.output.save_images, basename(work.sourceFile, extname(work.sourceFile)));

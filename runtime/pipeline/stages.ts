@@ -56,6 +56,13 @@ export function melPlanFor(cfg: Config, fft?: RealFftFactory): MelPlan {
   return plan;
 }
 
+/** librosa's "Empty filters detected" warning, in words, or null. */
+export function emptyFilterWarning(cfg: Config, fft?: RealFftFactory): string | null {
+  const empty = melPlanFor(cfg, fft).emptyBands;
+  if (empty.length === 0) return null;
+  return `mel_spec.n_mels=${cfg.mel_spec.n_mels} is too many for n_fft=${cfg.mel_spec.n_fft}: ${empty.length} mel bands are empty (all zero), as librosa warns; lower n_mels or raise n_fft`;
+}
+
 export interface SegmentSpectrogram {
   /** dB, row-major nMels × nFrames, band 0 lowest. */
   db: Float32Array;

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeFile, resolveFfmpeg } from '../../runtime/index.js';
 import { bundledSamples } from '../helpers/samples.js';
+import { writeWav } from '../helpers/wav.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tosia-decode-'));
 const snrDb = (ref: Float32Array, x: Float32Array) => {
@@ -32,21 +33,7 @@ describe('the same file gives the same PCM whichever path decodes it', () => {
 });
 
 function wav(channels: number, rate: number, bits: 16 | 24 | 32, format: 1 | 3, frames: number, fill: (f: number, c: number) => number, claimExtra = 0): string {
-  const bytes = bits / 8, align = channels * bytes, data = frames * align;
-  const b = Buffer.alloc(44 + data);
-  b.write('RIFF', 0); b.writeUInt32LE(36 + data, 4); b.write('WAVE', 8); b.write('fmt ', 12); b.writeUInt32LE(16, 16);
-  b.writeUInt16LE(format, 20); b.writeUInt16LE(channels, 22); b.writeUInt32LE(rate, 24); b.writeUInt32LE(rate * align, 28);
-  b.writeUInt16LE(align, 32); b.writeUInt16LE(bits, 34); b.write('data', 36); b.writeUInt32LE(data + claimExtra, 40);
-  for (let f = 0; f < frames; f++) for (let c = 0; c < channels; c++) {
-    const at = 44 + f * align + c * bytes, v = fill(f, c);
-    if (format === 3) b.writeFloatLE(v, at);
-    else if (bits === 16) b.writeInt16LE(Math.round(v * 32767), at);
-    else if (bits === 24) b.writeIntLE(Math.round(v * 8388607), at, 3);
-    else b.writeInt32LE(Math.round(v * 2147483647), at);
-  }
-  const p = join(dir, `w${channels}_${rate}_${bits}_${format}_${claimExtra}.wav`);
-  writeFileSync(p, b);
-  return p;
+  return writeWav(join(dir, `w${channels}_${rate}_${bits}_${format}_${claimExtra}.wav`), { channels, rate, bits, format, frames, fill, claimExtra });
 }
 
 describe('in-process WAV decoding', () => {
