@@ -2,8 +2,8 @@ import { TosiaError } from '../errors.js';
 
 export interface ResampleOptions {
   /**
-   * Passband edge as a fraction of the lower of the two Nyquist frequencies (0 < rolloff < 1).
-   * Default 0.95: for 48 kHz → 8 kHz, flat to 3.8 kHz.
+   * The filter's −6 dB point as a fraction of the lower of the two Nyquist frequencies
+   * (0 < rolloff < 1). Default 0.95: 3.8 kHz for an 8 kHz output.
    */
   rolloff: number;
   /** Zero crossings of the sinc on each side (>= 4); more is sharper and slower. Default 24. */
@@ -13,8 +13,9 @@ export interface ResampleOptions {
 }
 
 /**
- * Documented quality at the defaults: passband ripple below 0.01 dB up to 0.95 × Nyquist,
- * stopband attenuation about 80 dB from Nyquist on (a transition band of 5 % of Nyquist).
+ * Quality at the defaults, measured for 48 kHz → 8 kHz (test/algos/resample.test.ts checks it):
+ * flat below 3 kHz (|gain| < 0.1 dB), −2.5 dB at 3.7 kHz, the −6 dB point at 0.95 × the output
+ * Nyquist (3.8 kHz), and aliasing rejected by ≥ 60 dB from 4.2 kHz and ≥ 90 dB from 4.5 kHz.
  */
 export const RESAMPLE_DEFAULTS: Readonly<ResampleOptions> = Object.freeze({ rolloff: 0.95, zeroCrossings: 24, beta: 8.6 });
 
@@ -107,7 +108,16 @@ export class Resampler {
       if (table) {
         const row = phase * taps;
         if (first >= 0 && first + taps <= n) {
-          for (let k = 0; k < taps; k++) acc += input[first + k]! * table[row + k]!;
+          // four independent sums: shorter dependency chains, fewer loop tests (taps is even)
+          let a0 = 0, a1 = 0, a2 = 0, a3 = 0, k = 0;
+          for (; k + 3 < taps; k += 4) {
+            a0 += input[first + k]! * table[row + k]!;
+            a1 += input[first + k + 1]! * table[row + k + 1]!;
+            a2 += input[first + k + 2]! * table[row + k + 2]!;
+            a3 += input[first + k + 3]! * table[row + k + 3]!;
+          }
+          for (; k < taps; k++) a0 += input[first + k]! * table[row + k]!;
+          acc = a0 + a1 + a2 + a3;
         } else {
           for (let k = 0; k < taps; k++) { const j = first + k; if (j >= 0 && j < n) acc += input[j]! * table[row + k]!; }
         }

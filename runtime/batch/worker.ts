@@ -2,7 +2,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { isTosiaError } from '../../algos/errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { execute, checkModelConfig } from '../pipeline/execute.js';
-import { getModel, modelPathFor } from '../pipeline/model-cache.js';
+import { setImagingThreads } from '../image/render.js';
+import { Model } from '../model/model.js';
+import { modelPathFor } from '../pipeline/model-cache.js';
 import { WorkUnit } from '../pipeline/work-unit.js';
 import type { Job, WorkerInit, WorkerMessage } from './protocol.js';
 
@@ -13,7 +15,9 @@ const port = parentPort!;
 const send = (m: WorkerMessage) => port.postMessage(m);
 
 try {
-  const model = await getModel(modelPathFor(init.config), init.config.classifier.device);
+  // each worker is one core's worth: one onnxruntime thread, one libvips thread
+  const model = await Model.load(modelPathFor(init.config), { device: init.config.classifier.device, threads: 1 });
+  await setImagingThreads(1);
   checkModelConfig(model, init.config);
   send({ type: 'ready', model: { name: model.manifest.name, version: model.manifest.version, sha256: model.sha256, execution_provider: model.executionProvider } });
   port.on('message', async (job: Job) => {

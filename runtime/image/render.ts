@@ -11,6 +11,11 @@ async function loadSharp(): Promise<Sharp> {
   return sharpPromise;
 }
 
+/** Limit libvips to `threads` (batch workers use 1: the workers already use every core). */
+export async function setImagingThreads(threads: number): Promise<void> {
+  (await loadSharp()).concurrency(threads);
+}
+
 /** Start loading sharp ahead of need (it takes tens of milliseconds). */
 export function preloadImaging(): Promise<unknown> {
   return loadSharp().catch(() => undefined);

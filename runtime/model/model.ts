@@ -74,7 +74,11 @@ export class Model {
   }
 
   /** Load `path` and its manifest (the .json beside it, else the ONNX metadata). */
-  static async load(path: string, options: { device?: Device } = {}): Promise<Model> {
+  /**
+   * @param options.threads onnxruntime's intra-op threads; default: its own (all cores). Batch
+   *   workers pass 1, since the workers themselves already use every core.
+   */
+  static async load(path: string, options: { device?: Device; threads?: number } = {}): Promise<Model> {
     const device = options.device ?? 'auto';
     let bytes: Buffer;
     try {
@@ -87,7 +91,7 @@ export class Model {
     }
     const manifest = await readManifest(path, bytes);
     const ort = await loadOrt();
-    const { session, provider } = await createSession(ort, path, bytes, device);
+    const { session, provider } = await createSession(ort, path, bytes, device, options.threads);
     checkSessionAgainstManifest(session, manifest, path);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     return new Model(path, manifest, sha256, provider, session, ort);
@@ -149,10 +153,13 @@ async function readManifest(path: string, bytes: Buffer): Promise<ModelManifest>
   return checkManifest(fromSidecar ?? JSON.parse(embedded!), fromSidecar !== undefined ? sidecar : `${path} (metadata)`);
 }
 
-async function createSession(ort: Ort, path: string, bytes: Buffer, device: Device) {
+async function createSession(ort: Ort, path: string, bytes: Buffer, device: Device, threads?: number) {
   const cudaInstalled = cudaProviderInstalled();
   // severity 4 (fatal only): a failed CUDA probe is reported by us, not as a raw native log line
-  const make = (providers: string[]) => ort.InferenceSession.create(bytes, { executionProviders: providers, graphOptimizationLevel: 'all', logSeverityLevel: 4 });
+  const make = (providers: string[]) => ort.InferenceSession.create(bytes, {
+    executionProviders: providers, graphOptimizationLevel: 'all', logSeverityLevel: 4,
+    ...(threads ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
+  });
   ort.env.logLevel = 'fatal';
   const corrupt = (e: unknown) => new TosiaError('E_MODEL', `onnxruntime cannot load it: ${(e as Error).message.split('\n')[0]}`, {
     file: path, stage: 'model', hint: 'the file is corrupt or not an ONNX model; restore it or re-export it', cause: e,
