@@ -27,26 +27,4 @@ export function resultPath(outDir: string, base: string, file: string): string {
   return join(outDir, `${rel}.json`);
 }
 
-/** A shell-style pattern (`*`, `**`, `?`) as a RegExp over '/'-separated relative paths. */
-export function globToRegExp(pattern: string): RegExp {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '*') {
-      if (pattern[i + 1] === '*') {
-        re += '[\\s\\S]*'; // file names may hold newlines
-        i++;
-        if (pattern[i + 1] === '/') i++;
-      } else re += '[^/]*';
-    } else if (c === '?') re += '[^/]';
-    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`, 'i');
-}
-
-/** Whether `rel` (relative path) matches `pattern`; a pattern without '/' matches the basename too. */
-export function matchesPattern(rel: string, pattern: string): boolean {
-  const re = globToRegExp(pattern);
-  const unix = rel.split(sep).join('/');
-  return re.test(unix) || (!pattern.includes('/') && re.test(unix.split('/').pop()!));
-}
+export { globToRegExp, matchesPattern } from '../io/glob.js';

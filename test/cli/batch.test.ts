@@ -117,6 +117,16 @@ describe('tosia run --out (batch)', () => {
     expect(usage.stderr).toMatch(/need an output folder.*--out DIR/);
   });
 
+  it('a quoted glob is expanded by tosia (** across folders); one that matches nothing is E_INPUT', () => {
+    const root = makeInputs();
+    const r = tosia(['run', join(root, 'in', '**', '*white*.wav'), '--out', join(root, 'out'), '--progress', 'none']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(root, 'out', 'run.json'), 'utf8')).inputs).toBe(2 * small.filter((s) => s.name.includes('white')).length);
+    const none = tosia(['run', join(root, 'in', '**', '*.flac'), '--out', join(root, 'out2'), '--progress', 'none']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/E_INPUT.*no audio file matches/);
+  });
+
   it('--progress json emits start, file-done, file-failed and end events', () => {
     const root = makeInputs(true);
     const r = tosia(['run', join(root, 'in'), '--out', join(root, 'out'), '--progress', 'json']);
