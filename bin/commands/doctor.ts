@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../runtime/config/load.js';
-import { doctor } from '../../runtime/doctor.js';
 import { EXIT } from '../exit-codes.js';
 import { handleError } from '../handle-error.js';
 import { addConfigFlags, applyOverrides, type FlagName } from '../overrides.js';
@@ -21,6 +20,7 @@ Examples:
   cmd.action(async (opts: Record<string, unknown>) => {
     try {
       const cfg = applyOverrides(await loadConfig((opts.config as string | undefined) ?? null), opts, FLAGS);
+      const { doctor } = await import('../../runtime/doctor.js');
       const report = await doctor(cfg);
       if (opts.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
       else for (const c of report.checks) process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(12)} ${c.detail}\n`);

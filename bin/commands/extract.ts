@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../runtime/config/load.js';
-import { extract } from '../../runtime/extract/extract.js';
 import { readLabels } from '../../runtime/extract/labels.js';
 import { getModel } from '../../runtime/pipeline/model-cache.js';
 import { EXIT } from '../exit-codes.js';
@@ -40,6 +39,7 @@ Examples:
         throw new (await import('../../algos/errors.js')).TosiaError('E_CONFIG', `--concurrency=${String(opts.concurrency)} must be an integer >= 1`, { stage: 'config' });
       }
       let done = 0;
+      const { extract } = await import('../../runtime/extract/extract.js');
       const summary = await extract({
         inputs, outDir: opts.out as string, config, labels, layout, normalisation, concurrency,
         onFile: (e) => {

@@ -5,14 +5,13 @@ import type { Command } from 'commander';
 import { TosiaError } from '../../algos/errors.js';
 import type { Config } from '../../runtime/config/schema.js';
 import { loadConfig } from '../../runtime/config/load.js';
-import { runBatch, TMP_DIR_NAME } from '../../runtime/batch/batch.js';
 import { execute } from '../../runtime/pipeline/execute.js';
 import { getModel, modelPathFor } from '../../runtime/pipeline/model-cache.js';
 import { WorkUnit } from '../../runtime/pipeline/work-unit.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { handleError, toTosiaError } from '../handle-error.js';
 import { addConfigFlags, applyOverrides, type FlagName } from '../overrides.js';
-import { Progress, renderSummary, type ProgressMode } from '../progress.js';
+import type { ProgressMode } from '../progress.js';
 import { renderResult } from '../render.js';
 
 const FLAGS: FlagName[] = ['model', 'device', 'saveImages', 'aggregate', 'threshold', 'sampleRate', 'decoder', 'ffmpeg', 'maxDuration', 'maxFileSize', 'allowConfigMismatch'];
@@ -102,6 +101,9 @@ async function runOne(file: string, cfg: Config, json: boolean): Promise<number>
 }
 
 async function runAsBatch(inputs: string[], cfg: Config, opts: Record<string, unknown>): Promise<number> {
+  // the batch engine loads only for batches, keeping a single-file run's start-up short
+  const { runBatch, TMP_DIR_NAME } = await import('../../runtime/batch/batch.js');
+  const { Progress, renderSummary } = await import('../progress.js');
   const outDir = resolve(opts.out as string);
   const concurrency = opts.concurrency === undefined ? undefined : Number(opts.concurrency);
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
