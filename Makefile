@@ -7,7 +7,7 @@ COUGH_DATA ?= $(SHARED)/data/covid19-cough
 EXTRACT_DIR ?= .cache/extract
 PYTHON ?= /usr/bin/python3
 
-.PHONY: all install build run test bench model samples clean
+.PHONY: all install build run test bench eval-segmentation model samples clean
 
 all: build
 
@@ -34,9 +34,14 @@ test: build
 bench: build
 	node dist/bench/bench.js
 
+## Segmentation quality on the synthetic evaluation set and on covid19-cough; appends to BENCHMARKS.md.
+eval-segmentation: build
+	node dist/bench/eval-segmentation.js
+
 ## Regenerate the bundled synthetic samples (deterministic).
 samples: build
 	node dist/samples/generator/generate.js samples
+	node dist/samples/generator/generate.js --eval samples/eval
 
 ## Reproduce the demo model: extract tensors from the covid19-cough data, then train with Debian's PyTorch.
 model: build

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerConfig } from './commands/config.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerEval } from './commands/eval.js';
 import { registerExtract } from './commands/extract.js';
 import { registerRun } from './commands/run.js';
 import { EXIT } from './exit-codes.js';
@@ -28,6 +29,7 @@ registerRun(program, setExit);
 registerExtract(program, setExit);
 registerConfig(program, setExit);
 registerDoctor(program, setExit);
+registerEval(program, setExit);
 program.commands.forEach((c) => c.exitOverride());
 
 try {

@@ -25,3 +25,4 @@ export { TosiaError, isTosiaError, ERROR_CODES, type ErrorCode } from '../algos/
 export { loadPffft } from './dsp/pffft.js';
 export { doctor, type DoctorReport, type DoctorCheck } from './doctor.js';
 export { runBatch, TMP_DIR_NAME, type BatchOptions, type BatchEvent, type RunSummary } from './batch/batch.js';
+export { readTruth, readPredictions, evaluate, type EvalReport, type FileScore, type EventTable } from './eval/eval.js';

@@ -29,8 +29,8 @@ function overlapFraction(a: TimeSpan, b: TimeSpan): number {
 
 /**
  * Greedy one-to-one matching: candidate pairs are ranked by overlap, then onset distance, and
- * each truth and each prediction is used at most once. Empty truth with empty predictions
- * scores precision = recall = f1 = 1.
+ * each truth and each prediction is used at most once. With no predictions precision is 1, with
+ * no truth recall is 1 (so both empty scores f1 = 1, and either side alone scores f1 = 0).
  */
 export function matchEvents(truth: readonly TimeSpan[], pred: readonly TimeSpan[], options: Partial<MatchOptions> = {}): MatchResult {
   const o = { ...MATCH_DEFAULTS, ...options };
@@ -48,8 +48,9 @@ export function matchEvents(truth: readonly TimeSpan[], pred: readonly TimeSpan[
     usedT.add(c.t); usedP.add(c.p); pairs.push([c.t, c.p]);
   }
   const tp = pairs.length, fp = pred.length - tp, fn = truth.length - tp;
-  const precision = pred.length === 0 ? (truth.length === 0 ? 1 : 0) : tp / pred.length;
-  const recall = truth.length === 0 ? (pred.length === 0 ? 1 : 0) : tp / truth.length;
+  // vacuous cases: nothing predicted is perfectly precise, nothing to find is perfectly recalled
+  const precision = pred.length === 0 ? 1 : tp / pred.length;
+  const recall = truth.length === 0 ? 1 : tp / truth.length;
   const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
   pairs.sort((a, b) => a[0] - b[0]);
   return { pairs, truePositives: tp, falsePositives: fp, falseNegatives: fn, precision, recall, f1 };

@@ -115,6 +115,8 @@ export function background(n: number, sr: number, kind: Background, r: () => num
   return out;
 }
 
+export type Distractor = 'none' | 'clicks' | 'bangs' | 'hum';
+
 export interface RecordingSpec {
   seed: number;
   sampleRate: number;
@@ -126,6 +128,49 @@ export interface RecordingSpec {
   background: Background;
   /** Cough-to-background power ratio in dB, measured over the coughs. */
   snrDb: number;
+  /** Non-cough sounds added on top: clicks (1-3 ms), bangs (door slams), mains hum. Default none. */
+  distractor?: Distractor;
+  /** 'quiet' peaks at -45 dBFS; 'clipped' is driven 4x past full scale. Default normal (peak -0.9 dBFS). */
+  level?: 'normal' | 'quiet' | 'clipped';
+  /** 'telephone' band-passes 300-3400 Hz, as a phone line. Default full. */
+  band?: 'full' | 'telephone';
+  /** Coughs per bout when boutGap is set; several bouts are spread out. Default: all in one bout. */
+  boutSize?: number;
+}
+
+/** RBJ biquad, in place. */
+function biquad(x: Float32Array, sr: number, kind: 'lowpass' | 'highpass', f0: number, q = Math.SQRT1_2): void {
+  const w = (2 * Math.PI * f0) / sr, cos = Math.cos(w), alpha = Math.sin(w) / (2 * q);
+  const b0 = kind === 'lowpass' ? (1 - cos) / 2 : (1 + cos) / 2, b1 = kind === 'lowpass' ? 1 - cos : -(1 + cos), b2 = b0;
+  const a0 = 1 + alpha, a1 = -2 * cos, a2 = 1 - alpha;
+  let x1 = 0, x2 = 0, y1 = 0, y2 = 0;
+  for (let i = 0; i < x.length; i++) {
+    const y = (b0 * x[i]! + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2) / a0;
+    x2 = x1; x1 = x[i]!; y2 = y1; y1 = y;
+    x[i] = y;
+  }
+}
+
+/** Add distractor sounds at `level` (linear peak) into `out`. */
+function addDistractor(out: Float32Array, sr: number, kind: Distractor, level: number, r: () => number): void {
+  const n = out.length, secs = n / sr;
+  if (kind === 'clicks') {
+    for (let c = 0; c < Math.round(secs * 1.5); c++) {
+      const at = Math.floor(r() * (n - sr * 0.004)), len = Math.max(2, Math.round(sr * (0.001 + 0.002 * r())));
+      for (let i = 0; i < len; i++) out[at + i]! += level * (r() < 0.5 ? -1 : 1) * (1 - i / len);
+    }
+  } else if (kind === 'bangs') {
+    for (let c = 0; c < Math.max(1, Math.round(secs / 3)); c++) {
+      const at = Math.floor(r() * n * 0.9), tau = sr * (0.01 + 0.02 * r());
+      for (let i = 0; at + i < n && i < tau * 8; i++) out[at + i]! += level * gauss(r) * Math.exp(-i / tau);
+    }
+  } else if (kind === 'hum') {
+    const f = r() < 0.5 ? 50 : 60;
+    for (let i = 0; i < n; i++) {
+      const t = i / sr;
+      out[i]! += level * 0.5 * (Math.sin(2 * Math.PI * f * t) + 0.5 * Math.sin(2 * Math.PI * 3 * f * t) + 0.25 * Math.sin(2 * Math.PI * 5 * f * t));
+    }
+  }
 }
 
 export interface SynthRecording {
@@ -151,7 +196,8 @@ export function synthesize(spec: RecordingSpec): SynthRecording {
     };
     const [a, b] = addCough(clean, sr, c, r);
     truth.push({ start: a, end: b });
-    t = b + (spec.boutGap ?? 0.45 + 0.5 * r());
+    const endOfBout = spec.boutSize !== undefined && (i + 1) % spec.boutSize === 0;
+    t = b + (spec.boutGap !== null && !endOfBout ? spec.boutGap : 0.45 + 0.5 * r());
   }
   // scale the background to the requested SNR over the cough samples
   let sq = 0, count = 0;
@@ -160,9 +206,17 @@ export function synthesize(spec: RecordingSpec): SynthRecording {
   const bg = background(n, sr, spec.background, r);
   const bgGain = coughRms / 10 ** (spec.snrDb / 20);
   const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = clean[i]! + bg[i]! * bgGain;
+  // distractors at about a cough's loudness; for cough-free recordings, a typical cough level
+  if (spec.distractor && spec.distractor !== 'none') addDistractor(out, sr, spec.distractor, spec.distractor === 'hum' ? coughRms * 0.3 + 0.01 : 0.6, r);
+  if (spec.band === 'telephone') {
+    biquad(out, sr, 'highpass', 300);
+    biquad(out, sr, 'lowpass', Math.min(3400, sr * 0.45));
+  }
   let peak = 0;
-  for (let i = 0; i < n; i++) { out[i] = clean[i]! + bg[i]! * bgGain; peak = Math.max(peak, Math.abs(out[i]!)); }
-  const norm = peak > 0.9 ? 0.9 / peak : 1;
-  for (let i = 0; i < n; i++) out[i] = out[i]! * norm;
+  for (let i = 0; i < n; i++) peak = Math.max(peak, Math.abs(out[i]!));
+  const target = spec.level === 'quiet' ? 10 ** (-45 / 20) : spec.level === 'clipped' ? 3.6 : 0.9;
+  const norm = spec.level === 'quiet' || spec.level === 'clipped' ? (peak > 0 ? target / peak : 1) : peak > 0.9 ? 0.9 / peak : 1;
+  for (let i = 0; i < n; i++) out[i] = Math.max(-1, Math.min(1, out[i]! * norm));
   return { samples: out, truth };
 }
