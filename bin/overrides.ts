@@ -14,6 +14,8 @@ export const FLAG_KEYS = {
   sampleRate: { flag: '--sample-rate <hz>', key: 'audio.sample_rate' },
   ffmpeg: { flag: '--ffmpeg <path>', key: 'audio.ffmpeg_path' },
   decoder: { flag: '--decoder <which>', key: 'audio.decoder' },
+  labels: { flag: '--labels <format>', key: 'output.labels' },
+  minCoughScore: { flag: '--min-cough-score <s>', key: 'classifier.min_cough_score' },
   maxDuration: { flag: '--max-duration <s>', key: 'audio.max_duration_s' },
   maxFileSize: { flag: '--max-file-size <mb>', key: 'audio.max_file_size_mb' },
   allowConfigMismatch: { flag: '--allow-config-mismatch', key: 'classifier.allow_config_mismatch' },

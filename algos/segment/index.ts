@@ -2,3 +2,4 @@ export { SEGMENT_DEFAULTS, type SegmentOptions } from './options.js';
 export { segmentCoughs, type Segment, type Segmentation } from './segment-coughs.js';
 export { DescriptorPlan, type SegmentFeatures } from './descriptors.js';
 export { energyEnvelope, percentile, type Envelope } from './envelope.js';
+export { coughLikeness, type CoughLikeness } from './cough-score.js';

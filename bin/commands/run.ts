@@ -14,7 +14,7 @@ import { addConfigFlags, applyOverrides, type FlagName } from '../overrides.js';
 import type { ProgressMode } from '../progress.js';
 import { renderResult } from '../render.js';
 
-const FLAGS: FlagName[] = ['model', 'device', 'saveImages', 'aggregate', 'threshold', 'sampleRate', 'decoder', 'ffmpeg', 'maxDuration', 'maxFileSize', 'allowConfigMismatch'];
+const FLAGS: FlagName[] = ['model', 'device', 'saveImages', 'labels', 'minCoughScore', 'aggregate', 'threshold', 'sampleRate', 'decoder', 'ffmpeg', 'maxDuration', 'maxFileSize', 'allowConfigMismatch'];
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 export function registerRun(program: Command, setExit: (code: number) => void): void {
@@ -40,7 +40,8 @@ Examples:
   $ tosia run calls/ --out results/                      # a folder, resumable
   $ tosia run calls/ --out results/ --include '*.mp3' --progress json 2> progress.ndjson
   $ find /data -name '*.wav' | tosia run --from-list - --out results/
-  $ tosia run calls/ --out results/ --retry-failed`);
+  $ tosia run calls/ --out results/ --retry-failed
+  $ tosia run calls/ --out results/ --labels audacity --min-cough-score 0.3`);
   cmd.action(async (inputs: string[], opts: Record<string, unknown>) => {
     let cfg: Config;
     try {
@@ -48,6 +49,9 @@ Examples:
       if (opts.fromList) inputs = [...inputs, ...(await readList(opts.fromList as string))];
       if (inputs.length === 0) throw new TosiaError('E_CONFIG', 'no inputs given', { stage: 'input', hint: 'pass audio files or folders, or --from-list FILE' });
       const batch = opts.out !== undefined || inputs.length > 1 || inputs.some(isDirectory);
+      if (cfg.output.labels && opts.out === undefined) {
+        throw new TosiaError('E_CONFIG', `--labels ${cfg.output.labels} writes a label track per recording into an output tree`, { stage: 'config', hint: 'add --out DIR' });
+      }
       if (batch && opts.out === undefined) {
         throw new TosiaError('E_CONFIG', 'several inputs (or a folder) need an output folder', { stage: 'input', hint: 'add --out DIR' });
       }

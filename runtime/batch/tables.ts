@@ -28,8 +28,8 @@ export async function writeTables(outDir: string, tmpDir: string, resultFiles: r
   const res = openTemp(tmpDir, 'results.csv');
   const seg = openTemp(tmpDir, 'segments.csv');
   const p = (l: string) => `p_${l}`;
-  await res.write(csvRow(['file', 'duration_s', 'sample_rate', 'channels', 'codec', 'n_segments', 'label', 'score', ...labels.map(p), 'model', 'model_sha256', 'config_sha256', 'source_sha256']));
-  await seg.write(csvRow(['file', 'segment', 'start_s', 'end_s', 'peak_s', 'label', ...labels.map(p), 'rms', 'zcr', 'spectral_centroid_hz', 'spectral_flatness', 'duration_s']));
+  await res.write(csvRow(['file', 'duration_s', 'sample_rate', 'channels', 'codec', 'n_segments', 'label', 'score', ...labels.map(p), 'quality_flags', 'clipped_fraction', 'snr_db', 'model', 'model_sha256', 'config_sha256', 'source_sha256']));
+  await seg.write(csvRow(['file', 'segment', 'start_s', 'end_s', 'peak_s', 'label', ...labels.map(p), 'cough_score', 'excluded', 'rms', 'zcr', 'spectral_centroid_hz', 'spectral_flatness', 'duration_s']));
   for (const f of resultFiles) {
     let r: Result;
     try {
@@ -39,9 +39,10 @@ export async function writeTables(outDir: string, tmpDir: string, resultFiles: r
     }
     await jsonl.write(JSON.stringify(r) + '\n');
     const d = r.diagnosis;
-    await res.write(csvRow([r.source.path, r.source.duration_s, r.source.sample_rate, r.source.channels, r.source.codec, r.segments.length, d.label, d.score, ...labels.map((l) => d.probabilities[l]), `${r.model.name} ${r.model.version}`, r.model.sha256, r.config_sha256, r.source.sha256]));
+    const q = r.quality;
+    await res.write(csvRow([r.source.path, r.source.duration_s, r.source.sample_rate, r.source.channels, r.source.codec, r.segments.length, d.label, d.score, ...labels.map((l) => d.probabilities[l]), q?.flags.join(' '), q?.clipped_fraction, q?.snr_db, `${r.model.name} ${r.model.version}`, r.model.sha256, r.config_sha256, r.source.sha256]));
     for (const s of r.segments) {
-      await seg.write(csvRow([r.source.path, s.index, s.start_s, s.end_s, s.peak_s, s.label, ...labels.map((l) => s.probabilities[l]), s.features.rms, s.features.zcr, s.features.spectral_centroid_hz, s.features.spectral_flatness, s.features.duration_s]));
+      await seg.write(csvRow([r.source.path, s.index, s.start_s, s.end_s, s.peak_s, s.label, ...labels.map((l) => s.probabilities[l]), s.cough_score, s.excluded, s.features.rms, s.features.zcr, s.features.spectral_centroid_hz, s.features.spectral_flatness, s.features.duration_s]));
     }
   }
   for (const t of [jsonl, res, seg]) {

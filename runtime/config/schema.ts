@@ -80,10 +80,12 @@ export const SCHEMA = {
     aggregate: oneOf({ default: 'mean', values: ['mean', 'max', 'vote', 'topk_mean'], doc: 'How segment probabilities become the recording diagnosis.' }),
     top_k: int({ default: 3, min: 1, max: 1000, doc: 'Segments averaged by topk_mean.' }),
     threshold: num({ default: null, nullable: true, min: 0, max: 1, doc: "Decision threshold on the positive label's score; null uses the model's shipped threshold." }),
+    min_cough_score: num({ default: 0, min: 0, max: 1, doc: 'Segments whose cough-likeness score is below this stay in the output, marked excluded, but do not count in the diagnosis.' }),
     allow_config_mismatch: bool({ default: false, doc: "Run even when the preprocessing differs from the model's manifest (differences become warnings)." }),
   },
   output: {
     save_images: str({ default: null, nullable: true, doc: 'Folder where each segment image is written as PNG; null writes none.' }),
+    labels: oneOf({ default: null, nullable: true, values: ['audacity'], doc: "Also write each recording's segments as a label track: 'audacity' (start, end, label and probability; a batch writes them into its output tree)." }),
   },
 } as const;
 

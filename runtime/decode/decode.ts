@@ -29,6 +29,8 @@ export interface DecodedAudio {
   };
   /** Non-fatal oddities found while decoding. */
   warnings: string[];
+  /** Measured on the source-rate mono signal, before resampling (which would smooth clipping). */
+  stats: { peak: number; clippedFraction: number };
 }
 
 export interface DecodeOptions {
@@ -172,6 +174,12 @@ export async function decodeFile(file: string, options: DecodeOptions): Promise<
     warnings.push(`${bad} NaN or infinite samples were replaced by 0`);
   }
   if (nativeWhy && choice === 'auto' && sniffed !== null) warnings.push(`decoded with ffmpeg: the in-process decoder rejected it (${nativeWhy})`);
+  let peak = 0, clipped = 0;
+  for (let i = 0; i < pcm.mono.length; i++) {
+    const a = Math.abs(pcm.mono[i]!);
+    if (a > peak) peak = a;
+    if (a >= 0.999) clipped++;
+  }
   const samples = resampleTo(pcm.mono, pcm.rate, options.sampleRate);
   if (samples.length === 0) {
     throw new TosiaError('E_DECODE', 'decoded to 0 samples of audio', { file, stage: 'decode', hint: 'the file holds no audio data; check the recording' });
@@ -190,5 +198,6 @@ export async function decodeFile(file: string, options: DecodeOptions): Promise<
       decoder: pcm.decoder,
     },
     warnings,
+    stats: { peak, clippedFraction: pcm.mono.length ? clipped / pcm.mono.length : 0 },
   };
 }

@@ -11,7 +11,10 @@ import { loadPffft } from '../dsp/pffft.js';
 import { tosiaVersion } from '../paths.js';
 import { prepareSegments } from './images.js';
 import { getModel, modelPathFor } from './model-cache.js';
-import { DISCLAIMER, SCHEMA_VERSION, type Result, type SegmentResult } from './result.js';
+import { DISCLAIMER, SCHEMA_VERSION, type QualityResult, type Result, type SegmentResult } from './result.js';
+import { coughLikeness } from '../../algos/segment/cough-score.js';
+import type { Segmentation } from '../../algos/segment/segment-coughs.js';
+import type { DecodedAudio } from '../decode/decode.js';
 import { decodeStage, emptyFilterWarning, segmentStage } from './stages.js';
 import type { WorkUnit } from './work-unit.js';
 
@@ -43,6 +46,19 @@ export function checkModelConfig(model: Model, cfg: Config): string[] {
   return [`config differs from the model's training preprocessing: ${text}`];
 }
 
+/** Quality flags of one recording (thresholds documented in QualityResult). */
+function qualityOf(audio: DecodedAudio, seg: Segmentation, nSegments: number): QualityResult {
+  const peakDbfs = audio.stats.peak > 0 ? 20 * Math.log10(audio.stats.peak) : -Infinity;
+  const snr = nSegments > 0 ? seg.peakDb - seg.noiseFloorDb : null;
+  const flags: string[] = [];
+  if (audio.stats.clippedFraction > 0.001) flags.push('clipped');
+  if (peakDbfs < -40) flags.push('too_quiet');
+  if (audio.source.duration_s < 0.5) flags.push('too_short');
+  if (snr !== null && snr < 10) flags.push('low_snr');
+  if (nSegments === 0) flags.push('no_cough');
+  return { clipped_fraction: round(audio.stats.clippedFraction, 6), peak_dbfs: Number.isFinite(peakDbfs) ? round(peakDbfs, 2) : -999, snr_db: snr === null ? null : round(snr, 2), flags };
+}
+
 /** Run one recording through decode, segmentation, mel, colour and classification. */
 export async function execute(work: WorkUnit, options: ExecuteOptions = {}): Promise<Result> {
   const t0 = performance.now();
@@ -64,7 +80,8 @@ export async function execute(work: WorkUnit, options: ExecuteOptions = {}): Pro
   warnings.push(...audio.warnings);
 
   t = performance.now();
-  const { segments } = segmentStage(audio, cfg);
+  const segmentation = segmentStage(audio, cfg);
+  const { segments } = segmentation;
   timings.segment = performance.now() - t;
 
   const fft = await fftLoading;
@@ -86,10 +103,15 @@ export async function execute(work: WorkUnit, options: ExecuteOptions = {}): Pro
     probs = manifest.output.activation === 'softmax' ? softmax(raw, labels.length) : sigmoid(raw);
   }
   const aggOptions = { method: cfg.classifier.aggregate, topK: cfg.classifier.top_k, positiveLabel: manifest.positive_label, threshold };
+  const minScore = cfg.classifier.min_cough_score;
+  const included: number[] = [];
   const segResults: SegmentResult[] = prepared.map((p, i) => {
     const row = probs.subarray(i * labels.length, (i + 1) * labels.length);
     const own = aggregate(row, labels, { ...aggOptions, method: 'mean' });
     const f = p.segment.features;
+    const likeness = coughLikeness(f);
+    const excluded = likeness.score < minScore;
+    if (!excluded) included.push(i);
     return {
       index: i,
       start_s: round(p.segment.start),
@@ -101,9 +123,15 @@ export async function execute(work: WorkUnit, options: ExecuteOptions = {}): Pro
       },
       probabilities: Object.fromEntries(labels.map((l, c) => [l, round(row[c]!, 6)])),
       label: own.label,
+      cough_score: round(likeness.score, 4),
+      excluded,
+      exclude_reason: excluded ? `cough_score ${likeness.score.toFixed(3)} < min_cough_score ${minScore}: ${likeness.reason}` : null,
     };
   });
-  const diag = prepared.length > 0 ? aggregate(probs, labels, aggOptions) : null;
+  if (prepared.length > 0 && included.length === 0) warnings.push(`all ${prepared.length} segments were excluded by classifier.min_cough_score=${minScore}`);
+  const kept = new Float32Array(included.length * labels.length);
+  included.forEach((s, j) => kept.set(probs.subarray(s * labels.length, (s + 1) * labels.length), j * labels.length));
+  const diag = included.length > 0 ? aggregate(kept, labels, aggOptions) : null;
   timings.classify = performance.now() - t;
   timings.total = performance.now() - t0;
 
@@ -117,6 +145,7 @@ export async function execute(work: WorkUnit, options: ExecuteOptions = {}): Pro
     config_sha256: work.configSha256,
     model: { name: manifest.name, version: manifest.version, sha256: model.sha256, labels: [...labels], execution_provider: model.executionProvider },
     segments: segResults,
+    quality: qualityOf(audio, segmentation, segResults.length),
     diagnosis: diag
       ? { label: diag.label, score: round(diag.score, 6), probabilities: Object.fromEntries(Object.entries(diag.probabilities).map(([k, v]) => [k, round(v, 6)])), aggregate: cfg.classifier.aggregate, threshold, positive_label: manifest.positive_label, n_segments: diag.n_segments }
       : { label: 'no_cough', score: null, probabilities: {}, aggregate: cfg.classifier.aggregate, threshold, positive_label: manifest.positive_label, n_segments: 0 },

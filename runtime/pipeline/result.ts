@@ -11,6 +11,24 @@ export interface SegmentResult {
   features: { rms: number; zcr: number; spectral_centroid_hz: number; spectral_flatness: number; duration_s: number };
   probabilities: Record<string, number>;
   label: string;
+  /** 0..1, how much the segment's descriptors look like a cough (algos coughLikeness). */
+  cough_score: number;
+  /** True when cough_score < classifier.min_cough_score: kept here, left out of the diagnosis. */
+  excluded: boolean;
+  /** Why it was excluded (the weakest cough-likeness factor), else null. */
+  exclude_reason: string | null;
+}
+
+/** Per-recording quality flags. */
+export interface QualityResult {
+  /** Fraction of source samples at full scale (|x| >= 0.999), before resampling. */
+  clipped_fraction: number;
+  /** Peak level of the source, in dBFS. */
+  peak_dbfs: number;
+  /** Loudest envelope frame over the noise floor (10th percentile of frame energy), in dB; null without a cough. */
+  snr_db: number | null;
+  /** Names of the flags raised: clipped (> 0.1 % of samples), too_quiet (peak < -40 dBFS), too_short (< 0.5 s), low_snr (< 10 dB), no_cough. */
+  flags: string[];
 }
 
 export interface DiagnosisResult {
@@ -34,6 +52,7 @@ export interface Result {
   model: { name: string; version: string; sha256: string; labels: string[]; execution_provider: string };
   segments: SegmentResult[];
   diagnosis: DiagnosisResult;
+  quality: QualityResult;
   timings_ms: { decode: number; segment: number; mel: number; colour: number; classify: number; total: number };
   warnings: string[];
   disclaimer: string;
