@@ -3,3 +3,4 @@ export { segmentCoughs, type Segment, type Segmentation } from './segment-coughs
 export { DescriptorPlan, type SegmentFeatures } from './descriptors.js';
 export { energyEnvelope, percentile, type Envelope } from './envelope.js';
 export { coughLikeness, type CoughLikeness } from './cough-score.js';
+export { segmentCoughsAdaptive, ADAPTIVE_DEFAULTS, type AdaptiveOptions } from './adaptive.js';

@@ -63,6 +63,8 @@ function checkCrossField(c: Config, source: string): void {
   if (m.fmin >= fmax) fail('mel_spec.fmin', `${m.fmin} Hz must be below fmax=${fmax} Hz`, 'lower fmin or raise fmax');
   const s = c.segmentation;
   if (s.hop_length_s > s.frame_length_s) fail('segmentation.hop_length_s', `${s.hop_length_s} is larger than frame_length_s=${s.frame_length_s}`, 'use hop_length_s <= frame_length_s');
+  if (s.excess_high_db <= s.excess_low_db) fail('segmentation.excess_high_db', `${s.excess_high_db} must be greater than excess_low_db=${s.excess_low_db}`, 'raise excess_high_db or lower excess_low_db');
+  if (s.fmin_hz >= s.fmax_hz) fail('segmentation.fmin_hz', `${s.fmin_hz} Hz must be below fmax_hz=${s.fmax_hz} Hz`, 'lower fmin_hz or raise fmax_hz');
   if (s.high_db <= s.low_db) fail('segmentation.high_db', `${s.high_db} must be greater than low_db=${s.low_db}`, 'raise high_db or lower low_db');
   if (s.max_length_s <= 2 * s.min_length_s) fail('segmentation.max_length_s', `${s.max_length_s} must be more than twice min_length_s=${s.min_length_s}`, 'raise max_length_s or lower min_length_s');
   const cs = c.color_spec;

@@ -3,6 +3,7 @@ import type { RealFftFactory } from '../../algos/fft/kernel.js';
 import { MelPlan } from '../../algos/melspec/melspectrogram.js';
 import { powerToDb, amplitudeToDb } from '../../algos/melspec/db.js';
 import { segmentCoughs, type Segmentation } from '../../algos/segment/segment-coughs.js';
+import { segmentCoughsAdaptive } from '../../algos/segment/adaptive.js';
 import type { Config } from '../config/schema.js';
 import { decodeFile, type DecodedAudio } from '../decode/decode.js';
 import { resizeImage } from '../image/render.js';
@@ -21,6 +22,14 @@ export function decodeStage(file: string, cfg: Config): Promise<DecodedAudio> {
 
 export function segmentStage(audio: { samples: Float32Array; sampleRate: number }, cfg: Config): Segmentation {
   const s = cfg.segmentation;
+  if (s.method === 'adaptive') {
+    return segmentCoughsAdaptive(audio.samples, audio.sampleRate, {
+      hopLength: s.hop_length_s, fmin: s.fmin_hz, fmax: s.fmax_hz, bands: s.bands, floorPercentile: s.band_floor_percentile,
+      highDb: s.excess_high_db, lowDb: s.excess_low_db, smoothing: s.smoothing_s, hangover: s.hangover_s,
+      minLength: s.min_length_s, maxLength: s.max_length_s, padding: s.padding_s, maxBelowPeakDb: s.max_below_peak_db,
+      minCoughScore: s.reject_below_score, splitDb: s.split_db,
+    });
+  }
   return segmentCoughs(audio.samples, audio.sampleRate, {
     frameLength: s.frame_length_s,
     hopLength: s.hop_length_s,

@@ -27,6 +27,12 @@ describe('config schema', () => {
   });
 
   it('no path gives the defaults', async () => expect(await loadConfig()).toEqual(defaultConfig()));
+
+  it('segmentation.method defaults to adaptive and keeps hysteresis selectable', () => {
+    expect(defaultConfig().segmentation.method).toBe('adaptive');
+    expect(validateConfig({ segmentation: { method: 'hysteresis' } }).segmentation.method).toBe('hysteresis');
+    expect(() => validateConfig({ segmentation: { excess_high_db: 2, excess_low_db: 3 } })).toThrow(/excess_high_db: 2 must be greater than excess_low_db=3/);
+  });
 });
 
 describe('config errors name the key, the allowed values and a fix', () => {
