@@ -11,6 +11,7 @@ import { benchColdStart } from './cold-start.js';
 import { benchDecode } from './decode.js';
 import { benchMel } from './mel.js';
 import { benchBatch } from './batch.js';
+import { coughFolderCounts } from './eval-segmentation.js';
 
 const root = packageRoot();
 const shared = resolve(process.env.TOSIA_SHARED ?? join(root, '../shared'));
@@ -26,6 +27,7 @@ show(mel.text);
 show(await benchDecode(join(shared, 'data/covid19-cough'), Number(process.env.BENCH_DECODE_FILES ?? Infinity)));
 show(benchColdStart(join(root, 'samples/coughs-3_snr-25db_white_16k.wav')).text);
 show(await benchBatch(join(shared, 'data/covid19-cough'), process.env.BENCH_QUICK === '1'));
+show(await coughFolderCounts(join(shared, 'data/covid19-cough')));
 
 const file = join(root, 'BENCHMARKS.md');
 if (!existsSync(file)) writeFileSync(file, '# Benchmarks\n\nEach entry is one `make bench` run, appended by bench/bench.ts. Numbers are medians over repeated runs after warm-up, with min–max.\n');
