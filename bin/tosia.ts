@@ -18,7 +18,8 @@ const program = new Command('tosia')
   .exitOverride()
   .showHelpAfterError('(run with --help for usage)')
   .addHelpText('after', `
-Exit codes: 0 all inputs succeeded, 1 some inputs failed, 2 usage or config error, 3 model or environment error.
+Exit codes: 0 all inputs succeeded, 1 some inputs failed, 2 usage or config error, 3 model or environment error,
+130 a batch was interrupted (run it again to finish).
 
 Examples:
   $ tosia run samples/coughs-3_snr-25db_white_16k.wav
