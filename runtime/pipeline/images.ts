@@ -22,17 +22,17 @@ export async function prepareSegments(
   timings: { mel: number; colour: number },
   fft?: RealFftFactory,
 ): Promise<PreparedSegment[]> {
-  const out: PreparedSegment[] = [];
-  for (const segment of segments) {
+  // mel for every segment first (synchronous), then all resizes at once: sharp runs them on
+  // its own threads, so a recording's segments do not wait for each other
+  let t = performance.now();
+  const specs = segments.map((segment) => {
     const a = Math.max(0, Math.round(segment.start * audio.sampleRate));
     const b = Math.min(audio.samples.length, Math.round(segment.end * audio.sampleRate));
-    let t = performance.now();
-    const spec = melStage(audio.samples, a, b, cfg, fft);
-    timings.mel += performance.now() - t;
-    t = performance.now();
-    const { image } = await colourStage(spec, cfg);
-    timings.colour += performance.now() - t;
-    out.push({ segment, image });
-  }
-  return out;
+    return melStage(audio.samples, a, b, cfg, fft);
+  });
+  timings.mel += performance.now() - t;
+  t = performance.now();
+  const images = await Promise.all(specs.map((spec) => colourStage(spec, cfg)));
+  timings.colour += performance.now() - t;
+  return segments.map((segment, i) => ({ segment, image: images[i]!.image }));
 }
