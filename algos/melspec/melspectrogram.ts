@@ -171,7 +171,7 @@ export class MelPlan {
       throw new TosiaError('E_INPUT', `cannot reflect-pad a signal of ${n} sample`, { stage: 'mel' });
     }
     const nFrames = this.frameCount(n);
-    const { nMels, nBins, start, end, weights } = this.filterBank;
+    const { nMels } = this.filterBank;
     const data = out ?? new Float32Array(nMels * nFrames);
     if (data.length < nMels * nFrames) throw new RangeError(`output buffer holds ${data.length}, needs ${nMels * nFrames}`);
     const nFft = o.nFft;

@@ -2,9 +2,9 @@ import { TosiaError } from '../errors.js';
 import { RealFFT } from '../fft/fft.js';
 import { hannWindow } from '../melspec/window.js';
 import { coughLikeness } from './cough-score.js';
-import { DescriptorPlan } from './descriptors.js';
+import { assembleSegments } from './assemble.js';
 import { percentile } from './envelope.js';
-import type { Segment, Segmentation } from './segment-coughs.js';
+import type { Segmentation } from './segment-coughs.js';
 
 /** Options of the adaptive segmenter. Times in seconds, levels in dB. */
 export interface AdaptiveOptions {
@@ -146,19 +146,10 @@ export function segmentCoughsAdaptive(samples: Float32Array, sampleRate: number,
   for (const c of cands) loudest = Math.max(loudest, excess[c.pk]!);
   const kept = cands.filter((c) => excess[c.pk]! >= loudest - o.maxBelowPeakDb);
 
-  const duration = n / sampleRate;
-  const describer = new DescriptorPlan(sampleRate);
-  const segments: Segment[] = [];
-  kept.forEach((k, i) => {
-    const coreStart = k.a * hopS, coreEnd = Math.min(duration, (k.b - 1) * hopS + frameS);
-    const prevEnd = i > 0 ? Math.min(duration, (kept[i - 1]!.b - 1) * hopS + frameS) : 0;
-    const nextStart = i + 1 < kept.length ? kept[i + 1]!.a * hopS : duration;
-    const s0 = Math.max(0, coreStart - o.padding, i > 0 ? (prevEnd + coreStart) / 2 : 0);
-    const e0 = Math.min(duration, coreEnd + o.padding, i + 1 < kept.length ? (coreEnd + nextStart) / 2 : duration);
-    const features = describer.describe(samples, Math.round(s0 * sampleRate), Math.round(e0 * sampleRate));
+  const segments = assembleSegments(kept.map((k) => ({ a: k.a, b: k.b, peak: k.pk })), {
+    samples, sampleRate, hopS, frameS, padding: o.padding,
     // judge length on the core (unpadded) duration: padding would make a click look long enough
-    if (o.minCoughScore > 0 && coughLikeness({ ...features, duration: coreEnd - coreStart }).score < o.minCoughScore) return;
-    segments.push({ start: s0, end: e0, peak: Math.min(duration, k.pk * hopS + frameS / 2), features });
+    accept: (features, core) => !(o.minCoughScore > 0 && coughLikeness({ ...features, duration: core }).score < o.minCoughScore),
   });
   let peakDb = -120;
   for (const v of broadband) peakDb = Math.max(peakDb, v);

@@ -1,5 +1,6 @@
 import { TosiaError } from '../errors.js';
-import { DescriptorPlan, type SegmentFeatures } from './descriptors.js';
+import { assembleSegments } from './assemble.js';
+import type { SegmentFeatures } from './descriptors.js';
 import { energyEnvelope, percentile, type Envelope } from './envelope.js';
 import { SEGMENT_DEFAULTS, type SegmentOptions } from './options.js';
 
@@ -116,23 +117,8 @@ export function segmentCoughs(samples: Float32Array, sampleRate: number, options
   }
   const accepted = kept.filter((k) => db[k.peakFrame]! >= loudest - o.maxBelowPeakDb);
 
-  const duration = samples.length / sampleRate;
-  const describer = new DescriptorPlan(sampleRate);
-  const segments: Segment[] = [];
-  accepted.forEach((k, i) => {
-    const coreStart = k.span.a * hopS;
-    const coreEnd = Math.min(duration, (k.span.b - 1) * hopS + frameS);
-    const prevEnd = i > 0 ? Math.min(duration, (accepted[i - 1]!.span.b - 1) * hopS + frameS) : 0;
-    const nextStart = i + 1 < accepted.length ? accepted[i + 1]!.span.a * hopS : duration;
-    const start = Math.max(0, coreStart - o.padding, i > 0 ? (prevEnd + coreStart) / 2 : 0);
-    const end = Math.min(duration, coreEnd + o.padding, i + 1 < accepted.length ? (coreEnd + nextStart) / 2 : duration);
-    const a = Math.round(start * sampleRate), b = Math.round(end * sampleRate);
-    segments.push({
-      start,
-      end,
-      peak: Math.min(duration, k.peakFrame * hopS + frameS / 2),
-      features: describer.describe(samples, a, b),
-    });
+  const segments = assembleSegments(accepted.map((k) => ({ a: k.span.a, b: k.span.b, peak: k.peakFrame })), {
+    samples, sampleRate, hopS, frameS, padding: o.padding,
   });
   return { segments, noiseFloorDb: floor, peakDb };
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { TosiaError } from '../../algos/errors.js';
 import { loadConfig } from '../../runtime/config/load.js';
 import { readLabels } from '../../runtime/extract/labels.js';
 import { getModel } from '../../runtime/pipeline/model-cache.js';
@@ -36,7 +37,7 @@ Examples:
       }
       const concurrency = Number(opts.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1) {
-        throw new (await import('../../algos/errors.js')).TosiaError('E_CONFIG', `--concurrency=${String(opts.concurrency)} must be an integer >= 1`, { stage: 'config' });
+        throw new TosiaError('E_CONFIG', `--concurrency=${String(opts.concurrency)} must be an integer >= 1`, { stage: 'config' });
       }
       let done = 0;
       const { extract } = await import('../../runtime/extract/extract.js');
