@@ -16,11 +16,55 @@ interface WasmDecoder { ready: Promise<void>; free(): void; decode?(d: Uint8Arra
 /** Each WASM decoder loads on first use only. */
 async function wasmDecoder(kind: Exclude<Sniffed, 'wav' | null>): Promise<WasmDecoder> {
   switch (kind) {
-    case 'mp3': { const { MPEGDecoder } = await import('mpg123-decoder'); return new MPEGDecoder() as unknown as WasmDecoder; }
+    case 'mp3': return reusableMp3Decoder();
     case 'opus': { const { OggOpusDecoder } = await import('ogg-opus-decoder'); return new OggOpusDecoder() as unknown as WasmDecoder; }
     case 'vorbis': { const { OggVorbisDecoder } = await import('@wasm-audio-decoders/ogg-vorbis'); return new OggVorbisDecoder() as unknown as WasmDecoder; }
     case 'flac': { const { FLACDecoder } = await import('@wasm-audio-decoders/flac'); return new FLACDecoder() as unknown as WasmDecoder; }
   }
+}
+
+/** mpg123-decoder's internals that a fresh decoding handle needs (checked at run time). */
+interface MpegInternals { _common?: { wasm?: { mpeg_frame_decoder_create?: (ptr: number, gapless: number) => number; mpeg_frame_decoder_destroy?: (h: number) => void }; allocateTypedArray?: (n: number, t: Uint32ArrayConstructor) => { ptr: number; buf: Uint32Array } }; _decoder?: number }
+
+let mp3Instance: Promise<{ decoder: WasmDecoder; handlePtr: { ptr: number; buf: Uint32Array } } | null> | undefined;
+
+/**
+ * An mp3 decoder whose WASM instance is kept for the whole thread. A new MPEGDecoder costs about
+ * 1.9 ms (a WebAssembly instance and mpg123's tables), more than decoding a short clip; a fresh
+ * mpg123 handle inside the same instance costs microseconds and decodes identically
+ * (test/runtime/decode-native.test.ts). If the package's internals ever change shape, each file
+ * gets its own MPEGDecoder as before.
+ */
+async function reusableMp3Decoder(): Promise<WasmDecoder> {
+  const { MPEGDecoder } = await import('mpg123-decoder');
+  mp3Instance ??= (async () => {
+    const decoder = new MPEGDecoder() as unknown as WasmDecoder & MpegInternals;
+    await decoder.ready;
+    const c = decoder._common;
+    if (!c?.wasm?.mpeg_frame_decoder_create || !c.wasm.mpeg_frame_decoder_destroy || !c.allocateTypedArray || typeof decoder._decoder !== 'number') {
+      decoder.free();
+      return null;
+    }
+    return { decoder, handlePtr: c.allocateTypedArray(1, Uint32Array) };
+  })();
+  const shared = await mp3Instance;
+  if (!shared) return new MPEGDecoder() as unknown as WasmDecoder;
+  const d = shared.decoder as WasmDecoder & MpegInternals;
+  const wasm = d._common!.wasm!;
+  return {
+    ready: Promise.resolve(),
+    // a fresh mpg123 handle per file, created and used synchronously, so concurrent calls on
+    // one thread cannot interleave
+    decode(bytes: Uint8Array) {
+      // destroy frees the handle's own memory too (a further free() corrupts the heap)
+      wasm.mpeg_frame_decoder_destroy!(d._decoder!);
+      const err = wasm.mpeg_frame_decoder_create!(shared.handlePtr.ptr, 1);
+      if (err) throw new Error(`mpg123 could not create a decoder (${err})`);
+      d._decoder = shared.handlePtr.buf[0]!;
+      return d.decode!(bytes) as WasmResult;
+    },
+    free() { /* the instance lives as long as the thread */ },
+  };
 }
 
 const CODEC: Record<string, string> = { mp3: 'mp3', opus: 'opus', vorbis: 'vorbis', flac: 'flac' };

@@ -75,3 +75,27 @@ describe('in-process WAV decoding', () => {
     }
   });
 });
+
+describe('in-process mp3 decoding reuses one WASM instance per thread', () => {
+  it('gives the same PCM as a fresh decoder, file after file, even after a corrupt file', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { MPEGDecoder } = await import('mpg123-decoder');
+    const { decodeNative } = await import('../../runtime/decode/native.js');
+    const mp3s = bundledSamples().filter((s) => s.file.endsWith('.mp3')).map((s) => readFileSync(s.file));
+    expect(mp3s.length).toBeGreaterThanOrEqual(2);
+    const corrupt = Uint8Array.from(mp3s[0]!);
+    for (let i = 600; i < corrupt.length; i += 97) corrupt[i] ^= 0x5a;
+    const sequence = [mp3s[0]!, mp3s[1]!, corrupt, mp3s[1]!, mp3s[0]!];
+    for (const bytes of sequence) {
+      const fresh = new MPEGDecoder();
+      await fresh.ready;
+      const want = fresh.decode(new Uint8Array(bytes));
+      fresh.free();
+      const got = await decodeNative(new Uint8Array(bytes));
+      expect(got!.sampleRate).toBe(want.sampleRate);
+      expect(got!.channels[0]!.length).toBe(want.samplesDecoded);
+      expect(Buffer.from(got!.channels[0]!.buffer, got!.channels[0]!.byteOffset, got!.channels[0]!.byteLength))
+        .toEqual(Buffer.from(want.channelData[0]!.buffer, want.channelData[0]!.byteOffset, want.samplesDecoded * 4));
+    }
+  });
+});
