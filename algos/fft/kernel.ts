@@ -15,6 +15,12 @@ export interface RealFftKernel {
   transform(): void;
   readonly spectrum: Float32Array | Float64Array;
   readonly spectrumOffset: number;
+  /**
+   * Optional: the inverse transform of the ordered spectrum now in `spectrum` (from
+   * `spectrumOffset`), written into `input`, unnormalised (size × the original frame). Fast
+   * convolution (the resampler's) uses it where a backend provides it.
+   */
+  inverse?(): void;
 }
 
 /** Makes a kernel for an even `size`, or returns null when it cannot (the caller then uses TypeScript). */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { downmix, downmixPlanar, countNonFinite } from '../../algos/audio/downmix.js';
 import { Resampler } from '../../algos/audio/resample.js';
+import { loadPffft } from '../dsp/pffft.js';
 import { TosiaError } from '../../algos/errors.js';
 import { decodeWithFfmpeg } from './ffmpeg-decoder.js';
 import { decodeNative, type NativePcm } from './native.js';
@@ -96,12 +97,12 @@ async function hashStream(file: string): Promise<string> {
 }
 
 const resamplers = new Map<string, Resampler>();
-function resampleTo(samples: Float32Array, from: number, to: number): Float32Array {
+async function resampleTo(samples: Float32Array, from: number, to: number): Promise<Float32Array> {
   if (from === to) return samples;
   const key = `${from}:${to}`;
   let r = resamplers.get(key);
   if (!r) {
-    r = new Resampler(from, to);
+    r = new Resampler(from, to, {}, await loadPffft());
     resamplers.set(key, r);
   }
   return r.run(samples);
@@ -180,7 +181,7 @@ export async function decodeFile(file: string, options: DecodeOptions): Promise<
     if (a > peak) peak = a;
     if (a >= 0.999) clipped++;
   }
-  const samples = resampleTo(pcm.mono, pcm.rate, options.sampleRate);
+  const samples = await resampleTo(pcm.mono, pcm.rate, options.sampleRate);
   if (samples.length === 0) {
     throw new TosiaError('E_DECODE', 'decoded to 0 samples of audio', { file, stage: 'decode', hint: 'the file holds no audio data; check the recording' });
   }

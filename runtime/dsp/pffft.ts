@@ -13,7 +13,7 @@ interface PffftModule {
   _pffft_aligned_malloc(bytes: number): number;
 }
 
-const REAL = 0, COMPLEX = 1, FORWARD = 0;
+const REAL = 0, COMPLEX = 1, FORWARD = 0, BACKWARD = 1;
 
 class PffftKernel implements RealFftKernel {
   readonly name: string;
@@ -31,7 +31,10 @@ class PffftKernel implements RealFftKernel {
     this.outPtr = m._pffft_aligned_malloc(floats * 4);
     this.workPtr = m._pffft_aligned_malloc(floats * 4);
     this.staged = complex ? new Float32Array(size) : new Float32Array(m.HEAPF32.buffer, this.inPtr, size);
+    if (!complex) this.inverse = () => m._pffft_transform_ordered(setup, this.outPtr, this.inPtr, this.workPtr, BACKWARD);
   }
+
+  readonly inverse?: () => void;
 
   /** The frame buffer. For real transforms it lives in WASM memory, so writing it costs no copy. */
   get input(): Float32Array {

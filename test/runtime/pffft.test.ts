@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MelPlan, type RealFftFactory } from '../../algos/index.js';
+import { MelPlan, Resampler, type RealFftFactory } from '../../algos/index.js';
 import { loadPffft } from '../../runtime/dsp/pffft.js';
 import { describeLibrosaCases } from '../helpers/librosa.js';
 
@@ -21,6 +21,28 @@ describe('PFFFT backend', () => {
     const a = fast.run(x).data;
     const b = new MelPlan(opts).run(x).data;
     for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(1e-4 * Math.max(1e-6, b[i]!));
+  });
+});
+
+describe('integer decimation as fast convolution on PFFFT', () => {
+  it.each([16000, 24000, 48000, 96000])('%i Hz -> 8 kHz equals the direct windowed-sinc sum, for every length', (from) => {
+    const direct = new Resampler(from, 8000), fast = new Resampler(from, 8000, {}, fft);
+    for (const n of [1, 7, 150, 303, 1000, 4097, 48000, 100003]) {
+      const x = new Float32Array(n);
+      let s = 11;
+      for (let i = 0; i < n; i++) { s = (s * 16807) % 2147483647; x[i] = s / 2147483647 - 0.5 + 0.3 * Math.sin(i / 7); }
+      const a = direct.run(x), b = fast.run(x);
+      expect(b.length).toBe(a.length);
+      let err = 0, peak = 0;
+      for (let i = 0; i < a.length; i++) { err = Math.max(err, Math.abs(a[i]! - b[i]!)); peak = Math.max(peak, Math.abs(a[i]!)); }
+      expect(err).toBeLessThanOrEqual(1e-5 * Math.max(peak, 1e-3));
+    }
+  });
+
+  it('is used only where it applies: rational ratios keep the direct sum', () => {
+    expect((new Resampler(48000, 8000, {}, fft) as unknown as { decimator: unknown }).decimator).not.toBeNull();
+    expect((new Resampler(44100, 8000, {}, fft) as unknown as { decimator: unknown }).decimator).toBeNull();
+    expect((new Resampler(48000, 8000) as unknown as { decimator: unknown }).decimator).toBeNull();
   });
 });
 
