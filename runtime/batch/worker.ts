@@ -16,9 +16,9 @@ const port = parentPort!;
 const send = (m: WorkerMessage) => port.postMessage(m);
 
 try {
-  // each worker is one core's worth: one onnxruntime thread, one libvips thread
+  // each worker is one core's worth: one onnxruntime thread, one libvips thread (PNGs only)
   const model = await Model.load(modelPathFor(init.config), { device: init.config.classifier.device, threads: 1 });
-  await setImagingThreads(1);
+  if (init.config.output.save_images) await setImagingThreads(1);
   checkModelConfig(model, init.config);
   send({ type: 'ready', model: { name: model.manifest.name, version: model.manifest.version, sha256: model.sha256, execution_provider: model.executionProvider } });
   port.on('message', async (job: Job) => {

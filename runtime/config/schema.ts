@@ -80,7 +80,7 @@ export const SCHEMA = {
     db_max: num({ default: 0, min: -300, max: 300, unit: 'dB', doc: "dB shown as the colour map's last entry (scale fixed); > db_min." }),
     width: int({ default: 64, min: 1, max: 4096, unit: 'px', doc: "Image width fed to the model; must equal the model's input width." }),
     height: int({ default: 64, min: 1, max: 4096, unit: 'px', doc: "Image height fed to the model; must equal the model's input height." }),
-    resize_kernel: oneOf({ default: 'linear', values: ['nearest', 'linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3'], doc: 'sharp kernel used to resize the spectrogram image to width × height.' }),
+    resize_kernel: oneOf({ default: 'linear', values: ['nearest', 'linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3'], doc: 'Kernel used to resize the spectrogram image to width × height (separable, centre-aligned, widened when shrinking).' }),
   },
   classifier: {
     model: str({ default: null, nullable: true, doc: 'ONNX model path (its manifest is the .json beside it); null uses the bundled demo model.' }),

@@ -54,7 +54,7 @@ export async function extract(o: ExtractOptions): Promise<ExtractSummary> {
       try {
         const audio = await decodeStage(f.path, o.config);
         const { segments } = segmentStage(audio, o.config);
-        const prepared = await prepareSegments(audio, segments, o.config, { mel: 0, colour: 0 }, fft);
+        const prepared = prepareSegments(audio, segments, o.config, { mel: 0, colour: 0 }, fft);
         for (const [i, p] of prepared.entries()) {
           const base = `${f.rel}.seg${String(i).padStart(3, '0')}`;
           const { data, dims } = imagesToTensor([p.image], { layout, normalisation });

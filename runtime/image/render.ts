@@ -1,7 +1,7 @@
 import type { RgbImage } from '../../algos/color/colorize.js';
+import { resizeRgb, type ResizeKernel } from '../../algos/color/resize.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 
-export type ResizeKernel = 'nearest' | 'linear' | 'cubic' | 'mitchell' | 'lanczos2' | 'lanczos3';
 
 type Sharp = typeof import('sharp');
 let sharpPromise: Promise<Sharp> | undefined;
@@ -21,16 +21,9 @@ export function preloadImaging(): Promise<unknown> {
   return loadSharp().catch(() => undefined);
 }
 
-/** Resize an RGB image to width × height with sharp's `kernel` (aspect ratio not kept). */
+/** Resize an RGB image to width × height (aspect ratio not kept); see algos' resizeRgb. */
 export async function resizeImage(img: RgbImage, width: number, height: number, kernel: ResizeKernel): Promise<RgbImage> {
-  if (img.width === width && img.height === height) return img;
-  const sharp = await loadSharp();
-  const { data, info } = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
-    .resize(width, height, { fit: 'fill', kernel })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  if (info.channels !== 3) throw new Error(`sharp returned ${info.channels} channels`);
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
+  return resizeRgb(img, width, height, kernel);
 }
 
 export async function encodePng(img: RgbImage): Promise<Uint8Array> {

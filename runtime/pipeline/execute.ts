@@ -63,11 +63,12 @@ function qualityOf(audio: DecodedAudio, seg: Segmentation, nSegments: number): Q
 export async function execute(work: WorkUnit, options: ExecuteOptions = {}): Promise<Result> {
   const t0 = performance.now();
   const cfg = work.config;
-  // ffmpeg decodes in its own process; meanwhile this thread loads the model, the FFT and sharp.
+  // ffmpeg decodes in its own process; meanwhile this thread loads the model, the FFT and (for
+  // saved images only) sharp.
   const decoding = decodeStage(work.sourceFile, cfg);
   decoding.catch(() => undefined); // a model error, if any, is reported first
   const fftLoading = loadPffft();
-  void preloadImaging();
+  if (cfg.output.save_images) void preloadImaging();
   const model = await Promise.resolve(options.model ?? getModel(modelPathFor(cfg), cfg.classifier.device));
   const warnings = checkModelConfig(model, cfg);
   const manifest = model.manifest;
@@ -87,7 +88,7 @@ export async function execute(work: WorkUnit, options: ExecuteOptions = {}): Pro
   const fft = await fftLoading;
   const emptyBands = emptyFilterWarning(cfg, fft);
   if (emptyBands) warnings.push(emptyBands);
-  const prepared = await prepareSegments(audio, segments, cfg, timings, fft);
+  const prepared = prepareSegments(audio, segments, cfg, timings, fft);
 
   if (cfg.output.save_images) {
     const prefix = options.imagePrefix ?? join(cfg.output.save_images, basename(work.sourceFile, extname(work.sourceFile)));

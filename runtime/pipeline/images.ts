@@ -15,15 +15,13 @@ export interface PreparedSegment {
  * The per-segment front end shared by `execute` and `tosia extract`, so that training sees
  * exactly what inference sees: mel spectrogram in dB, colour map, resize.
  */
-export async function prepareSegments(
+export function prepareSegments(
   audio: DecodedAudio,
   segments: Segment[],
   cfg: Config,
   timings: { mel: number; colour: number },
   fft?: RealFftFactory,
-): Promise<PreparedSegment[]> {
-  // mel for every segment first (synchronous), then all resizes at once: sharp runs them on
-  // its own threads, so a recording's segments do not wait for each other
+): PreparedSegment[] {
   let t = performance.now();
   const specs = segments.map((segment) => {
     const a = Math.max(0, Math.round(segment.start * audio.sampleRate));
@@ -32,7 +30,7 @@ export async function prepareSegments(
   });
   timings.mel += performance.now() - t;
   t = performance.now();
-  const images = await Promise.all(specs.map((spec) => colourStage(spec, cfg)));
+  const images = specs.map((spec) => colourStage(spec, cfg).image);
   timings.colour += performance.now() - t;
-  return segments.map((segment, i) => ({ segment, image: images[i]!.image }));
+  return segments.map((segment, i) => ({ segment, image: images[i]! }));
 }

@@ -6,7 +6,7 @@ import { segmentCoughs, type Segmentation } from '../../algos/segment/segment-co
 import { segmentCoughsAdaptive } from '../../algos/segment/adaptive.js';
 import type { Config } from '../config/schema.js';
 import { decodeFile, type DecodedAudio } from '../decode/decode.js';
-import { resizeImage } from '../image/render.js';
+import { resizeRgb } from '../../algos/color/resize.js';
 
 /** Decode a file as the config says. */
 export function decodeStage(file: string, cfg: Config): Promise<DecodedAudio> {
@@ -91,11 +91,10 @@ export function melStage(samples: Float32Array, a: number, b: number, cfg: Confi
 }
 
 /** Colour a segment's spectrogram and resize it to the model's input size. */
-export async function colourStage(spec: SegmentSpectrogram, cfg: Config): Promise<{ native: RgbImage; image: RgbImage }> {
+export function colourStage(spec: SegmentSpectrogram, cfg: Config): { native: RgbImage; image: RgbImage } {
   const c = cfg.color_spec;
   const native = colorize({ data: spec.db, nMels: spec.nMels, nFrames: spec.nFrames }, {
     colormap: c.colormap, scale: c.scale, dbMin: c.db_min, dbMax: c.db_max,
   });
-  const image = await resizeImage(native, c.width, c.height, c.resize_kernel);
-  return { native, image };
+  return { native, image: resizeRgb(native, c.width, c.height, c.resize_kernel) };
 }

@@ -1,0 +1,120 @@
+import type { RgbImage } from './colorize.js';
+
+export type ResizeKernel = 'nearest' | 'linear' | 'cubic' | 'mitchell' | 'lanczos2' | 'lanczos3';
+
+const sinc = (x: number) => (x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x));
+
+/** Keys' cubic with B, C (Mitchell–Netravali form). */
+function bcCubic(b: number, c: number): (x: number) => number {
+  return (t) => {
+    const x = Math.abs(t);
+    if (x < 1) return ((12 - 9 * b - 6 * c) * x ** 3 + (-18 + 12 * b + 6 * c) * x ** 2 + (6 - 2 * b)) / 6;
+    if (x < 2) return ((-b - 6 * c) * x ** 3 + (6 * b + 30 * c) * x ** 2 + (-12 * b - 48 * c) * x + (8 * b + 24 * c)) / 6;
+    return 0;
+  };
+}
+
+/** Each kernel's radius (in input samples at scale 1) and shape. */
+const KERNELS: Record<Exclude<ResizeKernel, 'nearest'>, { radius: number; f: (x: number) => number }> = {
+  linear: { radius: 1, f: (x) => Math.max(0, 1 - Math.abs(x)) },
+  cubic: { radius: 2, f: bcCubic(0, 0.5) }, // Catmull-Rom
+  mitchell: { radius: 2, f: bcCubic(1 / 3, 1 / 3) },
+  lanczos2: { radius: 2, f: (x) => (Math.abs(x) < 2 ? sinc(x) * sinc(x / 2) : 0) },
+  lanczos3: { radius: 3, f: (x) => (Math.abs(x) < 3 ? sinc(x) * sinc(x / 3) : 0) },
+};
+
+/** Per output sample: the first input index and the normalised weights (edges clamped). */
+interface Taps { first: Int32Array; count: number; weights: Float64Array }
+
+const tapCache = new Map<string, Taps>();
+
+/** Taps for one axis; an axis that keeps its size gets a single weight of 1 per sample. */
+function taps(inSize: number, outSize: number, kernel: ResizeKernel): Taps {
+  const key = `${inSize}:${outSize}:${kernel}`;
+  let t = tapCache.get(key);
+  if (!t) {
+    if (tapCache.size > 256) tapCache.clear();
+    t = inSize === outSize ? { first: Int32Array.from({ length: outSize }, (_, i) => i), count: 1, weights: new Float64Array(outSize).fill(1) } : computeTaps(inSize, outSize, kernel);
+    tapCache.set(key, t);
+  }
+  return t;
+}
+
+function computeTaps(inSize: number, outSize: number, kernel: ResizeKernel): Taps {
+  const scale = inSize / outSize;
+  if (kernel === 'nearest') {
+    const first = new Int32Array(outSize);
+    for (let j = 0; j < outSize; j++) first[j] = Math.min(inSize - 1, Math.floor((j + 0.5) * scale));
+    return { first, count: 1, weights: new Float64Array(outSize).fill(1) };
+  }
+  const { radius, f } = KERNELS[kernel];
+  // shrinking widens the kernel by the scale, so every input sample contributes (antialiasing)
+  const stretch = Math.max(1, scale);
+  const support = radius * stretch;
+  const count = Math.ceil(2 * support) + 1;
+  const first = new Int32Array(outSize);
+  const weights = new Float64Array(outSize * count);
+  for (let j = 0; j < outSize; j++) {
+    const centre = (j + 0.5) * scale - 0.5;
+    const lo = Math.ceil(centre - support);
+    first[j] = lo;
+    let sum = 0;
+    for (let k = 0; k < count; k++) {
+      const w = f((lo + k - centre) / stretch);
+      weights[j * count + k] = w;
+      sum += w;
+    }
+    for (let k = 0; k < count; k++) weights[j * count + k]! /= sum;
+  }
+  return { first, count, weights };
+}
+
+const clampIndex = (i: number, n: number) => (i < 0 ? 0 : i >= n ? n - 1 : i);
+
+/**
+ * Resize an RGB image to width × height (aspect ratio not kept) with a separable filter:
+ * horizontal pass, then vertical, each sample centre-aligned, edges clamped, the kernel widened
+ * by the shrink factor when shrinking. Values are rounded to the nearest integer and clamped.
+ */
+export function resizeRgb(img: RgbImage, width: number, height: number, kernel: ResizeKernel): RgbImage {
+  if (img.width === width && img.height === height) return img;
+  const src = img.data, w0 = img.width, h0 = img.height;
+  const hx = taps(w0, width, kernel), hy = taps(h0, height, kernel);
+  // horizontal: h0 rows × width columns × 3, in float
+  const mid = new Float64Array(h0 * width * 3);
+  for (let y = 0; y < h0; y++) {
+    const row = y * w0 * 3, outRow = y * width * 3;
+    for (let x = 0; x < width; x++) {
+      let r = 0, g = 0, b = 0;
+      const lo = hx.first[x]!, wo = x * hx.count;
+      for (let k = 0; k < hx.count; k++) {
+        const w = hx.weights[wo + k]!;
+        if (w === 0) continue;
+        const s = row + 3 * clampIndex(lo + k, w0);
+        r += w * src[s]!; g += w * src[s + 1]!; b += w * src[s + 2]!;
+      }
+      const o = outRow + 3 * x;
+      mid[o] = r; mid[o + 1] = g; mid[o + 2] = b;
+    }
+  }
+  const out = new Uint8Array(width * height * 3);
+  const stride = width * 3;
+  // vertical, accumulated in float per output row
+  const acc = new Float64Array(stride);
+  for (let y = 0; y < height; y++) {
+    acc.fill(0);
+    const lo = hy.first[y]!, wo = y * hy.count;
+    for (let k = 0; k < hy.count; k++) {
+      const w = hy.weights[wo + k]!;
+      if (w === 0) continue;
+      const s = clampIndex(lo + k, h0) * stride;
+      for (let i = 0; i < stride; i++) acc[i] = acc[i]! + w * mid[s + i]!;
+    }
+    const outRow = y * stride;
+    for (let i = 0; i < stride; i++) {
+      const v = Math.round(acc[i]!);
+      out[outRow + i] = v < 0 ? 0 : v > 255 ? 255 : v;
+    }
+  }
+  return { data: out, width, height };
+}
