@@ -11,6 +11,8 @@ import { Resampler } from '../algos/audio/resample.js';
 import { defaultConfig } from '../runtime/config/schema.js';
 import { packageRoot } from '../runtime/paths.js';
 import { decodeStage, segmentStage } from '../runtime/pipeline/stages.js';
+import { loadPffft } from '../runtime/dsp/pffft.js';
+import type { RealFftFactory } from '../algos/fft/kernel.js';
 import { evalSet } from '../samples/generator/eval-set.js';
 import { synthesize } from '../samples/generator/synth.js';
 import { table } from './stats.js';
@@ -26,7 +28,8 @@ const row = (k: string, t: Tally) => {
   return [k, t.files, p.toFixed(3), r.toFixed(3), (p + r ? (2 * p * r) / (p + r) : 0).toFixed(3), (t.absCount / t.files).toFixed(2)];
 };
 
-export function evaluateSegmentation(method: 'adaptive' | 'hysteresis', scale: number): string {
+/** `fft`: the FFT backend the pipeline uses (PFFFT), so the figures are the product's. */
+export function evaluateSegmentation(method: 'adaptive' | 'hysteresis', scale: number, fft?: RealFftFactory): string {
   const cfg = defaultConfig();
   cfg.segmentation.method = method;
   const sr = cfg.audio.sample_rate;
@@ -37,10 +40,10 @@ export function evaluateSegmentation(method: 'adaptive' | 'hysteresis', scale: n
     const rec = synthesize(spec);
     let x = rec.samples;
     if (spec.sampleRate !== sr) {
-      if (!resamplers.has(spec.sampleRate)) resamplers.set(spec.sampleRate, new Resampler(spec.sampleRate, sr));
+      if (!resamplers.has(spec.sampleRate)) resamplers.set(spec.sampleRate, new Resampler(spec.sampleRate, sr, {}, fft));
       x = resamplers.get(spec.sampleRate)!.run(x);
     }
-    const { segments } = segmentStage({ samples: x, sampleRate: sr }, cfg);
+    const { segments } = segmentStage({ samples: x, sampleRate: sr }, cfg, fft);
     const g = spec.group;
     if (g.coughFree) {
       const k = `${g.distractor === 'none' ? 'silence' : g.distractor}-only`;
@@ -73,13 +76,14 @@ export async function coughFolderCounts(dir: string): Promise<string> {
     return `### Segments found on covid19-cough\n\nskipped: ${dir} is absent.`;
   }
   const cfg = defaultConfig();
+  const fft = await loadPffft();
   const counts = new Map<string, number>();
   const durs: number[] = [];
   let ok = 0, withCough = 0;
   for (const f of files) {
     try {
       const a = await decodeStage(join(dir, 'raw', f), cfg);
-      const { segments } = segmentStage(a, cfg);
+      const { segments } = segmentStage(a, cfg, fft);
       ok++;
       if (segments.length > 0) withCough++;
       const k = segments.length >= 6 ? '6+' : String(segments.length);
@@ -100,7 +104,8 @@ if (process.argv[1] && resolve(process.argv[1]).endsWith('eval-segmentation.js')
   const shared = resolve(process.env.TOSIA_SHARED ?? join(root, '../shared'));
   const when = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const scale = Number(process.env.EVAL_SCALE ?? 2);
-  const parts = [evaluateSegmentation('adaptive', scale), evaluateSegmentation('hysteresis', scale), await coughFolderCounts(join(shared, 'data/covid19-cough'))];
+  const fft = await loadPffft();
+  const parts = [evaluateSegmentation('adaptive', scale, fft), evaluateSegmentation('hysteresis', scale, fft), await coughFolderCounts(join(shared, 'data/covid19-cough'))];
   process.stdout.write(parts.join('\n\n') + '\n');
   appendFileSync(join(root, 'BENCHMARKS.md'), `\n## ${when}: make eval-segmentation\n\n${parts.join('\n\n')}\n`);
 }

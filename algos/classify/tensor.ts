@@ -35,12 +35,19 @@ export function imagesToTensor(
     if (img.width !== w || img.height !== h) {
       throw new TosiaError('E_INTERNAL', `image ${b} is ${img.width}×${img.height}, expected ${w}×${h}`, { stage: 'classify' });
     }
-    const base = b * 3 * plane;
-    for (let p = 0; p < plane; p++) {
-      for (let c = 0; c < 3; c++) {
-        const v = img.data[p * 3 + c]! * mul[c]! + add[c]!;
-        if (layout === 'NCHW') out[base + c * plane + p] = v;
-        else out[base + p * 3 + c] = v;
+    const base = b * 3 * plane, d = img.data;
+    const [m0, m1, m2] = mul as [number, number, number], [a0, a1, a2] = add as [number, number, number];
+    if (layout === 'NCHW') {
+      for (let p = 0, q = 0; p < plane; p++, q += 3) {
+        out[base + p] = d[q]! * m0 + a0;
+        out[base + plane + p] = d[q + 1]! * m1 + a1;
+        out[base + 2 * plane + p] = d[q + 2]! * m2 + a2;
+      }
+    } else {
+      for (let p = 0, q = 0; p < plane; p++, q += 3) {
+        out[base + q] = d[q]! * m0 + a0;
+        out[base + q + 1] = d[q + 1]! * m1 + a1;
+        out[base + q + 2] = d[q + 2]! * m2 + a2;
       }
     }
   });

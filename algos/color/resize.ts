@@ -23,8 +23,32 @@ const KERNELS: Record<Exclude<ResizeKernel, 'nearest'>, { radius: number; f: (x:
   lanczos3: { radius: 3, f: (x) => (Math.abs(x) < 3 ? sinc(x) * sinc(x / 3) : 0) },
 };
 
-/** Per output sample: the first input index and the normalised weights (edges clamped). */
-interface Taps { first: Int32Array; count: number; weights: Float64Array }
+/** Per output sample: `count` input indices (edges clamped) and their normalised weights. */
+interface Taps { index: Int32Array; count: number; weights: Float64Array }
+
+/** Drop the taps that are zero for every output sample (a kernel's edges), to save work. */
+function trimZeros(t: Taps, outSize: number): Taps {
+  let lead = t.count, tail = t.count;
+  for (let j = 0; j < outSize; j++) {
+    let a = 0, b = 0;
+    while (a < t.count && t.weights[j * t.count + a] === 0) a++;
+    while (b < t.count - a && t.weights[j * t.count + t.count - 1 - b] === 0) b++;
+    lead = Math.min(lead, a);
+    tail = Math.min(tail, b);
+  }
+  const count = t.count - lead - tail;
+  if (count === t.count || count <= 0) return t;
+  const index = new Int32Array(outSize * count), weights = new Float64Array(outSize * count);
+  for (let j = 0; j < outSize; j++) {
+    for (let k = 0; k < count; k++) {
+      index[j * count + k] = t.index[j * t.count + lead + k]!;
+      weights[j * count + k] = t.weights[j * t.count + lead + k]!;
+    }
+  }
+  return { index, count, weights };
+}
+
+const clampIndex = (i: number, n: number) => (i < 0 ? 0 : i >= n ? n - 1 : i);
 
 const tapCache = new Map<string, Taps>();
 
@@ -34,7 +58,7 @@ function taps(inSize: number, outSize: number, kernel: ResizeKernel): Taps {
   let t = tapCache.get(key);
   if (!t) {
     if (tapCache.size > 256) tapCache.clear();
-    t = inSize === outSize ? { first: Int32Array.from({ length: outSize }, (_, i) => i), count: 1, weights: new Float64Array(outSize).fill(1) } : computeTaps(inSize, outSize, kernel);
+    t = inSize === outSize ? { index: Int32Array.from({ length: outSize }, (_, i) => i), count: 1, weights: new Float64Array(outSize).fill(1) } : computeTaps(inSize, outSize, kernel);
     tapCache.set(key, t);
   }
   return t;
@@ -43,33 +67,31 @@ function taps(inSize: number, outSize: number, kernel: ResizeKernel): Taps {
 function computeTaps(inSize: number, outSize: number, kernel: ResizeKernel): Taps {
   const scale = inSize / outSize;
   if (kernel === 'nearest') {
-    const first = new Int32Array(outSize);
-    for (let j = 0; j < outSize; j++) first[j] = Math.min(inSize - 1, Math.floor((j + 0.5) * scale));
-    return { first, count: 1, weights: new Float64Array(outSize).fill(1) };
+    const index = new Int32Array(outSize);
+    for (let j = 0; j < outSize; j++) index[j] = Math.min(inSize - 1, Math.floor((j + 0.5) * scale));
+    return { index, count: 1, weights: new Float64Array(outSize).fill(1) };
   }
   const { radius, f } = KERNELS[kernel];
   // shrinking widens the kernel by the scale, so every input sample contributes (antialiasing)
   const stretch = Math.max(1, scale);
   const support = radius * stretch;
   const count = Math.ceil(2 * support) + 1;
-  const first = new Int32Array(outSize);
+  const index = new Int32Array(outSize * count);
   const weights = new Float64Array(outSize * count);
   for (let j = 0; j < outSize; j++) {
     const centre = (j + 0.5) * scale - 0.5;
     const lo = Math.ceil(centre - support);
-    first[j] = lo;
     let sum = 0;
     for (let k = 0; k < count; k++) {
       const w = f((lo + k - centre) / stretch);
+      index[j * count + k] = clampIndex(lo + k, inSize);
       weights[j * count + k] = w;
       sum += w;
     }
     for (let k = 0; k < count; k++) weights[j * count + k]! /= sum;
   }
-  return { first, count, weights };
+  return trimZeros({ index, count, weights }, outSize);
 }
-
-const clampIndex = (i: number, n: number) => (i < 0 ? 0 : i >= n ? n - 1 : i);
 
 /**
  * Resize an RGB image to width × height (aspect ratio not kept) with a separable filter:
@@ -81,33 +103,37 @@ export function resizeRgb(img: RgbImage, width: number, height: number, kernel: 
   const src = img.data, w0 = img.width, h0 = img.height;
   const hx = taps(w0, width, kernel), hy = taps(h0, height, kernel);
   // horizontal: h0 rows × width columns × 3, in float
-  const mid = new Float64Array(h0 * width * 3);
+  const mid = new Float32Array(h0 * width * 3);
+  const xi = hx.index, xw = hx.weights, xc = hx.count;
   for (let y = 0; y < h0; y++) {
-    const row = y * w0 * 3, outRow = y * width * 3;
-    for (let x = 0; x < width; x++) {
+    const row = y * w0 * 3;
+    let o = y * width * 3;
+    for (let x = 0, t = 0; x < width; x++, o += 3) {
       let r = 0, g = 0, b = 0;
-      const lo = hx.first[x]!, wo = x * hx.count;
-      for (let k = 0; k < hx.count; k++) {
-        const w = hx.weights[wo + k]!;
-        if (w === 0) continue;
-        const s = row + 3 * clampIndex(lo + k, w0);
+      for (let k = 0; k < xc; k++, t++) {
+        const w = xw[t]!, s = row + 3 * xi[t]!;
         r += w * src[s]!; g += w * src[s + 1]!; b += w * src[s + 2]!;
       }
-      const o = outRow + 3 * x;
       mid[o] = r; mid[o + 1] = g; mid[o + 2] = b;
     }
   }
-  const out = new Uint8Array(width * height * 3);
+  // vertical, accumulated in float per output row, then rounded and clamped to 0..255
   const stride = width * 3;
-  // vertical, accumulated in float per output row
+  const out = new Uint8Array(height * stride);
+  if (h0 === height) {
+    for (let i = 0; i < out.length; i++) {
+      const v = Math.round(mid[i]!);
+      out[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+    }
+    return { data: out, width, height };
+  }
   const acc = new Float64Array(stride);
-  for (let y = 0; y < height; y++) {
+  const yi = hy.index, yw = hy.weights, yc = hy.count;
+  for (let y = 0, t = 0; y < height; y++) {
     acc.fill(0);
-    const lo = hy.first[y]!, wo = y * hy.count;
-    for (let k = 0; k < hy.count; k++) {
-      const w = hy.weights[wo + k]!;
+    for (let k = 0; k < yc; k++, t++) {
+      const w = yw[t]!, s = yi[t]! * stride;
       if (w === 0) continue;
-      const s = clampIndex(lo + k, h0) * stride;
       for (let i = 0; i < stride; i++) acc[i] = acc[i]! + w * mid[s + i]!;
     }
     const outRow = y * stride;

@@ -53,7 +53,7 @@ export async function extract(o: ExtractOptions): Promise<ExtractSummary> {
       const f = files[next++]!;
       try {
         const audio = await decodeStage(f.path, o.config);
-        const { segments } = segmentStage(audio, o.config);
+        const { segments } = segmentStage(audio, o.config, fft);
         const prepared = prepareSegments(audio, segments, o.config, { mel: 0, colour: 0 }, fft);
         for (const [i, p] of prepared.entries()) {
           const base = `${f.rel}.seg${String(i).padStart(3, '0')}`;

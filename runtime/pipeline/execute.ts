@@ -80,12 +80,12 @@ export async function execute(work: WorkUnit, options: ExecuteOptions = {}): Pro
   timings.decode = performance.now() - t0;
   warnings.push(...audio.warnings);
 
+  const fft = await fftLoading;
   t = performance.now();
-  const segmentation = segmentStage(audio, cfg);
+  const segmentation = segmentStage(audio, cfg, fft);
   const { segments } = segmentation;
   timings.segment = performance.now() - t;
 
-  const fft = await fftLoading;
   const emptyBands = emptyFilterWarning(cfg, fft);
   if (emptyBands) warnings.push(emptyBands);
   const prepared = prepareSegments(audio, segments, cfg, timings, fft);

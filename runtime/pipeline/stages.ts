@@ -20,7 +20,8 @@ export function decodeStage(file: string, cfg: Config): Promise<DecodedAudio> {
   });
 }
 
-export function segmentStage(audio: { samples: Float32Array; sampleRate: number }, cfg: Config): Segmentation {
+/** Segment the decoded audio as the config says; `fft` is an optional faster FFT backend. */
+export function segmentStage(audio: { samples: Float32Array; sampleRate: number }, cfg: Config, fft?: RealFftFactory): Segmentation {
   const s = cfg.segmentation;
   if (s.method === 'adaptive') {
     return segmentCoughsAdaptive(audio.samples, audio.sampleRate, {
@@ -28,7 +29,7 @@ export function segmentStage(audio: { samples: Float32Array; sampleRate: number 
       highDb: s.excess_high_db, lowDb: s.excess_low_db, smoothing: s.smoothing_s, hangover: s.hangover_s,
       minLength: s.min_length_s, maxLength: s.max_length_s, padding: s.padding_s, maxBelowPeakDb: s.max_below_peak_db,
       minCoughScore: s.reject_below_score, splitDb: s.split_db,
-    });
+    }, fft);
   }
   return segmentCoughs(audio.samples, audio.sampleRate, {
     frameLength: s.frame_length_s,
