@@ -5,7 +5,7 @@
 export * from './melspec/index.js';
 export * from './segment/index.js';
 export { colorize, COLORIZE_DEFAULTS, type ColorizeOptions, type RgbImage } from './color/colorize.js';
-export { resizeRgb, type ResizeKernel } from './color/resize.js';
+export { resizeRgb, resizePlanes, type ResizeKernel } from './color/resize.js';
 export { colormapLut, COLORMAP_NAMES, type ColormapName } from './color/colormaps.js';
 export { imagesToTensor, type Normalisation, type Layout } from './classify/tensor.js';
 export { softmax, sigmoid } from './classify/activation.js';

@@ -94,39 +94,29 @@ function computeTaps(inSize: number, outSize: number, kernel: ResizeKernel): Tap
 }
 
 /**
- * Resize an RGB image to width × height (aspect ratio not kept) with a separable filter:
- * horizontal pass, then vertical, each sample centre-aligned, edges clamped, the kernel widened
- * by the shrink factor when shrinking. Values are rounded to the nearest integer and clamped.
+ * Resize a row-major h0 × w0 image of `channels` interleaved values to height × width with a
+ * separable filter: horizontal pass, then vertical, each sample centre-aligned, edges clamped,
+ * the kernel widened by the shrink factor when shrinking. Float in, float out.
  */
-export function resizeRgb(img: RgbImage, width: number, height: number, kernel: ResizeKernel): RgbImage {
-  if (img.width === width && img.height === height) return img;
-  const src = img.data, w0 = img.width, h0 = img.height;
+export function resizePlanes(src: ArrayLike<number>, w0: number, h0: number, channels: number, width: number, height: number, kernel: ResizeKernel): Float32Array {
   const hx = taps(w0, width, kernel), hy = taps(h0, height, kernel);
-  // horizontal: h0 rows × width columns × 3, in float
-  const mid = new Float32Array(h0 * width * 3);
+  const ch = channels;
+  const stride = width * ch;
+  const mid = new Float32Array(h0 * stride);
   const xi = hx.index, xw = hx.weights, xc = hx.count;
   for (let y = 0; y < h0; y++) {
-    const row = y * w0 * 3;
-    let o = y * width * 3;
-    for (let x = 0, t = 0; x < width; x++, o += 3) {
-      let r = 0, g = 0, b = 0;
-      for (let k = 0; k < xc; k++, t++) {
-        const w = xw[t]!, s = row + 3 * xi[t]!;
-        r += w * src[s]!; g += w * src[s + 1]!; b += w * src[s + 2]!;
+    const row = y * w0 * ch;
+    let o = y * stride;
+    for (let x = 0, t0 = 0; x < width; x++, t0 += xc, o += ch) {
+      for (let c = 0; c < ch; c++) {
+        let acc = 0;
+        for (let k = 0, t = t0; k < xc; k++, t++) acc += xw[t]! * src[row + ch * xi[t]! + c]!;
+        mid[o + c] = acc;
       }
-      mid[o] = r; mid[o + 1] = g; mid[o + 2] = b;
     }
   }
-  // vertical, accumulated in float per output row, then rounded and clamped to 0..255
-  const stride = width * 3;
-  const out = new Uint8Array(height * stride);
-  if (h0 === height) {
-    for (let i = 0; i < out.length; i++) {
-      const v = Math.round(mid[i]!);
-      out[i] = v < 0 ? 0 : v > 255 ? 255 : v;
-    }
-    return { data: out, width, height };
-  }
+  if (h0 === height) return mid;
+  const out = new Float32Array(height * stride);
   const acc = new Float64Array(stride);
   const yi = hy.index, yw = hy.weights, yc = hy.count;
   for (let y = 0, t = 0; y < height; y++) {
@@ -136,11 +126,19 @@ export function resizeRgb(img: RgbImage, width: number, height: number, kernel: 
       if (w === 0) continue;
       for (let i = 0; i < stride; i++) acc[i] = acc[i]! + w * mid[s + i]!;
     }
-    const outRow = y * stride;
-    for (let i = 0; i < stride; i++) {
-      const v = Math.round(acc[i]!);
-      out[outRow + i] = v < 0 ? 0 : v > 255 ? 255 : v;
-    }
+    out.set(acc, y * stride);
+  }
+  return out;
+}
+
+/** Resize an RGB image to width × height (aspect ratio not kept), as resizePlanes, rounded and clamped to 0..255. */
+export function resizeRgb(img: RgbImage, width: number, height: number, kernel: ResizeKernel): RgbImage {
+  if (img.width === width && img.height === height) return img;
+  const f = resizePlanes(img.data, img.width, img.height, 3, width, height, kernel);
+  const out = new Uint8Array(f.length);
+  for (let i = 0; i < f.length; i++) {
+    const v = Math.round(f[i]!);
+    out[i] = v < 0 ? 0 : v > 255 ? 255 : v;
   }
   return { data: out, width, height };
 }
