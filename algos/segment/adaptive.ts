@@ -154,7 +154,7 @@ export function segmentCoughsAdaptive(samples: Float32Array, sampleRate: number,
   const kept = cands.filter((c) => excess[c.pk]! >= loudest - o.maxBelowPeakDb);
 
   const segments = assembleSegments(kept.map((k) => ({ a: k.a, b: k.b, peak: k.pk })), {
-    samples, sampleRate, hopS, frameS, padding: o.padding,
+    samples, sampleRate, hopS, frameS, padding: o.padding, fft: fftFactory,
     // judge length on the core (unpadded) duration: padding would make a click look long enough
     accept: (features, core) => !(o.minCoughScore > 0 && coughLikeness({ ...features, duration: core }).score < o.minCoughScore),
   });

@@ -1,3 +1,4 @@
+import type { RealFftFactory } from '../fft/kernel.js';
 import { DescriptorPlan, type SegmentFeatures } from './descriptors.js';
 import type { Segment } from './segment-coughs.js';
 
@@ -14,6 +15,8 @@ export interface AssembleOptions {
   padding: number;
   /** Keep a segment? Given its descriptors and its core (unpadded) duration. Default: keep all. */
   accept?: (features: SegmentFeatures, coreDuration: number) => boolean;
+  /** An optional faster FFT backend for the descriptors. */
+  fft?: RealFftFactory;
 }
 
 /**
@@ -22,7 +25,7 @@ export interface AssembleOptions {
  */
 export function assembleSegments(spans: readonly CoreSpan[], o: AssembleOptions): Segment[] {
   const duration = o.samples.length / o.sampleRate;
-  const describer = new DescriptorPlan(o.sampleRate);
+  const describer = new DescriptorPlan(o.sampleRate, o.fft);
   const coreEnd = (s: CoreSpan) => Math.min(duration, (s.b - 1) * o.hopS + o.frameS);
   const out: Segment[] = [];
   spans.forEach((s, i) => {

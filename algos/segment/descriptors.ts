@@ -1,5 +1,5 @@
 import Meyda from 'meyda';
-import { RealFFT } from '../fft/fft.js';
+import { makeKernel, type RealFftFactory, type RealFftKernel } from '../fft/kernel.js';
 import { hannWindow } from '../melspec/window.js';
 
 /** Per-segment descriptors, computed with meyda's feature extractors. */
@@ -25,26 +25,23 @@ const extractors = (Meyda as unknown as { featureExtractors: Record<string, Extr
  */
 export class DescriptorPlan {
   readonly frameSize: number;
-  private readonly fft: RealFFT;
+  private readonly fft: RealFftKernel;
+  private readonly bins: number;
   private readonly window: Float64Array;
   private readonly frame: Float32Array;
-  private readonly windowed: Float64Array;
-  private readonly re: Float64Array;
-  private readonly im: Float64Array;
   private readonly amp: Float32Array;
 
-  constructor(readonly sampleRate: number) {
+  /** `fft`: an optional faster FFT backend (the TypeScript FFT otherwise). */
+  constructor(readonly sampleRate: number, fft?: RealFftFactory) {
     // about 32 ms, a power of two as meyda's conventions expect
     let size = 64;
     while (size * 2 <= sampleRate * 0.032) size *= 2;
     this.frameSize = size;
-    this.fft = new RealFFT(size);
+    this.fft = makeKernel(size, fft);
+    this.bins = size / 2 + 1;
     this.window = hannWindow(size);
     this.frame = new Float32Array(size);
-    this.windowed = new Float64Array(size);
-    this.re = new Float64Array(this.fft.bins);
-    this.im = new Float64Array(this.fft.bins);
-    this.amp = new Float32Array(this.fft.bins);
+    this.amp = new Float32Array(this.bins);
   }
 
   describe(samples: Float32Array, start: number, end: number): SegmentFeatures {
@@ -58,12 +55,16 @@ export class DescriptorPlan {
       const len = Math.min(size, seg.length - s);
       zcrSum += extractors.zcr!({ signal: this.frame.subarray(0, len) }) / Math.max(1, len - 1);
       zcrFrames++;
-      for (let i = 0; i < size; i++) this.windowed[i] = this.frame[i]! * this.window[i]!;
-      this.fft.transform(this.windowed, this.re, this.im);
+      const input = this.fft.input;
+      for (let i = 0; i < size; i++) input[i] = this.frame[i]! * this.window[i]!;
+      this.fft.transform();
+      const x = this.fft.spectrum, q = this.fft.spectrumOffset, last = this.bins - 1;
       let energy = 0;
       let zeros = false;
-      for (let k = 0; k < this.fft.bins; k++) {
-        const a = Math.sqrt(this.re[k]! * this.re[k]! + this.im[k]! * this.im[k]!);
+      for (let k = 0; k <= last; k++) {
+        const re = k === 0 ? x[q]! : k === last ? x[q + 1]! : x[q + 2 * k]!;
+        const im = k === 0 || k === last ? 0 : x[q + 2 * k + 1]!;
+        const a = Math.sqrt(re * re + im * im);
         this.amp[k] = a;
         energy += a;
         if (a === 0) zeros = true;

@@ -81,18 +81,20 @@ export function loadPffft(): Promise<RealFftFactory | undefined> {
       try {
         const mod = (await import(spec)) as { default: () => Promise<PffftModule> };
         const m = await mod.default();
-        const setups = new Map<string, number>();
+        // one kernel per size for the whole thread: its buffers live in WASM memory, which is
+        // never freed, and every user (mel plan, segmenter, resampler) runs a transform and
+        // reads its result synchronously, so sharing cannot interleave
+        const kernels = new Map<number, PffftKernel | null>();
         const factory: RealFftFactory = (size) => {
-          if (size % 2 !== 0 || !isSmooth(size)) return null;
+          if (kernels.has(size)) return kernels.get(size)!;
+          let kernel: PffftKernel | null = null;
           const complex = size % 32 !== 0;
-          if (complex && size % 16 !== 0) return null;
-          const key = `${size}:${complex}`;
-          let setup = setups.get(key);
-          if (setup === undefined) {
-            setup = m._pffft_new_setup(size, complex ? COMPLEX : REAL);
-            setups.set(key, setup);
+          if (size % 2 === 0 && isSmooth(size) && (!complex || size % 16 === 0)) {
+            const setup = m._pffft_new_setup(size, complex ? COMPLEX : REAL);
+            if (setup) kernel = new PffftKernel(m, setup, size, complex, variant);
           }
-          return setup ? new PffftKernel(m, setup, size, complex, variant) : null;
+          kernels.set(size, kernel);
+          return kernel;
         };
         return factory;
       } catch {
