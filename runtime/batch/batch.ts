@@ -15,7 +15,7 @@ import { configHash } from '../pipeline/work-unit.js';
 import { packageRoot, tosiaVersion } from '../paths.js';
 import { commonDir, matchesPattern, resultPath } from './paths.js';
 import type { Job, WorkerInit, WorkerMessage } from './protocol.js';
-import { writeTables } from './tables.js';
+import { TableWriter, tableRows } from './tables.js';
 
 export interface BatchOptions {
   config: Config;
@@ -94,9 +94,10 @@ interface Slot { worker: Worker; busy: Job | null; ready: Promise<void> }
  * The batch engine behind `tosia run --out`: an async iterator of progress events over many
  * recordings. Files are spread across worker threads, each with its own model session; each
  * result is written atomically as it finishes; up-to-date results are skipped (same input,
- * config and model sha256). At the end (or on abort) it regenerates the tables from this run's
- * results and writes errors.jsonl and run.json. Dispatch happens only as the consumer pulls
- * events, so memory stays bounded by the worker count.
+ * config and model sha256). The tables stream this run's results (processed and skipped) into
+ * temp files as they arrive and are moved into place at the end, or on abort, with errors.jsonl
+ * and run.json. Dispatch happens only as the consumer pulls events and the tables keep up, so
+ * memory stays bounded by the worker count.
  */
 export async function* runBatch(inputs: readonly string[], options: BatchOptions): AsyncGenerator<BatchEvent, RunSummary> {
   const t0 = performance.now();
@@ -130,7 +131,9 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
 
   const total = files.length;
   let done = 0, failedCount = 0, processed = 0, skipped = 0, audio = 0;
-  const outputs: string[] = [];
+  // tables stream as results arrive; their header waits for the model's labels
+  const tables = new TableWriter(outDir, tmpDir);
+  let labels: string[] | null = null;
   const failures: { file: string; stage?: string; code: string; message: string }[] = [];
   let modelInfo: { name: string; version: string; sha256: string; execution_provider: string } | null = null;
   const elapsed = () => (performance.now() - t0) / 1000;
@@ -160,7 +163,7 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
     if (m.ok) {
       processed++;
       audio += m.duration_s;
-      outputs.push(job.outFile);
+      tables.write(m.rows);
       events.push({ type: 'file-done', file: job.file, output: job.outFile, skipped: false, duration_s: m.duration_s, n_segments: m.n_segments, label: m.label, done, total, failed: failedCount, audio_s: audio, elapsed_s: elapsed() });
     } else {
       failedCount++;
@@ -177,7 +180,12 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
     const slot: Slot = { worker, busy: null, ready: new Promise<void>((a, b) => { readyResolve = a; readyReject = b; }) };
     slot.ready.catch(() => undefined);
     worker.on('message', (m: WorkerMessage) => {
-      if (m.type === 'ready') { modelInfo ??= m.model; readyResolve(); }
+      if (m.type === 'ready') {
+        modelInfo ??= m.model;
+        labels ??= m.labels;
+        tables.open(labels);
+        readyResolve();
+      }
       else if (m.type === 'fatal') {
         fatal = new TosiaError(m.error.code as 'E_MODEL', m.error.message);
         readyReject(fatal);
@@ -215,12 +223,15 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
             done++;
             skipped++;
             audio += prev.source.duration_s;
-            outputs.push(outFile);
             modelInfo ??= { ...prev.model, execution_provider: prev.model.execution_provider };
+            labels ??= prev.model.labels;
+            tables.open(labels);
+            tables.write(tableRows(prev, labels));
             events.push({ type: 'file-done', file: f.path, output: outFile, skipped: true, duration_s: prev.source.duration_s, n_segments: prev.segments.length, label: prev.diagnosis.label, done, total, failed: failedCount, audio_s: audio, elapsed_s: elapsed() });
             continue;
           }
         }
+        await tables.drained();
         if (slots.length < concurrency) spawn();
         const idle = slots.find((s) => s.busy === null);
         if (!idle) break;
@@ -238,19 +249,27 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
       if (jobs.size === 0 && (cursor >= files.length || aborted())) break;
       await new Promise<void>((r) => { wake = r; });
     }
+  } catch (e) {
+    await tables.discard();
+    throw e;
   } finally {
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
   if (outputBroken) {
+    await tables.discard();
     await rm(tmpDir, { recursive: true, force: true });
     throw new TosiaError('E_OUTPUT', `stopped after ${processed} results: ${(outputBroken as TosiaError).message}`, {
       file: outDir, stage: 'output', hint: 'free disk space or fix the output folder, then run the same command again to resume',
     });
   }
 
-  // tables, errors and the run record, each written atomically
-  const labels = await labelsOf(outputs);
-  await writeTables(outDir, tmpDir, outputs, labels);
+  // tables, errors and the run record, each moved or written atomically
+  try {
+    await tables.finish(labels ?? []);
+  } catch (e) {
+    await tables.discard();
+    throw new TosiaError('E_OUTPUT', `cannot write the tables (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: outDir, stage: 'output', hint: 'free disk space or fix the output folder, then run the same command again to resume' });
+  }
   await writeFileAtomic(join(outDir, 'errors.jsonl'), failures.map((f) => JSON.stringify(f)).join('\n') + (failures.length ? '\n' : ''), tmpDir);
   const wall = elapsed();
   const summary: RunSummary = {
@@ -282,15 +301,4 @@ async function probeOutput(outDir: string, tmpDir: string): Promise<void> {
       file: outDir, stage: 'output', hint: code === 'ENOTDIR' || code === 'EEXIST' ? 'the path is a file; choose a folder' : 'choose a writable folder for --out',
     });
   }
-}
-
-async function labelsOf(outputs: readonly string[]): Promise<string[]> {
-  for (const f of outputs) {
-    try {
-      return (JSON.parse(await readFile(f, 'utf8')) as Result).model.labels;
-    } catch {
-      // try the next
-    }
-  }
-  return [];
 }

@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.js';
+import type { TableRows } from './tables.js';
 
 /** Messages between the batch engine and its worker threads. */
 export interface WorkerInit { config: Config; outDir: string; tmpDir: string }
@@ -12,7 +13,9 @@ export interface JobDone {
   n_segments: number;
   label: string;
   skipped: false;
+  /** The recording's lines of results.jsonl, results.csv and segments.csv. */
+  rows: TableRows;
 }
 export interface JobFailed { id: number; ok: false; error: { code: string; stage?: string; message: string } }
 export type JobReply = JobDone | JobFailed;
-export type WorkerMessage = { type: 'ready'; model: { name: string; version: string; sha256: string; execution_provider: string } } | { type: 'fatal'; error: { code: string; message: string } } | ({ type: 'job' } & JobReply);
+export type WorkerMessage = { type: 'ready'; model: { name: string; version: string; sha256: string; execution_provider: string }; labels: string[] } | { type: 'fatal'; error: { code: string; message: string } } | ({ type: 'job' } & JobReply);

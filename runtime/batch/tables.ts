@@ -1,56 +1,97 @@
-import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { csvRow } from '../io/csv.js';
 import type { Result } from '../pipeline/result.js';
 
 export const TABLES = ['results.jsonl', 'results.csv', 'segments.csv'] as const;
 
-function openTemp(tmpDir: string, name: string) {
-  const path = join(tmpDir, `.${name}.${process.pid}.tmp`);
-  const stream = createWriteStream(path);
-  let failure: Error | null = null;
-  stream.on('error', (e) => { failure = e; });
-  const write = async (s: string): Promise<void> => {
-    if (failure) throw failure;
-    if (!stream.write(s)) await new Promise<void>((res) => stream.once('drain', res));
+/** One recording's lines of the three tables. */
+export interface TableRows { jsonl: string; results: string; segments: string }
+
+const p = (l: string) => `p_${l}`;
+
+function headers(labels: readonly string[]): TableRows {
+  return {
+    jsonl: '',
+    results: csvRow(['file', 'duration_s', 'sample_rate', 'channels', 'codec', 'n_segments', 'label', 'score', ...labels.map(p), 'quality_flags', 'clipped_fraction', 'snr_db', 'model', 'model_sha256', 'config_sha256', 'source_sha256']),
+    segments: csvRow(['file', 'segment', 'start_s', 'end_s', 'peak_s', 'label', ...labels.map(p), 'cough_score', 'excluded', 'rms', 'zcr', 'spectral_centroid_hz', 'spectral_flatness', 'duration_s']),
   };
-  return { path, stream, write };
+}
+
+/** A result's rows, with one probability column per label (the model's labels, in order). */
+export function tableRows(r: Result, labels: readonly string[]): TableRows {
+  const d = r.diagnosis;
+  const q = r.quality;
+  return {
+    jsonl: JSON.stringify(r) + '\n',
+    results: csvRow([r.source.path, r.source.duration_s, r.source.sample_rate, r.source.channels, r.source.codec, r.segments.length, d.label, d.score, ...labels.map((l) => d.probabilities[l]), q?.flags.join(' '), q?.clipped_fraction, q?.snr_db, `${r.model.name} ${r.model.version}`, r.model.sha256, r.config_sha256, r.source.sha256]),
+    segments: r.segments.map((s) => csvRow([r.source.path, s.index, s.start_s, s.end_s, s.peak_s, s.label, ...labels.map((l) => s.probabilities[l]), s.cough_score, s.excluded, s.features.rms, s.features.zcr, s.features.spectral_centroid_hz, s.features.spectral_flatness, s.features.duration_s])).join(''),
+  };
 }
 
 /**
- * Regenerate results.jsonl, results.csv and segments.csv from the per-recording JSON files of
- * this run, streaming (one result in memory at a time), each written to a temp file and renamed.
+ * results.jsonl, results.csv and segments.csv of one run, streamed as results arrive: each
+ * table goes to a temp file in the run's temp folder and is renamed into place by `finish`, so
+ * a reader never sees a half-written table. Rows are in completion order.
  */
-export async function writeTables(outDir: string, tmpDir: string, resultFiles: readonly string[], labels: readonly string[]): Promise<void> {
-  await mkdir(tmpDir, { recursive: true });
-  const jsonl = openTemp(tmpDir, 'results.jsonl');
-  const res = openTemp(tmpDir, 'results.csv');
-  const seg = openTemp(tmpDir, 'segments.csv');
-  const p = (l: string) => `p_${l}`;
-  await res.write(csvRow(['file', 'duration_s', 'sample_rate', 'channels', 'codec', 'n_segments', 'label', 'score', ...labels.map(p), 'quality_flags', 'clipped_fraction', 'snr_db', 'model', 'model_sha256', 'config_sha256', 'source_sha256']));
-  await seg.write(csvRow(['file', 'segment', 'start_s', 'end_s', 'peak_s', 'label', ...labels.map(p), 'cough_score', 'excluded', 'rms', 'zcr', 'spectral_centroid_hz', 'spectral_flatness', 'duration_s']));
-  for (const f of resultFiles) {
-    let r: Result;
-    try {
-      r = JSON.parse(await readFile(f, 'utf8')) as Result;
-    } catch {
-      continue; // removed since; the run summary still counts it
-    }
-    await jsonl.write(JSON.stringify(r) + '\n');
-    const d = r.diagnosis;
-    const q = r.quality;
-    await res.write(csvRow([r.source.path, r.source.duration_s, r.source.sample_rate, r.source.channels, r.source.codec, r.segments.length, d.label, d.score, ...labels.map((l) => d.probabilities[l]), q?.flags.join(' '), q?.clipped_fraction, q?.snr_db, `${r.model.name} ${r.model.version}`, r.model.sha256, r.config_sha256, r.source.sha256]));
-    for (const s of r.segments) {
-      await seg.write(csvRow([r.source.path, s.index, s.start_s, s.end_s, s.peak_s, s.label, ...labels.map((l) => s.probabilities[l]), s.cough_score, s.excluded, s.features.rms, s.features.zcr, s.features.spectral_centroid_hz, s.features.spectral_flatness, s.features.duration_s]));
-    }
-  }
-  for (const t of [jsonl, res, seg]) {
-    await new Promise<void>((ok, bad) => t.stream.end((e?: Error | null) => (e ? bad(e) : ok())));
-    await rename(t.path, join(outDir, basename(t.path).slice(1).replace(/\.\d+\.tmp$/, '')));
-  }
-}
+export class TableWriter {
+  private streams: Record<keyof TableRows, WriteStream> | null = null;
+  private failure: Error | null = null;
+  private readonly temp: Record<keyof TableRows, string>;
 
-export async function removeTemp(path: string): Promise<void> {
-  await rm(path, { force: true, recursive: true });
+  constructor(private readonly outDir: string, private readonly tmpDir: string) {
+    this.temp = { jsonl: join(tmpDir, `.results.jsonl.${process.pid}.tmp`), results: join(tmpDir, `.results.csv.${process.pid}.tmp`), segments: join(tmpDir, `.segments.csv.${process.pid}.tmp`) };
+  }
+
+  /** Open the tables and write the CSV headers, once the model's labels are known. */
+  open(labels: readonly string[]): void {
+    if (this.streams) return;
+    mkdirSync(this.tmpDir, { recursive: true });
+    const open = (path: string) => {
+      const s = createWriteStream(path);
+      s.on('error', (e) => { this.failure ??= e; });
+      return s;
+    };
+    this.streams = { jsonl: open(this.temp.jsonl), results: open(this.temp.results), segments: open(this.temp.segments) };
+    this.write(headers(labels));
+  }
+
+  get isOpen(): boolean {
+    return this.streams !== null;
+  }
+
+  /** Append one recording's rows (buffered; `finish` waits for the disk). */
+  write(rows: TableRows): void {
+    if (this.failure) throw this.failure;
+    const s = this.streams!;
+    if (rows.jsonl) s.jsonl.write(rows.jsonl);
+    if (rows.results) s.results.write(rows.results);
+    if (rows.segments) s.segments.write(rows.segments);
+  }
+
+  /** Resolves once every table has flushed its buffer: the engine waits for it before taking more files. */
+  async drained(): Promise<void> {
+    if (!this.streams) return;
+    await Promise.all(Object.values(this.streams).map((s) => (s.writableNeedDrain ? new Promise<void>((ok) => { s.once('drain', ok); s.once('error', () => ok()); }) : undefined)));
+  }
+
+  /** Flush and move the tables into the output folder (empty tables with headers if no result). */
+  async finish(labels: readonly string[]): Promise<void> {
+    this.open(labels);
+    const s = this.streams!;
+    for (const k of ['jsonl', 'results', 'segments'] as const) {
+      await new Promise<void>((ok, bad) => s[k].end((e?: Error | null) => (e ? bad(e) : ok())));
+    }
+    if (this.failure) throw this.failure;
+    await rename(this.temp.jsonl, join(this.outDir, 'results.jsonl'));
+    await rename(this.temp.results, join(this.outDir, 'results.csv'));
+    await rename(this.temp.segments, join(this.outDir, 'segments.csv'));
+  }
+
+  /** Close and delete the temp tables (an aborted run keeps the previous tables). */
+  async discard(): Promise<void> {
+    if (this.streams) for (const s of Object.values(this.streams)) s.destroy();
+    await Promise.all(Object.values(this.temp).map((t) => rm(t, { force: true })));
+  }
 }

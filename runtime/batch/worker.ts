@@ -8,6 +8,7 @@ import { Model } from '../model/model.js';
 import { modelPathFor } from '../pipeline/model-cache.js';
 import { WorkUnit } from '../pipeline/work-unit.js';
 import type { Job, WorkerInit, WorkerMessage } from './protocol.js';
+import { tableRows } from './tables.js';
 
 // One worker thread of the batch engine: loads the model once, then runs jobs one at a time,
 // writing each result atomically (temp file in the output's temp folder, then rename).
@@ -20,13 +21,13 @@ try {
   const model = await Model.load(modelPathFor(init.config), { device: init.config.classifier.device, threads: 1 });
   if (init.config.output.save_images) await setImagingThreads(1);
   checkModelConfig(model, init.config);
-  send({ type: 'ready', model: { name: model.manifest.name, version: model.manifest.version, sha256: model.sha256, execution_provider: model.executionProvider } });
+  send({ type: 'ready', model: { name: model.manifest.name, version: model.manifest.version, sha256: model.sha256, execution_provider: model.executionProvider }, labels: [...model.manifest.labels] });
   port.on('message', async (job: Job) => {
     try {
       const result = await execute(new WorkUnit({ sourceFile: job.file, ...init.config }), { model, imagePrefix: job.outFile.replace(/\.json$/, '') });
       if (init.config.output.labels === 'audacity') await writeFileAtomic(job.outFile.replace(/\.json$/, '.labels.txt'), audacityLabels(result), init.tmpDir);
       await writeFileAtomic(job.outFile, JSON.stringify(result, null, 2) + '\n', init.tmpDir);
-      send({ type: 'job', id: job.id, ok: true, duration_s: result.source.duration_s, n_segments: result.segments.length, label: result.diagnosis.label, skipped: false });
+      send({ type: 'job', id: job.id, ok: true, duration_s: result.source.duration_s, n_segments: result.segments.length, label: result.diagnosis.label, skipped: false, rows: tableRows(result, model.manifest.labels) });
     } catch (e) {
       const err = isTosiaError(e) ? e : null;
       send({ type: 'job', id: job.id, ok: false, error: { code: err?.code ?? 'E_INTERNAL', stage: err?.stage, message: err?.message ?? `unexpected error: ${(e as Error)?.message ?? String(e)}` } });

@@ -16,6 +16,15 @@ function injectedFailure(path: string): void {
     throw new TosiaError('E_OUTPUT', 'cannot write output (ENOSPC, injected by TOSIA_FAIL_WRITES_AFTER)', { file: path, stage: 'output', hint: 'free some disk space' });
   }
 }
+// folders this thread has made: a batch writes thousands of files into a few folders
+const made = new Set<string>();
+async function ensureDir(dir: string): Promise<void> {
+  if (made.has(dir)) return;
+  await mkdir(dir, { recursive: true });
+  if (made.size > 10000) made.clear();
+  made.add(dir);
+}
+
 let tag: string | undefined;
 // worker threads share the pid; their thread id keeps temp names apart
 function threadTag(): string {
@@ -33,9 +42,18 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, t
   const dir = dirname(path);
   const tmp = join(tmpDir ?? dir, `.${basename(path)}.${process.pid}.${threadTag()}${++counter}.tmp`);
   try {
-    await mkdir(dir, { recursive: true });
-    if (tmpDir) await mkdir(tmpDir, { recursive: true });
-    await writeFile(tmp, data);
+    await ensureDir(dir);
+    if (tmpDir) await ensureDir(tmpDir);
+    try {
+      await writeFile(tmp, data);
+    } catch (e) {
+      // a folder made earlier was removed since (a notebook deleting an output folder, say)
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      made.clear();
+      await ensureDir(dir);
+      if (tmpDir) await ensureDir(tmpDir);
+      await writeFile(tmp, data);
+    }
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true }).catch(() => undefined);

@@ -21,3 +21,21 @@ describe('npy', () => {
     expect(new DataView(bytes.buffer).getFloat32(10 + headerLen + 4, true)).toBe(2);
   });
 });
+
+describe('writeFileAtomic', () => {
+  it('still writes after a folder it made earlier was removed (it remembers folders it made)', async () => {
+    const { mkdtempSync, readFileSync, rmSync, readdirSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { writeFileAtomic } = await import('../../runtime/io/atomic-write.js');
+    const root = mkdtempSync(join(tmpdir(), 'tosia-atomic-'));
+    const out = join(root, 'a/b/c.json'), tmp = join(root, 'tmp');
+    await writeFileAtomic(out, 'one', tmp);
+    rmSync(join(root, 'a'), { recursive: true });
+    rmSync(tmp, { recursive: true });
+    await writeFileAtomic(out, 'two', tmp);
+    expect(readFileSync(out, 'utf8')).toBe('two');
+    expect(readdirSync(tmp)).toEqual([]);
+    rmSync(root, { recursive: true });
+  });
+});
