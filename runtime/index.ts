@@ -13,7 +13,7 @@ export { getModel, modelPathFor } from './pipeline/model-cache.js';
 export { DISCLAIMER, SCHEMA_VERSION, type Result, type SegmentResult, type DiagnosisResult } from './pipeline/result.js';
 export { decodeFile, checkInputFile, type DecodedAudio, type DecodeOptions, type DecoderChoice } from './decode/decode.js';
 export { resolveFfmpeg, type ResolvedFfmpeg, type FfmpegSource } from './decode/ffmpeg-path.js';
-export { Model, CUDA_INSTALL_HINT, type Device, type ModelInfo } from './model/model.js';
+export { Model, CUDA_INSTALL_HINT, type Classifier, type Device, type ModelInfo } from './model/model.js';
 export { checkManifest, compareWithConfig, type ModelManifest, type Mismatch } from './model/manifest.js';
 export { extract, PLAIN_NORMALISATION, type ExtractOptions, type ExtractSummary } from './extract/extract.js';
 export { readLabels } from './extract/labels.js';

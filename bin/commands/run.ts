@@ -12,6 +12,7 @@ import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { handleError, toTosiaError } from '../handle-error.js';
 import { addConfigFlags, applyOverrides, type FlagName } from '../overrides.js';
 import type { ProgressMode } from '../progress.js';
+import type { InferenceMode } from '../../runtime/batch/batch.js';
 import { renderResult } from '../render.js';
 
 const FLAGS: FlagName[] = ['model', 'device', 'saveImages', 'labels', 'minCoughScore', 'aggregate', 'threshold', 'sampleRate', 'decoder', 'ffmpeg', 'maxDuration', 'maxFileSize', 'allowConfigMismatch'];
@@ -28,6 +29,7 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
     .option('--include <pattern>', 'batch: keep only inputs matching this glob (repeatable)', collect)
     .option('--exclude <pattern>', 'batch: drop inputs matching this glob (repeatable)', collect)
     .option('--concurrency <n>', 'batch: worker threads (default: number of cores)')
+    .option('--inference <mode>', "batch: per-worker (each worker thread runs the model; the faster here) or shared (one inference thread batches segments across files)", 'per-worker')
     .option('--force', 'batch: reprocess every input, even with an up-to-date result')
     .option('--retry-failed', "batch: process only the files in the output's errors.jsonl")
     .option('--progress <mode>', 'batch: auto (a bar on a TTY), bar, json (NDJSON events on stderr) or none', 'auto');
@@ -106,13 +108,15 @@ async function runOne(file: string, cfg: Config, json: boolean): Promise<number>
 
 async function runAsBatch(inputs: string[], cfg: Config, opts: Record<string, unknown>): Promise<number> {
   // the batch engine loads only for batches, keeping a single-file run's start-up short
-  const { runBatch, TMP_DIR_NAME } = await import('../../runtime/batch/batch.js');
+  const { runBatch, TMP_DIR_NAME, INFERENCE_MODES } = await import('../../runtime/batch/batch.js');
   const { Progress, renderSummary } = await import('../progress.js');
   const outDir = resolve(opts.out as string);
   const concurrency = opts.concurrency === undefined ? undefined : Number(opts.concurrency);
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
     throw new TosiaError('E_CONFIG', `--concurrency=${String(opts.concurrency)} must be an integer >= 1`, { stage: 'config' });
   }
+  const inference = opts.inference as InferenceMode;
+  if (!INFERENCE_MODES.includes(inference)) throw new TosiaError('E_CONFIG', `--inference=${String(opts.inference)} must be ${INFERENCE_MODES.join(' or ')}`, { stage: 'config', hint: 'omit it to use per-worker' });
   const mode = opts.progress as ProgressMode;
   if (!['auto', 'bar', 'json', 'none'].includes(mode)) throw new TosiaError('E_CONFIG', `--progress=${mode} must be auto, bar, json or none`, { stage: 'config' });
   if (cfg.output.save_images) cfg = { ...cfg, output: { ...cfg.output, save_images: outDir } };
@@ -136,7 +140,7 @@ async function runAsBatch(inputs: string[], cfg: Config, opts: Record<string, un
   const progress = new Progress(mode);
   try {
     const it = runBatch(inputs, {
-      config: cfg, outDir, concurrency, force: Boolean(opts.force), retryFailed: Boolean(opts.retryFailed),
+      config: cfg, outDir, concurrency, inference, force: Boolean(opts.force), retryFailed: Boolean(opts.retryFailed),
       include: opts.include as string[] | undefined, exclude: opts.exclude as string[] | undefined, signal: controller.signal,
     });
     for await (const e of it) {

@@ -4,7 +4,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { TosiaError } from '../../algos/errors.js';
 import type { Config } from '../config/schema.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
@@ -14,7 +14,8 @@ import type { Result } from '../pipeline/result.js';
 import { configHash } from '../pipeline/work-unit.js';
 import { packageRoot, tosiaVersion } from '../paths.js';
 import { commonDir, matchesPattern, resultPath } from './paths.js';
-import type { Job, WorkerInit, WorkerMessage } from './protocol.js';
+import type { ClassifierInfo } from './inference.js';
+import type { InferenceWorkerMessage, Job, WorkerInit, WorkerMessage } from './protocol.js';
 import { TableWriter, tableRows } from './tables.js';
 
 export interface BatchOptions {
@@ -33,7 +34,17 @@ export interface BatchOptions {
   exclude?: string[];
   /** Abort: stop taking new files, finish the ones in flight, write the tables. */
   signal?: AbortSignal;
+  /**
+   * Where inference runs: 'per-worker' (default; each worker thread loads the model and
+   * classifies its own files) or 'shared' (one inference thread batches the segments of several
+   * files into one run). `make bench` measures both; per-worker is faster on the 2-core reference
+   * machine.
+   */
+  inference?: InferenceMode;
 }
+
+export type InferenceMode = 'per-worker' | 'shared';
+export const INFERENCE_MODES: readonly InferenceMode[] = ['per-worker', 'shared'];
 
 export interface RunSummary {
   out_dir: string;
@@ -88,7 +99,7 @@ async function previousFailures(outDir: string): Promise<Set<string>> {
   return set;
 }
 
-interface Slot { worker: Worker; busy: Job | null; ready: Promise<void> }
+interface Slot { worker: Worker; busy: Map<number, Job>; ready: Promise<void> }
 
 /**
  * The batch engine behind `tosia run --out`: an async iterator of progress events over many
@@ -153,12 +164,27 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
   const workerFile = existsSync(localWorker) ? localWorker : join(packageRoot(), 'dist/runtime/batch/worker.js');
   const init: WorkerInit = { config: cfg, outDir, tmpDir };
   const jobs = new Map<number, { file: string; outFile: string }>();
+  const shared = options.inference === 'shared';
+  // with a shared inference thread, a worker keeps two files in flight, so that its CPU stages
+  // run while the other file waits for its inference
+  const depth = shared ? 2 : 1;
+  let inference: { worker: Worker; info: ClassifierInfo } | null = null;
+  const startInference = async () => {
+    if (inference) return inference;
+    const worker = new Worker(workerFile.replace(/worker\.js$/, 'inference-worker.js'), { workerData: { modelPath, device: cfg.classifier.device } });
+    const info = await new Promise<ClassifierInfo>((ok, bad) => {
+      worker.once('message', (m: InferenceWorkerMessage) => (m.type === 'ready' ? ok(m.info) : bad(new TosiaError(m.error.code as 'E_MODEL', m.error.message))));
+      worker.once('error', (e) => bad(new TosiaError('E_INTERNAL', `inference thread failed to start: ${e.message}`)));
+    });
+    inference = { worker, info };
+    return inference;
+  };
 
   const onReply = (slot: Slot, m: WorkerMessage) => {
     if (m.type !== 'job') return;
     const job = jobs.get(m.id)!;
     jobs.delete(m.id);
-    slot.busy = null;
+    slot.busy.delete(m.id);
     done++;
     if (m.ok) {
       processed++;
@@ -174,10 +200,18 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
     notify();
   };
 
-  const spawn = (): Slot => {
-    const worker = new Worker(workerFile, { workerData: init });
+  const spawn = async (): Promise<Slot> => {
+    let worker: Worker;
+    if (shared) {
+      const { worker: server, info } = await startInference();
+      const { port1, port2 } = new MessageChannel();
+      server.postMessage({ type: 'port', port: port1 }, [port1]);
+      worker = new Worker(workerFile, { workerData: { ...init, inference: { info, port: port2 } } satisfies WorkerInit, transferList: [port2] });
+    } else {
+      worker = new Worker(workerFile, { workerData: init });
+    }
     let readyResolve!: () => void, readyReject!: (e: Error) => void;
-    const slot: Slot = { worker, busy: null, ready: new Promise<void>((a, b) => { readyResolve = a; readyReject = b; }) };
+    const slot: Slot = { worker, busy: new Map(), ready: new Promise<void>((a, b) => { readyResolve = a; readyReject = b; }) };
     slot.ready.catch(() => undefined);
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'ready') {
@@ -193,11 +227,11 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
       } else onReply(slot, m);
     });
     worker.on('error', (e) => {
-      // a crash fails the job it held; the slot is replaced on the next dispatch
-      const job = slot.busy;
+      // a crash fails the jobs it held; the slot is replaced on the next dispatch
+      const held = [...slot.busy.values()];
       slots.splice(slots.indexOf(slot), 1);
-      if (job) onReply(slot, { type: 'job', id: job.id, ok: false, error: { code: 'E_INTERNAL', stage: 'worker', message: `worker crashed: ${e.message}` } });
-      else { fatal ??= new TosiaError('E_INTERNAL', `worker failed to start: ${e.message}`); readyReject(fatal); notify(); }
+      for (const job of held) onReply(slot, { type: 'job', id: job.id, ok: false, error: { code: 'E_INTERNAL', stage: 'worker', message: `worker crashed: ${e.message}` } });
+      if (held.length === 0) { fatal ??= new TosiaError('E_INTERNAL', `worker failed to start: ${e.message}`); readyReject(fatal); notify(); }
     });
     slots.push(slot);
     return slot;
@@ -232,13 +266,13 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
           }
         }
         await tables.drained();
-        if (slots.length < concurrency) spawn();
-        const idle = slots.find((s) => s.busy === null);
+        if (slots.length < concurrency) await spawn();
+        const idle = slots.find((s) => s.busy.size < depth);
         if (!idle) break;
         await idle.ready;
         const job: Job = { id: nextId++, file: f.path, outFile };
         cursor++;
-        idle.busy = job;
+        idle.busy.set(job.id, job);
         jobs.set(job.id, { file: f.path, outFile });
         idle.worker.postMessage(job);
       }
@@ -253,7 +287,7 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
     await tables.discard();
     throw e;
   } finally {
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    await Promise.all([...slots.map((s) => s.worker.terminate()), (inference as { worker: Worker } | null)?.worker.terminate()]);
   }
   if (outputBroken) {
     await tables.discard();

@@ -1,8 +1,16 @@
 import type { Config } from '../config/schema.js';
+import type { MessagePort } from 'node:worker_threads';
+import type { ClassifierInfo } from './inference.js';
 import type { TableRows } from './tables.js';
 
 /** Messages between the batch engine and its worker threads. */
-export interface WorkerInit { config: Config; outDir: string; tmpDir: string }
+export interface WorkerInit {
+  config: Config;
+  outDir: string;
+  tmpDir: string;
+  /** Set with a shared inference thread: the model's identity and this worker's port to it. */
+  inference?: { info: ClassifierInfo; port: MessagePort };
+}
 export interface Job { id: number; file: string; outFile: string }
 
 export interface JobDone {
@@ -19,3 +27,4 @@ export interface JobDone {
 export interface JobFailed { id: number; ok: false; error: { code: string; stage?: string; message: string } }
 export type JobReply = JobDone | JobFailed;
 export type WorkerMessage = { type: 'ready'; model: { name: string; version: string; sha256: string; execution_provider: string }; labels: string[] } | { type: 'fatal'; error: { code: string; message: string } } | ({ type: 'job' } & JobReply);
+export type InferenceWorkerMessage = { type: 'ready'; info: ClassifierInfo } | { type: 'fatal'; error: { code: string; message: string } };

@@ -4,7 +4,8 @@ import { writeFileAtomic } from '../io/atomic-write.js';
 import { audacityLabels } from '../io/labels.js';
 import { execute, checkModelConfig } from '../pipeline/execute.js';
 import { setImagingThreads } from '../image/render.js';
-import { Model } from '../model/model.js';
+import { Model, type Classifier } from '../model/model.js';
+import { RemoteClassifier } from './inference.js';
 import { modelPathFor } from '../pipeline/model-cache.js';
 import { WorkUnit } from '../pipeline/work-unit.js';
 import type { Job, WorkerInit, WorkerMessage } from './protocol.js';
@@ -18,7 +19,9 @@ const send = (m: WorkerMessage) => port.postMessage(m);
 
 try {
   // each worker is one core's worth: one onnxruntime thread, one libvips thread (PNGs only)
-  const model = await Model.load(modelPathFor(init.config), { device: init.config.classifier.device, threads: 1 });
+  const model: Classifier = init.inference
+    ? new RemoteClassifier(init.inference.info, init.inference.port)
+    : await Model.load(modelPathFor(init.config), { device: init.config.classifier.device, threads: 1 });
   if (init.config.output.save_images) await setImagingThreads(1);
   checkModelConfig(model, init.config);
   send({ type: 'ready', model: { name: model.manifest.name, version: model.manifest.version, sha256: model.sha256, execution_provider: model.executionProvider }, labels: [...model.manifest.labels] });

@@ -42,8 +42,20 @@ export interface ModelInfo {
   path: string;
 }
 
+/**
+ * What the pipeline needs of a model: its manifest and identity, and a batch run. A loaded
+ * `Model` is one; a batch's shared inference thread is reached through another.
+ */
+export interface Classifier {
+  readonly path: string;
+  readonly manifest: ModelManifest;
+  readonly sha256: string;
+  readonly executionProvider: string;
+  run(data: Float32Array, dims: readonly number[]): Promise<Float32Array>;
+}
+
 /** A loaded ONNX model: its manifest, its session and the provider it actually runs on. */
-export class Model {
+export class Model implements Classifier {
   private constructor(
     readonly path: string,
     readonly manifest: ModelManifest,

@@ -6,7 +6,7 @@ import { TosiaError } from '../../algos/errors.js';
 import type { Config } from '../config/schema.js';
 import { preloadImaging, writePng } from '../image/render.js';
 import { compareWithConfig, describeMismatches } from '../model/manifest.js';
-import type { Model } from '../model/model.js';
+import type { Classifier } from '../model/model.js';
 import { loadPffft } from '../dsp/pffft.js';
 import { tosiaVersion } from '../paths.js';
 import { prepareSegments } from './images.js';
@@ -20,7 +20,7 @@ import type { WorkUnit } from './work-unit.js';
 
 export interface ExecuteOptions {
   /** A preloaded model (or one being loaded), so that notebooks and batches load it once. */
-  model?: Model | Promise<Model>;
+  model?: Classifier | Promise<Classifier>;
   /**
    * Where segment PNGs go when output.save_images is set: `${imagePrefix}.seg000.png`, ...
    * Default: the save_images folder plus the recording's file name.
@@ -34,7 +34,7 @@ const round = (x: number, digits = 4) => Math.round(x * 10 ** digits) / 10 ** di
  * Check the config against what the model was trained with. Differences are an E_CONFIG error
  * naming each one, or warnings when classifier.allow_config_mismatch is set.
  */
-export function checkModelConfig(model: Model, cfg: Config): string[] {
+export function checkModelConfig(model: Classifier, cfg: Config): string[] {
   const diffs = compareWithConfig(model.manifest, cfg);
   if (diffs.length === 0) return [];
   const text = describeMismatches(diffs);
@@ -69,7 +69,7 @@ export async function execute(work: WorkUnit, options: ExecuteOptions = {}): Pro
   decoding.catch(() => undefined); // a model error, if any, is reported first
   const fftLoading = loadPffft();
   if (cfg.output.save_images) void preloadImaging();
-  const model = await Promise.resolve(options.model ?? getModel(modelPathFor(cfg), cfg.classifier.device));
+  const model: Classifier = await Promise.resolve(options.model ?? getModel(modelPathFor(cfg), cfg.classifier.device));
   const warnings = checkModelConfig(model, cfg);
   const manifest = model.manifest;
   const threshold = cfg.classifier.threshold ?? manifest.threshold;

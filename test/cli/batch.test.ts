@@ -177,4 +177,18 @@ describe('runBatch from the library', () => {
     expect(end.type).toBe('end');
     if (end.type === 'end') expect(end.summary).toMatchObject({ processed: small.length + 1, failed: 0 });
   });
+
+  it('with a shared inference thread gives the same results as per-worker inference, bad file included', async () => {
+    const root = makeInputs(true);
+    const strip = (dir: string) => parseCsv(readFileSync(join(dir, 'results.csv'), 'utf8')).map((r) => r.join('|')).sort();
+    const summaries = [];
+    for (const inference of ['per-worker', 'shared'] as const) {
+      let summary = null;
+      for await (const e of runBatch([join(root, 'in')], { config: defaultConfig(), outDir: join(root, inference), concurrency: 2, inference })) if (e.type === 'end') summary = e.summary;
+      summaries.push(summary);
+    }
+    expect(summaries[1]).toMatchObject({ processed: nInputs, failed: 1 });
+    expect(strip(join(root, 'shared'))).toEqual(strip(join(root, 'per-worker')));
+    expect(readFileSync(join(root, 'shared', 'errors.jsonl'), 'utf8')).toContain('broken.mp3');
+  });
 });
