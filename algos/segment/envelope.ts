@@ -42,9 +42,48 @@ export function energyEnvelope(samples: ArrayLike<number>, frame: number, hop: n
 
 /** The p-th percentile (0..100) of `values`, linear interpolation as numpy's default. */
 export function percentile(values: ArrayLike<number>, p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = Float64Array.from(values as ArrayLike<number>).sort();
-  const pos = (Math.min(100, Math.max(0, p)) / 100) * (sorted.length - 1);
-  const lo = Math.floor(pos), hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+  const n = values.length;
+  if (n === 0) return NaN;
+  const pos = (Math.min(100, Math.max(0, p)) / 100) * (n - 1);
+  const lo = Math.floor(pos);
+  // the two order statistics around pos, by selection rather than a full sort
+  const work = Float64Array.from(values as ArrayLike<number>);
+  const a = select(work, lo);
+  if (pos === lo) return a;
+  // after select, everything right of lo is >= a: the next order statistic is their minimum
+  let b = work[lo + 1]!;
+  for (let i = lo + 2; i < n; i++) if (lessNaNLast(work[i]!, b)) b = work[i]!;
+  return a + (b - a) * (pos - lo);
+}
+
+const lessNaNLast = (x: number, y: number) => x < y || (y !== y && x === x);
+
+/** Hoare's selection: reorders `a` so that a[k] is the k-th smallest, smaller ones left of it, larger right. NaN sorts last, as in a typed-array sort. */
+function select(a: Float64Array, k: number): number {
+  const less = lessNaNLast;
+  let left = 0, right = a.length - 1;
+  while (right > left) {
+    // median of three as the pivot
+    const mid = (left + right) >> 1;
+    if (less(a[mid]!, a[left]!)) swap(a, mid, left);
+    if (less(a[right]!, a[left]!)) swap(a, right, left);
+    if (less(a[right]!, a[mid]!)) swap(a, right, mid);
+    const pivot = a[mid]!;
+    let i = left, j = right;
+    while (i <= j) {
+      while (less(a[i]!, pivot)) i++;
+      while (less(pivot, a[j]!)) j--;
+      if (i <= j) { swap(a, i, j); i++; j--; }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else break;
+  }
+  return a[k]!;
+}
+
+function swap(a: Float64Array, i: number, j: number): void {
+  const t = a[i]!;
+  a[i] = a[j]!;
+  a[j] = t;
 }

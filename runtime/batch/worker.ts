@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isTosiaError } from '../../algos/errors.js';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { writeFileAtomicSync } from '../io/atomic-write.js';
 import { audacityLabels } from '../io/labels.js';
 import { execute, checkModelConfig } from '../pipeline/execute.js';
 import { setImagingThreads } from '../image/render.js';
@@ -28,8 +28,8 @@ try {
   port.on('message', async (job: Job) => {
     try {
       const result = await execute(new WorkUnit({ sourceFile: job.file, ...init.config }), { model, imagePrefix: job.outFile.replace(/\.json$/, '') });
-      if (init.config.output.labels === 'audacity') await writeFileAtomic(job.outFile.replace(/\.json$/, '.labels.txt'), audacityLabels(result), init.tmpDir);
-      await writeFileAtomic(job.outFile, JSON.stringify(result, null, 2) + '\n', init.tmpDir);
+      if (init.config.output.labels === 'audacity') writeFileAtomicSync(job.outFile.replace(/\.json$/, '.labels.txt'), audacityLabels(result), init.tmpDir);
+      writeFileAtomicSync(job.outFile, JSON.stringify(result, null, 2) + '\n', init.tmpDir);
       send({ type: 'job', id: job.id, ok: true, duration_s: result.source.duration_s, n_segments: result.segments.length, label: result.diagnosis.label, skipped: false, rows: tableRows(result, model.manifest.labels) });
     } catch (e) {
       const err = isTosiaError(e) ? e : null;

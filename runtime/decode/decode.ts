@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { downmix, downmixPlanar, countNonFinite } from '../../algos/audio/downmix.js';
+import { downmix, downmixPlanar } from '../../algos/audio/downmix.js';
 import { Resampler } from '../../algos/audio/resample.js';
 import { loadPffft } from '../dsp/pffft.js';
 import { TosiaError } from '../../algos/errors.js';
@@ -169,18 +169,18 @@ export async function decodeFile(file: string, options: DecodeOptions): Promise<
     });
   }
   const warnings: string[] = [];
-  const bad = countNonFinite(pcm.mono);
-  if (bad > 0) {
-    for (let i = 0; i < pcm.mono.length; i++) if (!Number.isFinite(pcm.mono[i]!)) pcm.mono[i] = 0;
-    warnings.push(`${bad} NaN or infinite samples were replaced by 0`);
-  }
-  if (nativeWhy && choice === 'auto' && sniffed !== null) warnings.push(`decoded with ffmpeg: the in-process decoder rejected it (${nativeWhy})`);
-  let peak = 0, clipped = 0;
-  for (let i = 0; i < pcm.mono.length; i++) {
-    const a = Math.abs(pcm.mono[i]!);
+  // one pass: NaN and infinities become 0 (counted), then the peak and the clipped samples
+  let peak = 0, clipped = 0, bad = 0;
+  const mono = pcm.mono;
+  for (let i = 0; i < mono.length; i++) {
+    const x = mono[i]!;
+    if (x - x !== 0) { mono[i] = 0; bad++; continue; }
+    const a = x < 0 ? -x : x;
     if (a > peak) peak = a;
     if (a >= 0.999) clipped++;
   }
+  if (bad > 0) warnings.push(`${bad} NaN or infinite samples were replaced by 0`);
+  if (nativeWhy && choice === 'auto' && sniffed !== null) warnings.push(`decoded with ffmpeg: the in-process decoder rejected it (${nativeWhy})`);
   const samples = await resampleTo(pcm.mono, pcm.rate, options.sampleRate);
   if (samples.length === 0) {
     throw new TosiaError('E_DECODE', 'decoded to 0 samples of audio', { file, stage: 'decode', hint: 'the file holds no audio data; check the recording' });

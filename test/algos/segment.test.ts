@@ -79,3 +79,25 @@ describe('segmentCoughs on synthetic recordings with known cough times', () => {
     expect(m.falsePositives).toBe(0);
   });
 });
+
+describe('percentile (selection, not a sort)', () => {
+  it('equals the sort-based numpy-style percentile exactly, ties and NaN included', async () => {
+    const { percentile } = await import('../../algos/segment/envelope.js');
+    const ref = (v: number[], p: number) => {
+      const s = Float64Array.from(v).sort();
+      const pos = (p / 100) * (s.length - 1), lo = Math.floor(pos), hi = Math.ceil(pos);
+      return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
+    };
+    let seed = 5;
+    const rand = () => { seed = (seed * 16807) % 2147483647; return seed / 2147483647; };
+    for (let t = 0; t < 3000; t++) {
+      const n = 1 + Math.floor(rand() * 200);
+      const v = Array.from({ length: n }, () => (rand() < 0.3 ? Math.round(rand() * 5) : rand() * 100 - 50));
+      if (t % 17 === 0) v[0] = NaN;
+      if (t % 41 === 0) v.fill(NaN, n >> 1);
+      const p = [0, 10, 20, 50, 90, 100, rand() * 100][t % 7]!;
+      expect(Object.is(percentile(v, p), ref(v, p)) || percentile(v, p) === ref(v, p)).toBe(true);
+    }
+    expect(percentile([], 50)).toBeNaN();
+  });
+});
