@@ -165,9 +165,9 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
   const init: WorkerInit = { config: cfg, outDir, tmpDir };
   const jobs = new Map<number, { file: string; outFile: string }>();
   const shared = options.inference === 'shared';
-  // with a shared inference thread, a worker keeps two files in flight, so that its CPU stages
-  // run while the other file waits for its inference
-  const depth = shared ? 2 : 1;
+  // each worker holds two files: the next one is already there when one ends (and with a shared
+  // inference thread, one computes while the other waits for its inference)
+  const depth = 2;
   let inference: { worker: Worker; info: ClassifierInfo } | null = null;
   const startInference = async () => {
     if (inference) return inference;

@@ -25,7 +25,7 @@ try {
   if (init.config.output.save_images) await setImagingThreads(1);
   checkModelConfig(model, init.config);
   send({ type: 'ready', model: { name: model.manifest.name, version: model.manifest.version, sha256: model.sha256, execution_provider: model.executionProvider }, labels: [...model.manifest.labels] });
-  port.on('message', async (job: Job) => {
+  const run = async (job: Job) => {
     try {
       const result = await execute(new WorkUnit({ sourceFile: job.file, ...init.config }), { model, imagePrefix: job.outFile.replace(/\.json$/, '') });
       if (init.config.output.labels === 'audacity') writeFileAtomicSync(job.outFile.replace(/\.json$/, '.labels.txt'), audacityLabels(result), init.tmpDir);
@@ -35,7 +35,23 @@ try {
       const err = isTosiaError(e) ? e : null;
       send({ type: 'job', id: job.id, ok: false, error: { code: err?.code ?? 'E_INTERNAL', stage: err?.stage, message: err?.message ?? `unexpected error: ${(e as Error)?.message ?? String(e)}` } });
     }
-  });
+  };
+  if (init.inference) {
+    // with a shared inference thread, files overlap: one computes while another awaits inference
+    port.on('message', (job: Job) => void run(job));
+  } else {
+    // the engine sends the next file before this one ends, so no time is lost between files;
+    // files still run one after another, each with the whole core
+    const queue: Job[] = [];
+    let busy = false;
+    port.on('message', async (job: Job) => {
+      queue.push(job);
+      if (busy) return;
+      busy = true;
+      while (queue.length > 0) await run(queue.shift()!);
+      busy = false;
+    });
+  }
 } catch (e) {
   const err = isTosiaError(e) ? e : null;
   send({ type: 'fatal', error: { code: err?.code ?? 'E_INTERNAL', message: err?.message ?? String((e as Error)?.message ?? e) } });
