@@ -43,6 +43,7 @@ Examples:
   $ tosia run calls/ --out results/ --include '*.mp3' --progress json 2> progress.ndjson
   $ find /data -name '*.wav' | tosia run --from-list - --out results/
   $ tosia run calls/ --out results/ --retry-failed
+  $ tosia run calls/ --out results/ --inference shared     # one inference thread for all workers
   $ tosia run calls/ --out results/ --labels audacity --min-cough-score 0.3`);
   cmd.action(async (inputs: string[], opts: Record<string, unknown>) => {
     let cfg: Config;

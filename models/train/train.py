@@ -27,7 +27,7 @@ SEED = 20261123
 POSITIVE = "covid19"
 LABELS = ["not_covid19", "covid19"]
 NAME = "tosia-cough-demo"
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 
 
 def seed_everything(seed):
@@ -38,17 +38,33 @@ def seed_everything(seed):
 
 
 class CoughCNN(nn.Module):
-    """Four conv blocks (3x3 conv, batch norm, ReLU, 2x2 max pool), global average pool, linear."""
+    """Optional 2x2 average-pool stem, four conv blocks (3x3 conv, batch norm, ReLU, 2x2 max pool),
+    global average pool, linear.
 
-    def __init__(self, n_classes=2, width=16, dropout=0.3):
+    The shipped "lite" variant (stem pool, width 8) costs about 1.1 M multiply-adds per 64x64
+    image; "full" (no stem, width 16) costs 16 M for no better validation AUC on this data (see
+    models/README.md), and inference was the largest cost of a batch run after decoding.
+    """
+
+    ARCHS = {"lite": {"width": 8, "stem_pool": True}, "full": {"width": 16, "stem_pool": False}}
+
+    def __init__(self, n_classes=2, width=8, stem_pool=True, dropout=0.3):
         super().__init__()
         chans = [3, width, width * 2, width * 4, width * 8]
-        blocks = []
+        blocks = [nn.AvgPool2d(2)] if stem_pool else []
         for cin, cout in zip(chans[:-1], chans[1:]):
             blocks += [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True), nn.MaxPool2d(2)]
         self.features = nn.Sequential(*blocks)
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(chans[-1], n_classes)
+        self.description = self.describe(n_classes, width, stem_pool, dropout)
+
+    @staticmethod
+    def describe(n_classes=2, width=8, stem_pool=True, dropout=0.3):
+        return (
+            f"CoughCNN: {'avgpool2 stem, ' if stem_pool else ''}4 x (conv3x3, BN, ReLU, maxpool2) "
+            f"with {width}-{width * 8} channels, global average pool, dropout {dropout}, linear({width * 8}, {n_classes})"
+        )
 
     def forward(self, x):
         x = self.features(x)
@@ -163,14 +179,14 @@ def sample_weights(recs_of_segments, y_of, group_of):
     return torch.tensor(w * len(w) / w.sum(), dtype=torch.float32)
 
 
-def train_model(X, seg_rec, parts, y_of, epochs, label_name, log, group_of=lambda r: 0):
+def train_model(X, seg_rec, parts, y_of, epochs, label_name, log, group_of=lambda r: 0, arch="lite"):
     """Train a CoughCNN on parts['train'] predicting y_of[rec]; pick the epoch by calibration AUC."""
     gen = torch.Generator().manual_seed(SEED)
     tr_mask = np.isin(seg_rec, parts["train"])
     Xtr = torch.from_numpy(X[tr_mask])
     ytr = torch.tensor([y_of[r] for r in seg_rec[tr_mask]], dtype=torch.long)
     wtr = sample_weights(seg_rec[tr_mask], y_of, group_of)
-    model = CoughCNN()
+    model = CoughCNN(**CoughCNN.ARCHS[arch])
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-3)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
     cal_recs = parts["calib"]
@@ -218,6 +234,7 @@ def main():
     ap.add_argument("--out", required=True, help="folder for tosia-cough-demo.onnx, .json and .metrics.json")
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--no-source-balance", action="store_true", help="weight by label only (ablation), not by (source, label)")
+    ap.add_argument("--arch", choices=sorted(CoughCNN.ARCHS), default="lite", help="network size (lite is shipped; full is the earlier, 14x costlier one)")
     ap.add_argument("--threads", type=int, default=2, help="torch CPU threads (2 uses both cores of the reference machine)")
     args = ap.parse_args()
 
@@ -238,7 +255,8 @@ def main():
 
     balance = not args.no_source_balance
     log(f"loss weights: equal total weight per {'(source, label)' if balance else 'label'}")
-    model, epoch = train_model(X, seg_rec, parts, y_rec, args.epochs, "covid19", log, group_of=(lambda r: src_rec[r]) if balance else (lambda r: 0))
+    log(f"architecture: {CoughCNN.describe(**CoughCNN.ARCHS[args.arch])}")
+    model, epoch = train_model(X, seg_rec, parts, y_rec, args.epochs, "covid19", log, group_of=(lambda r: src_rec[r]) if balance else (lambda r: 0), arch=args.arch)
 
     cal, val = parts["calib"], parts["val"]
     cal_scores = recording_scores(model, X[np.isin(seg_rec, cal)], seg_rec[np.isin(seg_rec, cal)], cal)
@@ -267,7 +285,7 @@ def main():
 
     # How well can the model's input reveal the source? A same-architecture source classifier.
     y_src = {r: 1 if src_rec[r] == "telegram" else 0 for r in recs}
-    src_model, _ = train_model(X, seg_rec, parts, y_src, max(5, args.epochs // 3), "source", log)
+    src_model, _ = train_model(X, seg_rec, parts, y_src, max(5, args.epochs // 3), "source", log, arch=args.arch)
     src_scores = recording_scores(src_model, X[val_mask], seg_rec[val_mask], val)
     metrics["source_detectability_auc"] = round(auc(src_scores, [y_src[r] for r in val]), 3)
 
@@ -302,7 +320,7 @@ def main():
             "seed": SEED,
             "split": "by recording, stratified by label and source: train 70 %, calibration 10 %, validation 20 %",
             "loss": "cross-entropy weighted to equal total weight per (source, label)" if balance else "cross-entropy weighted per label",
-            "architecture": "CoughCNN: 4 x (conv3x3, BN, ReLU, maxpool2), global average pool, dropout 0.3, linear(128, 2)",
+            "architecture": model.description,
             "epochs": args.epochs,
             "kept_epoch": epoch,
             "aggregate": "mean",

@@ -79,6 +79,8 @@ const cases: Case[] = [
   { name: 'a wrong dtype', args: () => modelVariant('dtype', (m) => { m.input.dtype = 'float64'; }), exit: 3, code: 'E_MODEL', message: /dtype/ },
   { name: 'a label count that does not match the output size', args: () => modelVariant('labels', (m) => { m.labels = ['a', 'covid19', 'c']; }), exit: 3, code: 'E_MODEL', message: /2 classes but the manifest lists 3 labels/ },
   { name: 'cuda requested on a machine without it', args: () => json(GOOD, '--device', 'cuda'), exit: 3, code: 'E_MODEL', message: /CUDA execution provider is not available.*ONNXRUNTIME_NODE_INSTALL=cuda12/ },
+  { name: 'a corrupt ONNX in a batch with a shared inference thread', args: () => { const p = join(dir, 'corrupt-shared.onnx'); writeFileSync(p, readFileSync(defaultModelPath()).subarray(0, 3000)); copyFileSync(defaultModelPath().replace(/onnx$/, 'json'), p.replace(/onnx$/, 'json')); return ['run', GOOD, '--out', join(dir, 'shared-out'), '--inference', 'shared', '--model', p, '--progress', 'none']; }, exit: 3, code: 'E_MODEL' },
+  { name: 'an unknown inference mode', args: () => ['run', GOOD, '--out', join(dir, 'inference-out'), '--inference', 'gpu'], exit: 2, code: 'E_CONFIG', message: /--inference=gpu must be per-worker or shared/ },
   // outputs
   { name: 'an output folder that cannot be written', args: () => { writeFileSync(join(dir, 'afile'), 'x'); return ['run', GOOD, '--out', join(dir, 'afile', 'out')]; }, exit: 1, code: 'E_OUTPUT', message: /output folder cannot be written.*choose a folder/ },
 ];
