@@ -17,7 +17,7 @@ export { Model, CUDA_INSTALL_HINT, type Classifier, type Device, type ModelInfo 
 export { checkManifest, compareWithConfig, type ModelManifest, type Mismatch } from './model/manifest.js';
 export { extract, PLAIN_NORMALISATION, type ExtractOptions, type ExtractSummary } from './extract/extract.js';
 export { readLabels } from './extract/labels.js';
-export { collectInputs, isAudioName, AUDIO_EXTENSIONS } from './io/inputs.js';
+export { collectInputs, walkInputs, isAudioName, AUDIO_EXTENSIONS, type InputFile } from './io/inputs.js';
 export { writeFileAtomic } from './io/atomic-write.js';
 export { writePng, resizeImage, encodePng } from './image/render.js';
 export { defaultModelPath, tosiaVersion, packageRoot } from './paths.js';

@@ -8,7 +8,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { TosiaError } from '../../algos/errors.js';
 import type { Config } from '../config/schema.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { collectInputs, type InputFile } from '../io/inputs.js';
+import { walkInputs, type InputFile } from '../io/inputs.js';
 import { modelPathFor } from '../pipeline/model-cache.js';
 import type { Result } from '../pipeline/result.js';
 import { configHash } from '../pipeline/work-unit.js';
@@ -116,16 +116,22 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
   const cfg = options.config;
   const outDir = resolve(options.outDir);
   const tmpDir = join(outDir, TMP_DIR_NAME);
-  let files: InputFile[] = await collectInputs(inputs, [outDir]);
-  if (options.include?.length) files = files.filter((f) => options.include!.some((p) => matchesPattern(f.rel, p) || matchesPattern(f.path, p)));
-  if (options.exclude?.length) files = files.filter((f) => !options.exclude!.some((p) => matchesPattern(f.rel, p) || matchesPattern(f.path, p)));
-  if (options.retryFailed) {
-    const failed = await previousFailures(outDir);
-    files = files.filter((f) => failed.has(resolve(f.path)));
-  }
-  for (const f of files) {
+  const failedBefore = options.retryFailed ? await previousFailures(outDir) : null;
+  const wanted = (f: InputFile) =>
+    (!options.include?.length || options.include.some((p) => matchesPattern(f.rel, p) || matchesPattern(f.path, p))) &&
+    !options.exclude?.some((p) => matchesPattern(f.rel, p) || matchesPattern(f.path, p)) &&
+    (!failedBefore || failedBefore.has(resolve(f.path)));
+  // The inputs are walked twice, never held: a first pass counts them (for the progress bar and
+  // the ETA) and rejects inputs inside the output folder before any work; the second feeds the
+  // workers as they free up.
+  const inputStream = async function* () {
+    for await (const f of walkInputs(inputs, [outDir])) if (wanted(f)) yield f;
+  };
+  let total = 0;
+  for await (const f of inputStream()) {
     const abs = resolve(f.path);
     if (abs === outDir || abs.startsWith(outDir + '/')) throw new TosiaError('E_OUTPUT', `input ${f.path} is inside the output folder`, { stage: 'output', hint: 'choose an output folder outside the inputs' });
+    total++;
   }
   await probeOutput(outDir, tmpDir);
   const base = commonDir(inputs.filter((p) => existsSync(p)));
@@ -138,9 +144,8 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
     throw new TosiaError('E_MODEL', 'model file does not exist or cannot be read', { file: modelPath, stage: 'model', hint: 'pass an existing .onnx to --model' });
   }
   const modelSha = hashFile(modelBytes);
-  const concurrency = Math.max(1, Math.min(options.concurrency ?? availableParallelism(), Math.max(1, files.length)));
+  const concurrency = Math.max(1, Math.min(options.concurrency ?? availableParallelism(), Math.max(1, total)));
 
-  const total = files.length;
   let done = 0, failedCount = 0, processed = 0, skipped = 0, audio = 0;
   // tables stream as results arrive; their header waits for the model's labels
   const tables = new TableWriter(outDir, tmpDir);
@@ -238,7 +243,16 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
   };
 
   let nextId = 0;
-  let cursor = 0;
+  // the second walk, read one file ahead: undefined = not read yet, null = no more files
+  const stream = inputStream();
+  let next: InputFile | null | undefined;
+  const peek = async (): Promise<InputFile | null> => {
+    if (next === undefined) {
+      const r = await stream.next();
+      next = r.done ? null : r.value;
+    }
+    return next;
+  };
   const aborted = () => options.signal?.aborted === true || outputBroken !== null;
   options.signal?.addEventListener('abort', notify, { once: true });
 
@@ -246,14 +260,15 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
     for (;;) {
       if (fatal) throw fatal;
       // hand files to idle workers (skipping up-to-date ones without a worker)
-      while (!aborted() && cursor < files.length) {
+      while (!aborted()) {
         if (events.length > 0) break;
-        const f = files[cursor]!;
+        const f = await peek();
+        if (!f) break;
         const outFile = resultPath(outDir, base, f.path);
         if (!options.force) {
           const prev = await upToDate(outFile, f.path, configSha, modelSha);
           if (prev) {
-            cursor++;
+            next = undefined;
             done++;
             skipped++;
             audio += prev.source.duration_s;
@@ -271,7 +286,7 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
         if (!idle) break;
         await idle.ready;
         const job: Job = { id: nextId++, file: f.path, outFile };
-        cursor++;
+        next = undefined;
         idle.busy.set(job.id, job);
         jobs.set(job.id, { file: f.path, outFile });
         idle.worker.postMessage(job);
@@ -280,13 +295,14 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
         yield events.shift()!;
         continue;
       }
-      if (jobs.size === 0 && (cursor >= files.length || aborted())) break;
+      if (jobs.size === 0 && (next === null || aborted())) break;
       await new Promise<void>((r) => { wake = r; });
     }
   } catch (e) {
     await tables.discard();
     throw e;
   } finally {
+    await stream.return(undefined);
     await Promise.all([...slots.map((s) => s.worker.terminate()), (inference as { worker: Worker } | null)?.worker.terminate()]);
   }
   if (outputBroken) {

@@ -21,69 +21,93 @@ function inside(child: string, parent: string): boolean {
   return r === '' || (!r.startsWith('..') && !r.startsWith(sep) && r !== '..');
 }
 
-/**
- * Expand files and folders (recursively, audio extensions only, case-insensitive) into a sorted,
- * de-duplicated list. Folders listed in `exclude` (such as the output folder) are never walked,
- * so outputs are never read back as inputs. A missing argument is an E_INPUT error.
- */
-export async function collectInputs(args: readonly string[], exclude: readonly string[] = []): Promise<InputFile[]> {
-  const seen = new Set<string>();
-  const out: InputFile[] = [];
-  const skip = exclude.map((e) => resolve(e));
-  const add = (path: string, rel: string) => {
-    const key = resolve(path);
-    if (seen.has(key)) return;
-    seen.add(key);
-    out.push({ path, rel });
-  };
-  async function walk(dir: string, root: string): Promise<void> {
-    if (skip.some((s) => inside(resolve(dir), s))) return;
-    const entries = await readdir(dir, { withFileTypes: true });
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const e of entries) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) await walk(p, root);
-      else if ((e.isFile() || e.isSymbolicLink()) && isAudioName(e.name)) add(p, relative(root, p));
-    }
-  }
-  // a quoted glob the shell did not expand: walk from its fixed prefix and match every file
-  async function expandGlob(pattern: string): Promise<void> {
-    const root = globRoot(pattern);
-    const re = globToRegExp(pattern.replace(/^\.\//, ''));
-    const before = out.length;
-    async function visit(dir: string): Promise<void> {
-      if (skip.some((s) => inside(resolve(dir), s))) return;
-      let entries;
-      try { entries = await readdir(dir, { withFileTypes: true }); } catch { return; }
-      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      for (const e of entries) {
-        const p = dir === '.' ? e.name : join(dir, e.name);
-        if (e.isDirectory()) await visit(p);
-        else if (isAudioName(e.name) && re.test(p.split(sep).join('/'))) add(p, relative(root, p));
-      }
-    }
-    await visit(root);
-    if (out.length === before) {
-      throw new TosiaError('E_INPUT', `no audio file matches '${pattern}'`, { stage: 'input', hint: 'check the pattern; quote it to let tosia expand ** itself' });
-    }
-  }
+type Arg =
+  | { kind: 'dir'; path: string; abs: string }
+  | { kind: 'file'; path: string; abs: string; missing?: boolean }
+  | { kind: 'glob'; pattern: string; root: string; re: RegExp };
 
+const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/**
+ * Expand files and folders (recursively, audio extensions only, case-insensitive) and quoted
+ * globs into a stream of input files, each yielded once. Folders listed in `exclude` (such as the
+ * output folder) are never walked, so outputs are never read back as inputs. A glob that matches
+ * nothing is an E_INPUT error.
+ *
+ * Memory is bounded by the number of arguments, not of files: duplicates are ruled out from the
+ * arguments themselves (a folder inside another folder argument is not walked twice, a file
+ * argument inside a walked folder comes from the walk, a file matched by an earlier glob or
+ * folder is not yielded again), so no set of every path is kept.
+ */
+export async function* walkInputs(args: readonly string[], exclude: readonly string[] = []): AsyncGenerator<InputFile> {
+  if (args.length === 0) throw new TosiaError('E_INPUT', 'no input files given', { stage: 'input', hint: 'pass one or more audio files or folders' });
+  const skip = exclude.map((e) => resolve(e));
+  const plan: Arg[] = [];
+  const seenArg = new Set<string>();
   for (const arg of args) {
     let st;
     try {
       st = await stat(arg);
     } catch {
-      if (isGlob(arg)) {
-        await expandGlob(arg);
-        continue;
-      }
       // a missing file is reported per file later, so a batch goes on with the others
-      add(arg, basename(arg));
+      if (isGlob(arg)) plan.push({ kind: 'glob', pattern: arg, root: globRoot(arg), re: globToRegExp(arg.replace(/^\.\//, '')) });
+      else plan.push({ kind: 'file', path: arg, abs: resolve(arg), missing: true });
       continue;
     }
-    if (st.isDirectory()) await walk(arg, arg);
-    else add(arg, basename(arg));
+    plan.push({ kind: st.isDirectory() ? 'dir' : 'file', path: arg, abs: resolve(arg) });
   }
-  if (args.length === 0) throw new TosiaError('E_INPUT', 'no input files given', { stage: 'input', hint: 'pass one or more audio files or folders' });
+  const dirs = plan.filter((a): a is Extract<Arg, { kind: 'dir' }> => a.kind === 'dir').map((a) => a.abs);
+  // a folder (or audio file) that a folder argument's walk already covers
+  const walked = (abs: string, self?: string) => dirs.some((d) => d !== self && inside(abs, d) && !skip.some((s) => inside(abs, s) && inside(s, d)));
+  const globs = plan.filter((a): a is Extract<Arg, { kind: 'glob' }> => a.kind === 'glob');
+  const explicit = new Set(plan.filter((a) => a.kind === 'file').map((a) => (a as { abs: string }).abs));
+
+  for (let i = 0; i < plan.length; i++) {
+    const a = plan[i]!;
+    if (a.kind === 'dir') {
+      if (seenArg.has(a.abs) || walked(a.abs, a.abs)) continue;
+      seenArg.add(a.abs);
+      yield* walkDir(a.path, a.path, skip);
+    } else if (a.kind === 'file') {
+      if (seenArg.has(a.abs) || (!a.missing && isAudioName(a.path) && walked(a.abs))) continue;
+      seenArg.add(a.abs);
+      yield { path: a.path, rel: basename(a.path) };
+    } else {
+      const earlier = globs.slice(0, globs.indexOf(a));
+      let found = 0;
+      for await (const f of walkDir(a.root, a.root, skip, (p) => a.re.test(p.split(sep).join('/')))) {
+        found++;
+        const abs = resolve(f.path);
+        const unix = f.path.split(sep).join('/');
+        if (walked(abs) || explicit.has(abs) || earlier.some((g) => g.re.test(unix))) continue;
+        yield f;
+      }
+      if (found === 0) throw new TosiaError('E_INPUT', `no audio file matches '${a.pattern}'`, { stage: 'input', hint: 'check the pattern; quote it to let tosia expand ** itself' });
+    }
+  }
+}
+
+/** Audio files under `dir`, depth first in name order; `match` filters by path. */
+async function* walkDir(dir: string, root: string, skip: readonly string[], match?: (path: string) => boolean): AsyncGenerator<InputFile> {
+  if (skip.some((s) => inside(resolve(dir), s))) return;
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    if (match) return; // a glob's root that does not exist matches nothing
+    throw e;
+  }
+  entries.sort(byName);
+  for (const e of entries) {
+    const p = match && dir === '.' ? e.name : join(dir, e.name);
+    if (e.isDirectory()) yield* walkDir(p, root, skip, match);
+    else if ((e.isFile() || e.isSymbolicLink()) && isAudioName(e.name) && (!match || match(p))) yield { path: p, rel: relative(root, p) };
+  }
+}
+
+/** walkInputs, collected into a list (for callers that need it whole, such as `tosia extract`). */
+export async function collectInputs(args: readonly string[], exclude: readonly string[] = []): Promise<InputFile[]> {
+  const out: InputFile[] = [];
+  for await (const f of walkInputs(args, exclude)) out.push(f);
   return out;
 }
