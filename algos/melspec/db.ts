@@ -15,24 +15,24 @@ export const AMPLITUDE_DB_DEFAULTS: Readonly<DbOptions> = Object.freeze({ ref: '
 function toDb(data: ArrayLike<number>, o: DbOptions, factor: number, out: Float32Array): Float32Array {
   if (!(o.amin > 0)) throw new TosiaError('E_CONFIG', `amin=${o.amin} must be > 0`, { stage: 'mel' });
   if (o.topDb !== null && !(o.topDb >= 0)) throw new TosiaError('E_CONFIG', `topDb=${o.topDb} must be >= 0`, { stage: 'mel' });
-  let refValue: number;
-  if (o.ref === 'max') {
-    refValue = 0;
-    for (let i = 0; i < data.length; i++) if (data[i]! > refValue) refValue = data[i]!;
-  } else {
-    refValue = Math.abs(o.ref);
-  }
+  let max = 0;
+  for (let i = 0; i < data.length; i++) if (data[i]! > max) max = data[i]!;
+  const refValue = o.ref === 'max' ? max : Math.abs(o.ref);
   // librosa squares amplitude inputs first (amin and ref too); scaling by `factor` is the same maths.
   const offset = factor * Math.log10(Math.max(o.amin, refValue));
-  let peak = -Infinity;
-  for (let i = 0; i < data.length; i++) {
-    const v = factor * Math.log10(Math.max(o.amin, data[i]!)) - offset;
-    out[i] = v;
-    if (v > peak) peak = v;
+  if (o.topDb === null) {
+    for (let i = 0; i < data.length; i++) out[i] = factor * Math.log10(Math.max(o.amin, data[i]!)) - offset;
+    return out;
   }
-  if (o.topDb !== null) {
-    const floor = peak - o.topDb;
-    for (let i = 0; i < out.length; i++) if (out[i]! < floor) out[i] = floor;
+  // the loudest cell's dB is known before the pass, so is the floor; cells clearly below it
+  // (by a margin far above rounding) need no logarithm
+  const floor = factor * Math.log10(Math.max(o.amin, max)) - offset - o.topDb;
+  const quiet = 10 ** ((floor + offset) / factor) * (1 - 1e-6);
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i]!;
+    if (x < quiet) { out[i] = floor; continue; }
+    const v = factor * Math.log10(Math.max(o.amin, x)) - offset;
+    out[i] = v < floor ? floor : v;
   }
   return out;
 }

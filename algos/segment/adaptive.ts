@@ -69,7 +69,8 @@ export function segmentCoughsAdaptive(samples: Float32Array, sampleRate: number,
   for (let t = 0; t < frames; t++) {
     const s = t * hop;
     const frame = fft.input;
-    for (let i = 0; i < nfft; i++) frame[i] = (s + i < n ? samples[s + i]! : 0) * win[i]!;
+    if (s + nfft <= n) for (let i = 0; i < nfft; i++) frame[i] = samples[s + i]! * win[i]!;
+    else for (let i = 0; i < nfft; i++) frame[i] = (s + i < n ? samples[s + i]! : 0) * win[i]!;
     fft.transform();
     const x = fft.spectrum, q = fft.spectrumOffset;
     power[0] = x[q]! * x[q]!;

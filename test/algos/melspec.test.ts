@@ -73,3 +73,28 @@ describe('melSpectrogram closed forms', () => {
     expect(Array.from(a.data).every(Number.isFinite)).toBe(true);
   });
 });
+
+describe('powerToDb / amplitudeToDb skip the logarithm below the floor, exactly', () => {
+  // the plain definition: every cell's log, then the top_db clamp
+  const plain = (data: Float32Array, ref: 'max' | number, amin: number, topDb: number | null, factor: number) => {
+    let refValue = 0;
+    if (ref === 'max') { for (const x of data) if (x > refValue) refValue = x; } else refValue = Math.abs(ref);
+    const offset = factor * Math.log10(Math.max(amin, refValue));
+    const out = new Float32Array(data.length);
+    let peak = -Infinity;
+    data.forEach((x, i) => { out[i] = factor * Math.log10(Math.max(amin, x)) - offset; if (out[i]! > peak) peak = out[i]!; });
+    if (topDb !== null) out.forEach((v, i) => { if (v < peak - topDb) out[i] = peak - topDb; });
+    return out;
+  };
+  it.each([['max', 80], ['max', 20], [0.5, 60], ['max', null]] as const)('ref %s, top_db %s', async (ref, topDb) => {
+    const { powerToDb, amplitudeToDb } = await import('../../algos/melspec/db.js');
+    let s = 9;
+    const data = new Float32Array(5000).map(() => { s = (s * 16807) % 2147483647; const u = s / 2147483647; return u < 0.05 ? 0 : 10 ** (-12 * u); });
+    data[7] = NaN;
+    for (const [fn, factor, amin] of [[powerToDb, 10, 1e-10], [amplitudeToDb, 20, 1e-5]] as const) {
+      const got = fn(data, { ref, topDb, amin });
+      const want = plain(data, ref, amin, topDb, factor);
+      for (let i = 0; i < data.length; i++) expect(Object.is(got[i], want[i]) || got[i] === want[i]).toBe(true);
+    }
+  });
+});
