@@ -169,17 +169,25 @@ export async function decodeFile(file: string, options: DecodeOptions): Promise<
     });
   }
   const warnings: string[] = [];
-  // one pass: NaN and infinities become 0 (counted), then the peak and the clipped samples
-  let peak = 0, clipped = 0, bad = 0;
+  // the peak and the clipped samples in one branch-light pass (Math.max carries a NaN through);
+  // only a recording with NaN or infinite samples takes a second pass, replacing them by 0
   const mono = pcm.mono;
-  for (let i = 0; i < mono.length; i++) {
-    const x = mono[i]!;
-    if (x - x !== 0) { mono[i] = 0; bad++; continue; }
-    const a = x < 0 ? -x : x;
-    if (a > peak) peak = a;
-    if (a >= 0.999) clipped++;
+  const stats = () => {
+    let peak = 0, clipped = 0;
+    for (let i = 0; i < mono.length; i++) {
+      const a = Math.abs(mono[i]!);
+      peak = Math.max(peak, a);
+      clipped += a >= 0.999 ? 1 : 0;
+    }
+    return { peak, clipped };
+  };
+  let { peak, clipped } = stats();
+  if (!(peak < Infinity)) {
+    let bad = 0;
+    for (let i = 0; i < mono.length; i++) if (mono[i]! - mono[i]! !== 0) { mono[i] = 0; bad++; }
+    warnings.push(`${bad} NaN or infinite samples were replaced by 0`);
+    ({ peak, clipped } = stats());
   }
-  if (bad > 0) warnings.push(`${bad} NaN or infinite samples were replaced by 0`);
   if (nativeWhy && choice === 'auto' && sniffed !== null) warnings.push(`decoded with ffmpeg: the in-process decoder rejected it (${nativeWhy})`);
   const samples = await resampleTo(pcm.mono, pcm.rate, options.sampleRate);
   if (samples.length === 0) {
