@@ -52,6 +52,8 @@ export interface RunSummary {
   processed: number;
   skipped: number;
   failed: number;
+  /** Of the failed: earlier failures of unchanged inputs, not retried (--retry-failed retries them). */
+  failed_unchanged: number;
   not_started: number;
   interrupted: boolean;
   audio_s: number;
@@ -62,10 +64,12 @@ export interface RunSummary {
 export type BatchEvent =
   | { type: 'start'; total: number; out_dir: string; concurrency: number; time: string }
   | { type: 'file-done'; file: string; output: string; skipped: boolean; duration_s: number; n_segments: number; label: string; done: number; total: number; failed: number; audio_s: number; elapsed_s: number }
-  | { type: 'file-failed'; file: string; code: string; stage?: string; message: string; done: number; total: number; failed: number; audio_s: number; elapsed_s: number }
+  | { type: 'file-failed'; file: string; code: string; stage?: string; message: string; skipped: boolean; done: number; total: number; failed: number; audio_s: number; elapsed_s: number }
   | { type: 'end'; summary: RunSummary; time: string };
 
 export const TMP_DIR_NAME = '.tosia-tmp';
+/** Inputs read ahead of the workers, with their up-to-date checks in flight. */
+const LOOKAHEAD = 16;
 
 function hashFile(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -87,16 +91,34 @@ async function upToDate(out: string, file: string, configSha: string, modelSha: 
   }
 }
 
-async function previousFailures(outDir: string): Promise<Set<string>> {
-  const set = new Set<string>();
+/** A line of errors.jsonl. The sha256s say what failed, so an unchanged failure is not retried. */
+export interface FailureRecord { file: string; stage?: string; code: string; message: string; sha256?: string; config_sha256?: string; model_sha256?: string }
+
+/** Failures that the same bytes, config and model would repeat; anything else is retried. */
+const DETERMINISTIC = new Set(['E_DECODE', 'E_INPUT']);
+
+async function previousFailures(outDir: string): Promise<Map<string, FailureRecord>> {
+  const map = new Map<string, FailureRecord>();
   try {
     for (const line of (await readFile(join(outDir, 'errors.jsonl'), 'utf8')).split('\n')) {
-      if (line.trim()) set.add(resolve((JSON.parse(line) as { file: string }).file));
+      if (!line.trim()) continue;
+      const rec = JSON.parse(line) as FailureRecord;
+      map.set(resolve(rec.file), rec);
     }
   } catch {
     // no previous errors
   }
-  return set;
+  return map;
+}
+
+/** The previous failure of `file` if it would only repeat: same input, config and model, and a deterministic error. */
+async function unchangedFailure(rec: FailureRecord | undefined, file: string, configSha: string, modelSha: string): Promise<FailureRecord | null> {
+  if (!rec || !DETERMINISTIC.has(rec.code) || !rec.sha256 || rec.config_sha256 !== configSha || rec.model_sha256 !== modelSha) return null;
+  try {
+    return hashFile(await readFile(file)) === rec.sha256 ? rec : null;
+  } catch {
+    return null;
+  }
 }
 
 interface Slot { worker: Worker; busy: Map<number, Job>; ready: Promise<void> }
@@ -116,7 +138,8 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
   const cfg = options.config;
   const outDir = resolve(options.outDir);
   const tmpDir = join(outDir, TMP_DIR_NAME);
-  const failedBefore = options.retryFailed ? await previousFailures(outDir) : null;
+  const previous = await previousFailures(outDir);
+  const failedBefore = options.retryFailed ? previous : null;
   const wanted = (f: InputFile) =>
     (!options.include?.length || options.include.some((p) => matchesPattern(f.rel, p) || matchesPattern(f.path, p))) &&
     !options.exclude?.some((p) => matchesPattern(f.rel, p) || matchesPattern(f.path, p)) &&
@@ -146,11 +169,10 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
   const modelSha = hashFile(modelBytes);
   const concurrency = Math.max(1, Math.min(options.concurrency ?? availableParallelism(), Math.max(1, total)));
 
-  let done = 0, failedCount = 0, processed = 0, skipped = 0, audio = 0;
+  let done = 0, failedCount = 0, failedUnchanged = 0, processed = 0, skipped = 0, audio = 0;
   // tables stream as results arrive; their header waits for the model's labels
   const tables = new TableWriter(outDir, tmpDir);
   let labels: string[] | null = null;
-  const failures: { file: string; stage?: string; code: string; message: string }[] = [];
   let modelInfo: { name: string; version: string; sha256: string; execution_provider: string } | null = null;
   const elapsed = () => (performance.now() - t0) / 1000;
 
@@ -199,8 +221,9 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
     } else {
       failedCount++;
       if (m.error.code === 'E_OUTPUT') outputBroken ??= new TosiaError('E_OUTPUT', m.error.message, { stage: 'output' });
-      failures.push({ file: job.file, stage: m.error.stage, code: m.error.code, message: m.error.message });
-      events.push({ type: 'file-failed', file: job.file, code: m.error.code, stage: m.error.stage, message: m.error.message, done, total, failed: failedCount, audio_s: audio, elapsed_s: elapsed() });
+      const rec: FailureRecord = { file: job.file, stage: m.error.stage, code: m.error.code, message: m.error.message, sha256: m.sha256, config_sha256: configSha, model_sha256: modelSha };
+      tables.write({ jsonl: '', results: '', segments: '', errors: JSON.stringify(rec) + '\n' });
+      events.push({ type: 'file-failed', file: job.file, code: m.error.code, stage: m.error.stage, message: m.error.message, skipped: false, done, total, failed: failedCount, audio_s: audio, elapsed_s: elapsed() });
     }
     notify();
   };
@@ -243,15 +266,23 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
   };
 
   let nextId = 0;
-  // the second walk, read one file ahead: undefined = not read yet, null = no more files
+  // the second walk, read a few files ahead, each with its up-to-date check already under way
+  // (reading a result and hashing its input are I/O that overlaps; a re-run is mostly these)
   const stream = inputStream();
-  let next: InputFile | null | undefined;
-  const peek = async (): Promise<InputFile | null> => {
-    if (next === undefined) {
+  const ahead: { f: InputFile; outFile: string; prev: Promise<Result | null>; failed: Promise<FailureRecord | null> }[] = [];
+  let streamDone = false;
+  const fill = async () => {
+    while (!streamDone && ahead.length < LOOKAHEAD) {
       const r = await stream.next();
-      next = r.done ? null : r.value;
+      if (r.done) { streamDone = true; break; }
+      const outFile = resultPath(outDir, base, r.value.path);
+      const keep = !options.force && !options.retryFailed;
+      ahead.push({
+        f: r.value, outFile,
+        prev: options.force ? Promise.resolve(null) : upToDate(outFile, r.value.path, configSha, modelSha),
+        failed: keep ? unchangedFailure(previous.get(resolve(r.value.path)), r.value.path, configSha, modelSha) : Promise.resolve(null),
+      });
     }
-    return next;
   };
   const aborted = () => options.signal?.aborted === true || outputBroken !== null;
   options.signal?.addEventListener('abort', notify, { once: true });
@@ -262,31 +293,42 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
       // hand files to idle workers (skipping up-to-date ones without a worker)
       while (!aborted()) {
         if (events.length > 0) break;
-        const f = await peek();
-        if (!f) break;
-        const outFile = resultPath(outDir, base, f.path);
-        if (!options.force) {
-          const prev = await upToDate(outFile, f.path, configSha, modelSha);
-          if (prev) {
-            next = undefined;
-            done++;
-            skipped++;
-            audio += prev.source.duration_s;
-            modelInfo ??= { ...prev.model, execution_provider: prev.model.execution_provider };
-            labels ??= prev.model.labels;
-            tables.open(labels);
-            tables.write(tableRows(prev, labels));
-            events.push({ type: 'file-done', file: f.path, output: outFile, skipped: true, duration_s: prev.source.duration_s, n_segments: prev.segments.length, label: prev.diagnosis.label, done, total, failed: failedCount, audio_s: audio, elapsed_s: elapsed() });
-            continue;
-          }
+        await fill();
+        if (ahead.length === 0) break;
+        const { f, outFile } = ahead[0]!;
+        const prev = await ahead[0]!.prev;
+        if (prev) {
+          ahead.shift();
+          done++;
+          skipped++;
+          audio += prev.source.duration_s;
+          modelInfo ??= { ...prev.model, execution_provider: prev.model.execution_provider };
+          labels ??= prev.model.labels;
+          tables.open(labels);
+          tables.write(tableRows(prev, labels));
+          events.push({ type: 'file-done', file: f.path, output: outFile, skipped: true, duration_s: prev.source.duration_s, n_segments: prev.segments.length, label: prev.diagnosis.label, done, total, failed: failedCount, audio_s: audio, elapsed_s: elapsed() });
+          continue;
+        }
+        // a failure that would only repeat (same bytes, config and model) stays a failure
+        // without a retry; --retry-failed or --force retries it
+        const failedBefore = await ahead[0]!.failed;
+        if (failedBefore) {
+          ahead.shift();
+          done++;
+          failedCount++;
+          failedUnchanged++;
+          tables.write({ jsonl: '', results: '', segments: '', errors: JSON.stringify(failedBefore) + '\n' });
+          events.push({ type: 'file-failed', file: f.path, code: failedBefore.code, stage: failedBefore.stage, message: failedBefore.message, skipped: true, done, total, failed: failedCount, audio_s: audio, elapsed_s: elapsed() });
+          continue;
         }
         await tables.drained();
         if (slots.length < concurrency) await spawn();
-        const idle = slots.find((s) => s.busy.size < depth);
+        // the least busy worker, so that files spread over every worker from the start
+        const idle = slots.reduce<Slot | null>((best, s) => (s.busy.size < depth && (!best || s.busy.size < best.busy.size) ? s : best), null);
         if (!idle) break;
         await idle.ready;
         const job: Job = { id: nextId++, file: f.path, outFile };
-        next = undefined;
+        ahead.shift();
         idle.busy.set(job.id, job);
         jobs.set(job.id, { file: f.path, outFile });
         idle.worker.postMessage(job);
@@ -295,7 +337,7 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
         yield events.shift()!;
         continue;
       }
-      if (jobs.size === 0 && (next === null || aborted())) break;
+      if (jobs.size === 0 && ((streamDone && ahead.length === 0) || aborted())) break;
       await new Promise<void>((r) => { wake = r; });
     }
   } catch (e) {
@@ -303,7 +345,12 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
     throw e;
   } finally {
     await stream.return(undefined);
-    await Promise.all([...slots.map((s) => s.worker.terminate()), (inference as { worker: Worker } | null)?.worker.terminate()]);
+    // a worker still loading its model is let finish first: terminating a thread inside
+    // onnxruntime's session creation aborts the process
+    await Promise.all([
+      ...slots.map((s) => s.ready.catch(() => undefined).then(() => s.worker.terminate())),
+      (inference as { worker: Worker } | null)?.worker.terminate(),
+    ]);
   }
   if (outputBroken) {
     await tables.discard();
@@ -320,10 +367,9 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
     await tables.discard();
     throw new TosiaError('E_OUTPUT', `cannot write the tables (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: outDir, stage: 'output', hint: 'free disk space or fix the output folder, then run the same command again to resume' });
   }
-  await writeFileAtomic(join(outDir, 'errors.jsonl'), failures.map((f) => JSON.stringify(f)).join('\n') + (failures.length ? '\n' : ''), tmpDir);
   const wall = elapsed();
   const summary: RunSummary = {
-    out_dir: outDir, inputs: total, processed, skipped, failed: failedCount, not_started: total - done,
+    out_dir: outDir, inputs: total, processed, skipped, failed: failedCount, failed_unchanged: failedUnchanged, not_started: total - done,
     interrupted: aborted(), audio_s: Math.round(audio * 1000) / 1000, wall_s: Math.round(wall * 1000) / 1000,
     realtime_factor: wall > 0 ? Math.round((audio / wall) * 10) / 10 : 0,
   };

@@ -24,7 +24,7 @@ export interface JobDone {
   /** The recording's lines of results.jsonl, results.csv and segments.csv. */
   rows: TableRows;
 }
-export interface JobFailed { id: number; ok: false; error: { code: string; stage?: string; message: string } }
+export interface JobFailed { id: number; ok: false; error: { code: string; stage?: string; message: string }; /** The input's sha256, when it could be read. */ sha256?: string }
 export type JobReply = JobDone | JobFailed;
 export type WorkerMessage = { type: 'ready'; model: { name: string; version: string; sha256: string; execution_provider: string }; labels: string[] } | { type: 'fatal'; error: { code: string; message: string } } | ({ type: 'job' } & JobReply);
 export type InferenceWorkerMessage = { type: 'ready'; info: ClassifierInfo } | { type: 'fatal'; error: { code: string; message: string } };

@@ -4,16 +4,17 @@ import { join } from 'node:path';
 import { csvRow } from '../io/csv.js';
 import type { Result } from '../pipeline/result.js';
 
-export const TABLES = ['results.jsonl', 'results.csv', 'segments.csv'] as const;
+export const TABLES = ['results.jsonl', 'results.csv', 'segments.csv', 'errors.jsonl'] as const;
 
-/** One recording's lines of the three tables. */
-export interface TableRows { jsonl: string; results: string; segments: string }
+/** One recording's lines of the tables (a failed one has only an `errors` line). */
+export interface TableRows { jsonl: string; results: string; segments: string; errors?: string }
 
 const p = (l: string) => `p_${l}`;
 
 function headers(labels: readonly string[]): TableRows {
   return {
     jsonl: '',
+    errors: '',
     results: csvRow(['file', 'duration_s', 'sample_rate', 'channels', 'codec', 'n_segments', 'label', 'score', ...labels.map(p), 'quality_flags', 'clipped_fraction', 'snr_db', 'model', 'model_sha256', 'config_sha256', 'source_sha256']),
     segments: csvRow(['file', 'segment', 'start_s', 'end_s', 'peak_s', 'label', ...labels.map(p), 'cough_score', 'excluded', 'rms', 'zcr', 'spectral_centroid_hz', 'spectral_flatness', 'duration_s']),
   };
@@ -30,18 +31,24 @@ export function tableRows(r: Result, labels: readonly string[]): TableRows {
   };
 }
 
+type Table = keyof TableRows;
+const TABLE_KEYS: readonly Table[] = ['jsonl', 'results', 'segments', 'errors'];
+const FILE_OF: Record<Table, string> = { jsonl: 'results.jsonl', results: 'results.csv', segments: 'segments.csv', errors: 'errors.jsonl' };
+
 /**
- * results.jsonl, results.csv and segments.csv of one run, streamed as results arrive: each
+ * results.jsonl, results.csv, segments.csv and errors.jsonl of one run, streamed as results arrive: each
  * table goes to a temp file in the run's temp folder and is renamed into place by `finish`, so
  * a reader never sees a half-written table. Rows are in completion order.
  */
 export class TableWriter {
-  private streams: Record<keyof TableRows, WriteStream> | null = null;
+  private streams: Record<Table, WriteStream> | null = null;
   private failure: Error | null = null;
-  private readonly temp: Record<keyof TableRows, string>;
+  /** Rows that came before the model's labels (failures, which need none), written on opening. */
+  private early: TableRows[] = [];
+  private readonly temp: Record<Table, string>;
 
   constructor(private readonly outDir: string, private readonly tmpDir: string) {
-    this.temp = { jsonl: join(tmpDir, `.results.jsonl.${process.pid}.tmp`), results: join(tmpDir, `.results.csv.${process.pid}.tmp`), segments: join(tmpDir, `.segments.csv.${process.pid}.tmp`) };
+    this.temp = Object.fromEntries(TABLE_KEYS.map((k) => [k, join(tmpDir, `.${FILE_OF[k]}.${process.pid}.tmp`)])) as Record<Table, string>;
   }
 
   /** Open the tables and write the CSV headers, once the model's labels are known. */
@@ -53,8 +60,10 @@ export class TableWriter {
       s.on('error', (e) => { this.failure ??= e; });
       return s;
     };
-    this.streams = { jsonl: open(this.temp.jsonl), results: open(this.temp.results), segments: open(this.temp.segments) };
+    this.streams = Object.fromEntries(TABLE_KEYS.map((k) => [k, open(this.temp[k])])) as Record<Table, WriteStream>;
     this.write(headers(labels));
+    for (const rows of this.early) this.write(rows);
+    this.early = [];
   }
 
   get isOpen(): boolean {
@@ -64,10 +73,12 @@ export class TableWriter {
   /** Append one recording's rows (buffered; `finish` waits for the disk). */
   write(rows: TableRows): void {
     if (this.failure) throw this.failure;
-    const s = this.streams!;
-    if (rows.jsonl) s.jsonl.write(rows.jsonl);
-    if (rows.results) s.results.write(rows.results);
-    if (rows.segments) s.segments.write(rows.segments);
+    const s = this.streams;
+    if (!s) {
+      this.early.push(rows);
+      return;
+    }
+    for (const k of TABLE_KEYS) if (rows[k]) s[k].write(rows[k]);
   }
 
   /** Resolves once every table has flushed its buffer: the engine waits for it before taking more files. */
@@ -80,13 +91,11 @@ export class TableWriter {
   async finish(labels: readonly string[]): Promise<void> {
     this.open(labels);
     const s = this.streams!;
-    for (const k of ['jsonl', 'results', 'segments'] as const) {
+    for (const k of TABLE_KEYS) {
       await new Promise<void>((ok, bad) => s[k].end((e?: Error | null) => (e ? bad(e) : ok())));
     }
     if (this.failure) throw this.failure;
-    await rename(this.temp.jsonl, join(this.outDir, 'results.jsonl'));
-    await rename(this.temp.results, join(this.outDir, 'results.csv'));
-    await rename(this.temp.segments, join(this.outDir, 'segments.csv'));
+    for (const k of TABLE_KEYS) await rename(this.temp[k], join(this.outDir, FILE_OF[k]));
   }
 
   /** Close and delete the temp tables (an aborted run keeps the previous tables). */

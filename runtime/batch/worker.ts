@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { isTosiaError } from '../../algos/errors.js';
 import { writeFileAtomicSync } from '../io/atomic-write.js';
@@ -16,6 +18,13 @@ import { tableRows } from './tables.js';
 const init = workerData as WorkerInit;
 const port = parentPort!;
 const send = (m: WorkerMessage) => port.postMessage(m);
+const sha256Of = (file: string): string | undefined => {
+  try {
+    return createHash('sha256').update(readFileSync(file)).digest('hex');
+  } catch {
+    return undefined;
+  }
+};
 
 try {
   // each worker is one core's worth: one onnxruntime thread, one libvips thread (PNGs only)
@@ -33,7 +42,7 @@ try {
       send({ type: 'job', id: job.id, ok: true, duration_s: result.source.duration_s, n_segments: result.segments.length, label: result.diagnosis.label, skipped: false, rows: tableRows(result, model.manifest.labels) });
     } catch (e) {
       const err = isTosiaError(e) ? e : null;
-      send({ type: 'job', id: job.id, ok: false, error: { code: err?.code ?? 'E_INTERNAL', stage: err?.stage, message: err?.message ?? `unexpected error: ${(e as Error)?.message ?? String(e)}` } });
+      send({ type: 'job', id: job.id, ok: false, error: { code: err?.code ?? 'E_INTERNAL', stage: err?.stage, message: err?.message ?? `unexpected error: ${(e as Error)?.message ?? String(e)}` }, sha256: sha256Of(job.file) });
     }
   };
   if (init.inference) {

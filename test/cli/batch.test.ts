@@ -99,10 +99,31 @@ describe('tosia run --out (batch)', () => {
     expect(errors[0]).toMatchObject({ code: 'E_DECODE', stage: 'decode' });
     expect(errors[0].file).toMatch(/broken\.mp3$/);
     expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ processed: nInputs, failed: 1 });
+    expect(errors[0]).toMatchObject({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/), config_sha256: expect.any(String), model_sha256: expect.any(String) });
     const retry = tosia(['run', join(root, 'in'), '--out', out, '--retry-failed', '--progress', 'json']);
     expect(retry.code).toBe(1);
     const events = retry.stderr.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
     expect(events[0]).toMatchObject({ type: 'start', total: 1 });
+    expect(events.find((e) => e.type === 'file-failed')).toMatchObject({ skipped: false, code: 'E_DECODE' });
+  });
+
+  it('a plain re-run does not retry an unchanged failure (it stays in errors.jsonl), but retries it once the file changes', () => {
+    const root = makeInputs(true);
+    const out = join(root, 'out');
+    expect(tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']).code).toBe(1);
+    const again = tosia(['run', join(root, 'in'), '--out', out, '--progress', 'json']);
+    expect(again.stderr.split('\n').filter((l) => !l.startsWith('{')).join('\n')).toBe('');
+    expect(again.code).toBe(1);
+    const events = again.stderr.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    expect(events.find((e) => e.type === 'file-failed')).toMatchObject({ skipped: true, code: 'E_DECODE' });
+    expect(events.at(-1).summary).toMatchObject({ processed: 0, skipped: nInputs, failed: 1, failed_unchanged: 1 });
+    expect(readFileSync(join(out, 'errors.jsonl'), 'utf8')).toMatch(/broken\.mp3/);
+    // the file is fixed: it is processed
+    copyFileSync(small[0]!.file, join(root, 'in', 'a', 'broken.mp3'));
+    const fixed = tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']);
+    expect(fixed.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ processed: 1, failed: 0 });
+    expect(readFileSync(join(out, 'errors.jsonl'), 'utf8')).toBe('');
   });
 
   it('--include / --exclude filter the inputs; several inputs without --out is a usage error', () => {
