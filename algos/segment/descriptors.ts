@@ -16,6 +16,11 @@ export interface SegmentFeatures {
   duration: number;
 }
 
+/** Mean power below which a frame is digital silence: -90 dBFS. */
+const SILENT_POWER = 1e-9;
+/** Samples smaller than this (-160 dBFS, below 24-bit resolution) are zero for the descriptors. */
+const SILENT_AMPLITUDE = 1e-8;
+
 type Extractor = (args: { signal?: Float32Array; ampSpectrum?: Float32Array }) => number;
 const extractors = (Meyda as unknown as { featureExtractors: Record<string, Extractor> }).featureExtractors;
 
@@ -53,6 +58,20 @@ export class DescriptorPlan {
       this.frame.fill(0);
       this.frame.set(seg.subarray(s, Math.min(seg.length, s + size)));
       const len = Math.min(size, seg.length - s);
+      // a frame below -90 dBFS is digital silence (as the segmenter treats it): its zero
+      // crossings and spectrum are rounding noise, and would differ between exact zeros and
+      // 1e-10, so it adds nothing to the averages
+      let power = 0;
+      for (let i = 0; i < len; i++) {
+        const v = this.frame[i]!;
+        // samples below -160 dBFS (under a 24-bit step) count as zero: rounding noise makes no zero crossings
+        if (v < SILENT_AMPLITUDE && v > -SILENT_AMPLITUDE) this.frame[i] = 0;
+        else power += v * v;
+      }
+      if (power / Math.max(1, len) < SILENT_POWER) {
+        if (s + size >= seg.length) break;
+        continue;
+      }
       zcrSum += extractors.zcr!({ signal: this.frame.subarray(0, len) }) / Math.max(1, len - 1);
       zcrFrames++;
       const input = this.fft.input;

@@ -46,4 +46,14 @@ describe('integer decimation as fast convolution on PFFFT', () => {
   });
 });
 
+describe("issue 4's segmentation targets hold on the PFFFT backend, as the pipeline runs it", () => {
+  it('F1 at both SNR ranges, and no false segments on babble, hum or silence', async () => {
+    const { issue4Figures } = await import('../helpers/issue4.js');
+    const fig = issue4Figures(fft);
+    expect(fig.f1High).toBeGreaterThanOrEqual(0.95);
+    expect(fig.f1Low).toBeGreaterThanOrEqual(0.85);
+    for (const k of ['babble', 'hum', 'silence']) expect(fig.falsePerMinute(k)).toBeLessThanOrEqual(1);
+  });
+});
+
 describeLibrosaCases('librosa 0.11 reference vectors, PFFFT backend', () => fft);
