@@ -36,7 +36,7 @@ try {
   send({ type: 'ready', model: { name: model.manifest.name, version: model.manifest.version, sha256: model.sha256, execution_provider: model.executionProvider }, labels: [...model.manifest.labels] });
   const run = async (job: Job) => {
     try {
-      const result = await execute(new WorkUnit({ sourceFile: job.file, ...init.config }), { model, imagePrefix: job.outFile.replace(/\.json$/, '') });
+      const result = await execute(new WorkUnit({ sourceFile: job.file, ...init.config }), { model, imagePrefix: job.outFile.replace(/\.json$/, ''), blockingReads: true });
       if (init.config.output.labels === 'audacity') writeFileAtomicSync(job.outFile.replace(/\.json$/, '.labels.txt'), audacityLabels(result), init.tmpDir);
       writeFileAtomicSync(job.outFile, JSON.stringify(result, null, 2) + '\n', init.tmpDir);
       send({ type: 'job', id: job.id, ok: true, duration_s: result.source.duration_s, n_segments: result.segments.length, label: result.diagnosis.label, skipped: false, rows: tableRows(result, model.manifest.labels) });

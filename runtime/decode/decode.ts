@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { downmix, downmixPlanar } from '../../algos/audio/downmix.js';
 import { Resampler } from '../../algos/audio/resample.js';
@@ -42,13 +43,19 @@ export interface DecodeOptions {
   timeoutS?: number;
   maxDurationS?: number;
   maxFileSizeMb?: number;
+  /**
+   * Read the file with blocking calls. Batch worker threads set it: each has its own thread, and
+   * a blocking read of a small file costs less than the trips through libuv's thread pool that
+   * would leave the core idle. Default false.
+   */
+  blockingReads?: boolean;
 }
 
 /** Check that `file` is a readable, non-empty regular file within the size limit. */
-export async function checkInputFile(file: string, maxFileSizeMb = Infinity): Promise<{ size: number }> {
+export async function checkInputFile(file: string, maxFileSizeMb = Infinity, blocking = false): Promise<{ size: number }> {
   let st;
   try {
-    st = await stat(file);
+    st = blocking ? statSync(file) : await stat(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read (${code ?? String(e)})`;
@@ -63,9 +70,9 @@ export async function checkInputFile(file: string, maxFileSizeMb = Infinity): Pr
   return { size: st.size };
 }
 
-async function readAll(file: string): Promise<Buffer> {
+async function readAll(file: string, blocking: boolean): Promise<Buffer> {
   try {
-    return await readFile(file);
+    return blocking ? readFileSync(file) : await readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new TosiaError('E_INPUT', code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read (${code ?? String(e)})`, { file, stage: 'input', hint: 'check the file permissions' });
@@ -121,14 +128,14 @@ function fromNative(n: NativePcm): Pcm {
  */
 export async function decodeFile(file: string, options: DecodeOptions): Promise<DecodedAudio> {
   const choice = options.decoder ?? 'auto';
-  const { size } = await checkInputFile(file, options.maxFileSizeMb);
+  const { size } = await checkInputFile(file, options.maxFileSizeMb, options.blockingReads);
   const maxDurationS = options.maxDurationS ?? 7200;
   let pcm: Pcm | null = null;
   let sha256: string;
   let nativeWhy = '';
   let sniffed: ReturnType<typeof sniffFormat> = null;
   if (choice !== 'ffmpeg' && size <= NATIVE_MAX_BYTES) {
-    const bytes = await readAll(file);
+    const bytes = await readAll(file, options.blockingReads ?? false);
     sha256 = createHash('sha256').update(bytes).digest('hex');
     sniffed = sniffFormat(bytes);
     try {

@@ -26,6 +26,8 @@ export interface ExecuteOptions {
    * Default: the save_images folder plus the recording's file name.
    */
   imagePrefix?: string;
+  /** Read the input with blocking calls (batch worker threads; see DecodeOptions.blockingReads). */
+  blockingReads?: boolean;
 }
 
 const round = (x: number, digits = 4) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -65,7 +67,7 @@ export async function execute(work: WorkUnit, options: ExecuteOptions = {}): Pro
   const cfg = work.config;
   // ffmpeg decodes in its own process; meanwhile this thread loads the model, the FFT and (for
   // saved images only) sharp.
-  const decoding = decodeStage(work.sourceFile, cfg);
+  const decoding = decodeStage(work.sourceFile, cfg, options.blockingReads);
   decoding.catch(() => undefined); // a model error, if any, is reported first
   const fftLoading = loadPffft();
   if (cfg.output.save_images) void preloadImaging();

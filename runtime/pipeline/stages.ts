@@ -8,9 +8,10 @@ import type { Config } from '../config/schema.js';
 import { decodeFile, type DecodedAudio } from '../decode/decode.js';
 import { resizePlanes } from '../../algos/color/resize.js';
 
-/** Decode a file as the config says. */
-export function decodeStage(file: string, cfg: Config): Promise<DecodedAudio> {
+/** Decode a file as the config says (`blockingReads`: see DecodeOptions). */
+export function decodeStage(file: string, cfg: Config, blockingReads = false): Promise<DecodedAudio> {
   return decodeFile(file, {
+    blockingReads,
     sampleRate: cfg.audio.sample_rate,
     decoder: cfg.audio.decoder,
     ffmpegPath: cfg.audio.ffmpeg_path,
