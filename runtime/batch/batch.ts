@@ -322,7 +322,8 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
           continue;
         }
         await tables.drained();
-        if (slots.length < concurrency) await spawn();
+        // every worker starts at once: each takes about 0.3 s to load its model and warm up
+        while (slots.length < concurrency) await spawn();
         // the least busy worker, so that files spread over every worker from the start
         const idle = slots.reduce<Slot | null>((best, s) => (s.busy.size < depth && (!best || s.busy.size < best.busy.size) ? s : best), null);
         if (!idle) break;
