@@ -136,7 +136,8 @@ interface Slot { worker: Worker; busy: Map<number, Job>; ready: Promise<void> }
  * config and model sha256). The tables stream this run's results (processed and skipped) into
  * temp files as they arrive and are moved into place at the end, or on abort, with errors.jsonl
  * and run.json. Dispatch happens only as the consumer pulls events and the tables keep up, so
- * memory stays bounded by the worker count.
+ * memory stays bounded by the worker count and the read-ahead (LOOKAHEAD inputs), however many
+ * files there are.
  */
 export async function* runBatch(inputs: readonly string[], options: BatchOptions): AsyncGenerator<BatchEvent, RunSummary> {
   const t0 = performance.now();
