@@ -107,6 +107,17 @@ describe('tosia run --out (batch)', () => {
     expect(events.find((e) => e.type === 'file-failed')).toMatchObject({ skipped: false, code: 'E_DECODE' });
   });
 
+  it('a re-run with one new file processes just it, with two workers started and one of them idle', () => {
+    const root = makeInputs();
+    const out = join(root, 'out');
+    expect(tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none', '--concurrency', '2']).code).toBe(0);
+    copyFileSync(small[0]!.file, join(root, 'in', 'b', 'new.wav'));
+    const again = tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none', '--concurrency', '2']);
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ processed: 1, skipped: nInputs, failed: 0 });
+  });
+
   it('a plain re-run does not retry an unchanged failure (it stays in errors.jsonl), but retries it once the file changes', () => {
     const root = makeInputs(true);
     const out = join(root, 'out');
