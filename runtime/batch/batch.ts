@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFile as readFileCb } from 'node:fs';
 import { promisify } from 'node:util';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -9,6 +8,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { TosiaError } from '../../algos/errors.js';
 import type { Config } from '../config/schema.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
+import { sha256Hex } from '../io/sha256.js';
 import { walkInputs, type InputFile } from '../io/inputs.js';
 import { modelPathFor } from '../pipeline/model-cache.js';
 import type { Result } from '../pipeline/result.js';
@@ -77,10 +77,6 @@ const LOOKAHEAD = 64;
 // reads two small files per input
 const readSmall = promisify(readFileCb);
 
-function hashFile(bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
 /** The result at `out` if it is up to date for this input, config and model. */
 async function upToDate(out: string, file: string, configSha: string, modelSha: string): Promise<Result | null> {
   let r: Result;
@@ -91,7 +87,7 @@ async function upToDate(out: string, file: string, configSha: string, modelSha: 
   }
   if (r.config_sha256 !== configSha || r.model?.sha256 !== modelSha) return null;
   try {
-    return hashFile(await readSmall(file)) === r.source?.sha256 ? r : null;
+    return sha256Hex(await readSmall(file)) === r.source?.sha256 ? r : null;
   } catch {
     return null;
   }
@@ -121,7 +117,7 @@ async function previousFailures(outDir: string): Promise<Map<string, FailureReco
 async function unchangedFailure(rec: FailureRecord | undefined, file: string, configSha: string, modelSha: string): Promise<FailureRecord | null> {
   if (!rec || !DETERMINISTIC.has(rec.code) || !rec.sha256 || rec.config_sha256 !== configSha || rec.model_sha256 !== modelSha) return null;
   try {
-    return hashFile(await readSmall(file)) === rec.sha256 ? rec : null;
+    return sha256Hex(await readSmall(file)) === rec.sha256 ? rec : null;
   } catch {
     return null;
   }
@@ -173,7 +169,7 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
   } catch {
     throw new TosiaError('E_MODEL', 'model file does not exist or cannot be read', { file: modelPath, stage: 'model', hint: 'pass an existing .onnx to --model' });
   }
-  const modelSha = hashFile(modelBytes);
+  const modelSha = sha256Hex(modelBytes);
   const concurrency = Math.max(1, Math.min(options.concurrency ?? availableParallelism(), Math.max(1, total)));
 
   let done = 0, failedCount = 0, failedUnchanged = 0, processed = 0, skipped = 0, audio = 0;
@@ -229,7 +225,7 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
       failedCount++;
       if (m.error.code === 'E_OUTPUT') outputBroken ??= new TosiaError('E_OUTPUT', m.error.message, { stage: 'output' });
       const rec: FailureRecord = { file: job.file, stage: m.error.stage, code: m.error.code, message: m.error.message, sha256: m.sha256, config_sha256: configSha, model_sha256: modelSha };
-      tables.write({ jsonl: '', results: '', segments: '', errors: JSON.stringify(rec) + '\n' });
+      tables.write({ errors: JSON.stringify(rec) + '\n' });
       events.push({ type: 'file-failed', file: job.file, code: m.error.code, stage: m.error.stage, message: m.error.message, skipped: false, done, total, failed: failedCount, audio_s: audio, elapsed_s: elapsed() });
     }
     notify();
@@ -324,7 +320,7 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
           done++;
           failedCount++;
           failedUnchanged++;
-          tables.write({ jsonl: '', results: '', segments: '', errors: JSON.stringify(failedBefore) + '\n' });
+          tables.write({ errors: JSON.stringify(failedBefore) + '\n' });
           events.push({ type: 'file-failed', file: f.path, code: failedBefore.code, stage: failedBefore.stage, message: failedBefore.message, skipped: true, done, total, failed: failedCount, audio_s: audio, elapsed_s: elapsed() });
           continue;
         }

@@ -7,7 +7,7 @@ import type { Result } from '../pipeline/result.js';
 export const TABLES = ['results.jsonl', 'results.csv', 'segments.csv', 'errors.jsonl'] as const;
 
 /** One recording's lines of the tables (a failed one has only an `errors` line). */
-export interface TableRows { jsonl: string; results: string; segments: string; errors?: string }
+export interface TableRows { jsonl?: string; results?: string; segments?: string; errors?: string }
 
 const p = (l: string) => `p_${l}`;
 

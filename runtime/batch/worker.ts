@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { isTosiaError } from '../../algos/errors.js';
 import { writeFileAtomicSync } from '../io/atomic-write.js';
+import { sha256Hex } from '../io/sha256.js';
 import { audacityLabels } from '../io/labels.js';
 import { execute, checkModelConfig } from '../pipeline/execute.js';
 import { setImagingThreads } from '../image/render.js';
@@ -20,7 +20,7 @@ const port = parentPort!;
 const send = (m: WorkerMessage) => port.postMessage(m);
 const sha256Of = (file: string): string | undefined => {
   try {
-    return createHash('sha256').update(readFileSync(file)).digest('hex');
+    return sha256Hex(readFileSync(file));
   } catch {
     return undefined;
   }

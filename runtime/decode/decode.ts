@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { sha256Hex } from '../io/sha256.js';
 import { readFileSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { downmix, downmixPlanar } from '../../algos/audio/downmix.js';
@@ -136,7 +137,7 @@ export async function decodeFile(file: string, options: DecodeOptions): Promise<
   let sniffed: ReturnType<typeof sniffFormat> = null;
   if (choice !== 'ffmpeg' && size <= NATIVE_MAX_BYTES) {
     const bytes = await readAll(file, options.blockingReads ?? false);
-    sha256 = createHash('sha256').update(bytes).digest('hex');
+    sha256 = sha256Hex(bytes);
     sniffed = sniffFormat(bytes);
     try {
       const n = await decodeNative(bytes);

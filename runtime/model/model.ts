@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../io/sha256.js';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -105,7 +105,7 @@ export class Model implements Classifier {
     const ort = await loadOrt();
     const { session, provider } = await createSession(ort, path, bytes, device, options.threads);
     checkSessionAgainstManifest(session, manifest, path);
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const sha256 = sha256Hex(bytes);
     return new Model(path, manifest, sha256, provider, session, ort);
   }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../io/sha256.js';
 import { TosiaError } from '../../algos/errors.js';
 import type { Config, ConfigInput } from '../config/schema.js';
 import { validateConfig } from '../config/validate.js';
@@ -19,7 +19,7 @@ export function configHash(cfg: Config): string {
   const { sample_rate } = cfg.audio;
   const { aggregate, top_k, threshold } = cfg.classifier;
   const relevant = { audio: { sample_rate }, segmentation: cfg.segmentation, mel_spec: cfg.mel_spec, color_spec: cfg.color_spec, classifier: { aggregate, top_k, threshold } };
-  return createHash('sha256').update(canonical(relevant)).digest('hex');
+  return sha256Hex(canonical(relevant));
 }
 
 /**
