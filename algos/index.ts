@@ -10,7 +10,7 @@ export { colormapLut, COLORMAP_NAMES, type ColormapName } from './color/colormap
 export { imagesToTensor, type Normalisation, type Layout } from './classify/tensor.js';
 export { softmax, sigmoid } from './classify/activation.js';
 export { aggregate, AGGREGATE_METHODS, type AggregateMethod, type AggregateOptions, type Diagnosis } from './classify/aggregate.js';
-export { downmix, downmixPlanar, countNonFinite } from './audio/downmix.js';
+export { downmix, downmixPlanar } from './audio/downmix.js';
 export { matchEvents, MATCH_DEFAULTS, type MatchOptions, type MatchResult, type TimeSpan } from './events/match.js';
 export { RealFFT, ComplexFFT } from './fft/fft.js';
 export { TsRealFftKernel, makeKernel, type RealFftKernel, type RealFftFactory } from './fft/kernel.js';

@@ -1,4 +1,4 @@
-import type { BatchEvent, RunSummary } from '../runtime/batch/batch.js';
+import type { BatchEvent, RunSummary } from '../runtime/engine/scheduler.js';
 
 export type ProgressMode = 'auto' | 'bar' | 'json' | 'none';
 

@@ -5,8 +5,7 @@ import type { Config } from './config/schema.js';
 import { resolveFfmpeg } from './decode/ffmpeg-path.js';
 import { compareWithConfig, describeMismatches } from './model/manifest.js';
 import { Model, cudaProviderInstalled } from './model/model.js';
-import { modelPathFor } from './pipeline/model-cache.js';
-import { tosiaVersion } from './paths.js';
+import { modelPathFor, tosiaVersion } from './paths.js';
 
 export interface DoctorCheck { name: string; ok: boolean; detail: string }
 export interface DoctorReport { ok: boolean; checks: DoctorCheck[] }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Config } from './config/schema.js';
 
 let root: string | undefined;
 
@@ -25,4 +26,9 @@ export function defaultModelPath(): string {
 
 export function tosiaVersion(): string {
   return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** The model a config names: classifier.model, else the bundled demo model. */
+export function modelPathFor(cfg: Config): string {
+  return cfg.classifier.model ?? defaultModelPath();
 }

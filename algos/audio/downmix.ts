@@ -12,13 +12,6 @@ export function downmix(interleaved: Float32Array, channels: number): Float32Arr
   return out;
 }
 
-/** Count of samples that are NaN or infinite. */
-export function countNonFinite(samples: Float32Array): number {
-  let n = 0;
-  for (let i = 0; i < samples.length; i++) if (!Number.isFinite(samples[i]!)) n++;
-  return n;
-}
-
 /** Mean of planar channels (one array per channel, equal lengths). */
 export function downmixPlanar(channels: readonly Float32Array[]): Float32Array {
   if (channels.length === 1) return channels[0]!;

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { TosiaError } from '../../algos/errors.js';
 import { loadConfig } from '../../runtime/config/load.js';
-import { readLabels } from '../../runtime/extract/labels.js';
-import { getModel } from '../../runtime/pipeline/model-cache.js';
+import { defaultEngine } from '../../runtime/engine/engine.js';
+import { readLabels } from '../../runtime/extract/read-labels.js';
 import { EXIT } from '../exit-codes.js';
 import { handleError } from '../handle-error.js';
 import { addConfigFlags, applyOverrides, type FlagName } from '../overrides.js';
@@ -18,7 +18,7 @@ export function registerExtract(program: Command, setExit: (code: number) => voi
     .option('--labels <file>', 'labels: a JSON list of {filename, <key>} (e.g. metadata.json) or a CSV with file and <key> columns')
     .option('--label-key <key>', 'the label field in --labels; booleans become <key> / not_<key>', 'label')
     .option('--model <path>', "take the tensor layout and normalisation from this model's manifest (default: NCHW, pixels / 255)")
-    .option('--concurrency <n>', 'files decoded at once', '2');
+    .option('--concurrency <n>', 'worker threads, each extracting one file at a time', '2');
   addConfigFlags(cmd, FLAGS);
   cmd.addHelpText('after', `
 Examples:
@@ -31,7 +31,7 @@ Examples:
       const labels = opts.labels ? await readLabels(opts.labels as string, opts.labelKey as string) : undefined;
       let layout, normalisation;
       if (opts.model) {
-        const model = await getModel(opts.model as string, 'cpu');
+        const model = await defaultEngine().model(opts.model as string, { device: 'cpu' });
         layout = model.manifest.input.layout;
         normalisation = model.manifest.input.normalisation;
       }

@@ -6,14 +6,13 @@ import { TosiaError } from '../../algos/errors.js';
 import type { Config } from '../../runtime/config/schema.js';
 import { loadConfig } from '../../runtime/config/load.js';
 import { execute } from '../../runtime/pipeline/execute.js';
-import { getModel, modelPathFor } from '../../runtime/pipeline/model-cache.js';
 import { WorkUnit } from '../../runtime/pipeline/work-unit.js';
-import { EXIT, exitCodeFor } from '../exit-codes.js';
-import { handleError, toTosiaError } from '../handle-error.js';
+import { EXIT } from '../exit-codes.js';
+import { handleError } from '../handle-error.js';
 import { addConfigFlags, applyOverrides, type FlagName } from '../overrides.js';
 import type { ProgressMode } from '../progress.js';
-import type { InferenceMode } from '../../runtime/batch/batch.js';
-import { renderResult } from '../render.js';
+import type { InferenceMode } from '../../runtime/engine/pool.js';
+import { renderResult } from '../render-result.js';
 
 const FLAGS: FlagName[] = ['model', 'device', 'saveImages', 'labels', 'minCoughScore', 'aggregate', 'threshold', 'sampleRate', 'decoder', 'ffmpeg', 'maxDuration', 'maxFileSize', 'allowConfigMismatch'];
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -96,20 +95,19 @@ async function readList(file: string): Promise<string[]> {
 
 async function runOne(file: string, cfg: Config, json: boolean): Promise<number> {
   try {
-    const model = getModel(modelPathFor(cfg), cfg.classifier.device);
-    model.catch(() => undefined);
-    const result = await execute(new WorkUnit({ sourceFile: file, ...cfg }), { model });
+    const result = await execute(new WorkUnit({ sourceFile: file, ...cfg }));
     process.stdout.write(json ? JSON.stringify(result, null, 2) + '\n' : renderResult(result));
     return EXIT.OK;
   } catch (e) {
-    handleError(e, { json });
-    return exitCodeFor(toTosiaError(e).code);
+    return handleError(e, { json });
   }
 }
 
 async function runAsBatch(inputs: string[], cfg: Config, opts: Record<string, unknown>): Promise<number> {
   // the batch engine loads only for batches, keeping a single-file run's start-up short
-  const { runBatch, TMP_DIR_NAME, INFERENCE_MODES } = await import('../../runtime/batch/batch.js');
+  const { runBatch } = await import('../../runtime/batch/run-batch.js');
+  const { INFERENCE_MODES } = await import('../../runtime/engine/pool.js');
+  const { TMP_DIR_NAME } = await import('../../runtime/store/folder-store.js');
   const { Progress, renderSummary } = await import('../progress.js');
   const outDir = resolve(opts.out as string);
   const concurrency = opts.concurrency === undefined ? undefined : Number(opts.concurrency);

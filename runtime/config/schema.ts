@@ -4,7 +4,17 @@
  * from this table.
  */
 
-interface Base<T> { readonly default: T; readonly doc: string; readonly nullable?: boolean }
+/**
+ * What a field is to a result's identity:
+ * - analysis: it can change a result, so it is part of `config_sha256` (every field is, unless
+ *   tagged otherwise; a new field cannot be left out by mistake);
+ * - limit: it decides whether an input is accepted at all (size, duration, time), not what its
+ *   result is; a failure it caused is retried when it changes;
+ * - deployment: where and how the work runs (paths, device, artifacts asked for).
+ */
+export type FieldRole = 'analysis' | 'limit' | 'deployment';
+
+interface Base<T> { readonly default: T; readonly doc: string; readonly nullable?: boolean; readonly role: FieldRole }
 export interface NumberField extends Base<number | null> {
   readonly kind: 'number' | 'integer';
   readonly min?: number;
@@ -26,74 +36,74 @@ const oneOf = <const F extends Omit<EnumField, 'kind'>>(f: F) => ({ kind: 'enum'
 
 export const SCHEMA = {
   audio: {
-    sample_rate: int({ default: 8000, min: 4000, max: 192000, unit: 'Hz', doc: 'Rate every recording is resampled to before analysis (librosa: sr). 8000 band-limits all sources to 4 kHz, like a phone line.' }),
-    decoder: oneOf({ default: 'auto', values: ['auto', 'native', 'ffmpeg'], doc: 'auto decodes wav, mp3, ogg/vorbis, opus and flac in-process and the rest (or any file that fails there) with ffmpeg; native or ffmpeg force one path.' }),
-    ffmpeg_path: str({ default: null, nullable: true, doc: 'Explicit ffmpeg binary; null resolves ffmpeg-static, then @ffmpeg-installer/ffmpeg, then ffmpeg on PATH.' }),
-    decode_timeout_s: num({ default: 120, min: 0, minExclusive: true, unit: 's', doc: 'ffmpeg is killed and the file reported as E_DECODE after this long.' }),
-    max_duration_s: num({ default: 7200, min: 0, minExclusive: true, unit: 's', doc: 'Recordings longer than this are rejected with E_INPUT instead of exhausting memory.' }),
-    max_file_size_mb: num({ default: 2048, min: 0, minExclusive: true, unit: 'MB', doc: 'Files larger than this are rejected with E_INPUT before decoding.' }),
+    sample_rate: int({ role: 'analysis', default: 8000, min: 4000, max: 192000, unit: 'Hz', doc: 'Rate every recording is resampled to before analysis (librosa: sr). 8000 band-limits all sources to 4 kHz, like a phone line.' }),
+    decoder: oneOf({ role: 'analysis', default: 'auto', values: ['auto', 'native', 'ffmpeg'], doc: 'auto decodes wav, mp3, ogg/vorbis, opus and flac in-process and the rest (or any file that fails there) with ffmpeg; native or ffmpeg force one path.' }),
+    ffmpeg_path: str({ role: 'deployment', default: null, nullable: true, doc: 'Explicit ffmpeg binary; null resolves ffmpeg-static, then @ffmpeg-installer/ffmpeg, then ffmpeg on PATH.' }),
+    decode_timeout_s: num({ role: 'limit', default: 120, min: 0, minExclusive: true, unit: 's', doc: 'ffmpeg is killed and the file reported as E_DECODE after this long.' }),
+    max_duration_s: num({ role: 'limit', default: 7200, min: 0, minExclusive: true, unit: 's', doc: 'Recordings longer than this are rejected with E_INPUT instead of exhausting memory.' }),
+    max_file_size_mb: num({ role: 'limit', default: 2048, min: 0, minExclusive: true, unit: 'MB', doc: 'Files larger than this are rejected with E_INPUT before decoding.' }),
   },
   segmentation: {
-    method: oneOf({ default: 'adaptive', values: ['adaptive', 'hysteresis'], doc: "adaptive: hysteresis on the excess over per-band noise floors, valley splitting of bouts, rejection of non-cough segments; hysteresis: the original comparator on the broadband energy envelope." }),
-    frame_length_s: num({ default: 0.025, min: 0, minExclusive: true, max: 1, unit: 's', doc: 'Analysis frame of the energy envelope (hysteresis; adaptive uses about 32 ms).' }),
-    hop_length_s: num({ default: 0.01, min: 0, minExclusive: true, max: 1, unit: 's', doc: 'Hop between envelope frames (<= frame_length_s).' }),
-    smoothing_s: num({ default: 0.03, min: 0, max: 1, unit: 's', doc: 'Moving-average smoothing of the envelope.' }),
-    noise_percentile: num({ default: 10, min: 0, max: 100, doc: 'Percentile of the envelope taken as the noise floor (hysteresis).' }),
-    floor_db: num({ default: -75, min: -160, max: 0, unit: 'dBFS', doc: 'Lowest noise floor assumed; quieter frames count as digital silence (hysteresis).' }),
-    high_db: num({ default: 12, min: 0, minExclusive: true, max: 100, unit: 'dB', doc: 'A cough starts when the envelope rises this far above the noise floor, > low_db (hysteresis).' }),
-    low_db: num({ default: 6, min: 0, max: 100, unit: 'dB', doc: 'A cough ends when the envelope stays below this level above the floor (hysteresis).' }),
-    fmin_hz: num({ default: 250, min: 0, unit: 'Hz', doc: 'Lowest frequency analysed; mains hum below is ignored (adaptive).' }),
-    fmax_hz: num({ default: 3800, min: 0, minExclusive: true, unit: 'Hz', doc: 'Highest frequency analysed, capped below sample_rate/2 (adaptive).' }),
-    bands: int({ default: 16, min: 4, max: 128, doc: 'Log-spaced bands between fmin_hz and fmax_hz, each with its own noise floor (adaptive).' }),
-    band_floor_percentile: num({ default: 20, min: 0, max: 100, doc: "Percentile of a band's level over the recording taken as its noise floor (adaptive)." }),
-    excess_high_db: num({ default: 6, min: 0, minExclusive: true, max: 100, unit: 'dB', doc: 'A cough starts when the mean band excess over the floors exceeds this, > excess_low_db (adaptive).' }),
-    excess_low_db: num({ default: 3, min: 0, max: 100, unit: 'dB', doc: 'A cough ends when the mean band excess stays below this (adaptive).' }),
-    split_db: num({ default: 8, min: 0, minExclusive: true, max: 100, unit: 'dB', doc: 'A valley this far below the peaks on both sides splits a segment: the next cough of a bout (adaptive).' }),
-    reject_below_score: num({ default: 0.3, min: 0, max: 1, doc: 'Segments with a cough-likeness score below this are not reported (clicks, voiced speech); 0 keeps all (adaptive).' }),
-    max_below_peak_db: num({ default: 40, min: 0, minExclusive: true, max: 160, unit: 'dB', doc: 'Segments whose peak is further than this below the loudest are ignored.' }),
-    hangover_s: num({ default: 0.04, min: 0, max: 2, unit: 's', doc: 'How long the envelope must stay below low_db before a cough ends.' }),
-    min_length_s: num({ default: 0.08, min: 0, max: 10, unit: 's', doc: 'Shorter segments (before padding) are dropped.' }),
-    max_length_s: num({ default: 1.0, min: 0, minExclusive: true, max: 60, unit: 's', doc: 'Longer segments are split at their deepest energy dip (> 2 × min_length_s).' }),
-    padding_s: num({ default: 0.05, min: 0, max: 2, unit: 's', doc: 'Added before and after each segment, never into a neighbour.' }),
+    method: oneOf({ role: 'analysis', default: 'adaptive', values: ['adaptive', 'hysteresis'], doc: "adaptive: hysteresis on the excess over per-band noise floors, valley splitting of bouts, rejection of non-cough segments; hysteresis: the original comparator on the broadband energy envelope." }),
+    frame_length_s: num({ role: 'analysis', default: 0.025, min: 0, minExclusive: true, max: 1, unit: 's', doc: 'Analysis frame of the energy envelope (hysteresis; adaptive uses about 32 ms).' }),
+    hop_length_s: num({ role: 'analysis', default: 0.01, min: 0, minExclusive: true, max: 1, unit: 's', doc: 'Hop between envelope frames (<= frame_length_s).' }),
+    smoothing_s: num({ role: 'analysis', default: 0.03, min: 0, max: 1, unit: 's', doc: 'Moving-average smoothing of the envelope.' }),
+    noise_percentile: num({ role: 'analysis', default: 10, min: 0, max: 100, doc: 'Percentile of the envelope taken as the noise floor (hysteresis).' }),
+    floor_db: num({ role: 'analysis', default: -75, min: -160, max: 0, unit: 'dBFS', doc: 'Lowest noise floor assumed; quieter frames count as digital silence (hysteresis).' }),
+    high_db: num({ role: 'analysis', default: 12, min: 0, minExclusive: true, max: 100, unit: 'dB', doc: 'A cough starts when the envelope rises this far above the noise floor, > low_db (hysteresis).' }),
+    low_db: num({ role: 'analysis', default: 6, min: 0, max: 100, unit: 'dB', doc: 'A cough ends when the envelope stays below this level above the floor (hysteresis).' }),
+    fmin_hz: num({ role: 'analysis', default: 250, min: 0, unit: 'Hz', doc: 'Lowest frequency analysed; mains hum below is ignored (adaptive).' }),
+    fmax_hz: num({ role: 'analysis', default: 3800, min: 0, minExclusive: true, unit: 'Hz', doc: 'Highest frequency analysed, capped below sample_rate/2 (adaptive).' }),
+    bands: int({ role: 'analysis', default: 16, min: 4, max: 128, doc: 'Log-spaced bands between fmin_hz and fmax_hz, each with its own noise floor (adaptive).' }),
+    band_floor_percentile: num({ role: 'analysis', default: 20, min: 0, max: 100, doc: "Percentile of a band's level over the recording taken as its noise floor (adaptive)." }),
+    excess_high_db: num({ role: 'analysis', default: 6, min: 0, minExclusive: true, max: 100, unit: 'dB', doc: 'A cough starts when the mean band excess over the floors exceeds this, > excess_low_db (adaptive).' }),
+    excess_low_db: num({ role: 'analysis', default: 3, min: 0, max: 100, unit: 'dB', doc: 'A cough ends when the mean band excess stays below this (adaptive).' }),
+    split_db: num({ role: 'analysis', default: 8, min: 0, minExclusive: true, max: 100, unit: 'dB', doc: 'A valley this far below the peaks on both sides splits a segment: the next cough of a bout (adaptive).' }),
+    reject_below_score: num({ role: 'analysis', default: 0.3, min: 0, max: 1, doc: 'Segments with a cough-likeness score below this are not reported (clicks, voiced speech); 0 keeps all (adaptive).' }),
+    max_below_peak_db: num({ role: 'analysis', default: 40, min: 0, minExclusive: true, max: 160, unit: 'dB', doc: 'Segments whose peak is further than this below the loudest are ignored.' }),
+    hangover_s: num({ role: 'analysis', default: 0.04, min: 0, max: 2, unit: 's', doc: 'How long the envelope must stay below low_db before a cough ends.' }),
+    min_length_s: num({ role: 'analysis', default: 0.08, min: 0, max: 10, unit: 's', doc: 'Shorter segments (before padding) are dropped.' }),
+    max_length_s: num({ role: 'analysis', default: 1.0, min: 0, minExclusive: true, max: 60, unit: 's', doc: 'Longer segments are split at their deepest energy dip (> 2 × min_length_s).' }),
+    padding_s: num({ role: 'analysis', default: 0.05, min: 0, max: 2, unit: 's', doc: 'Added before and after each segment, never into a neighbour.' }),
   },
   mel_spec: {
-    n_fft: int({ default: 512, min: 16, max: 65536, unit: 'samples', doc: 'FFT size (librosa: n_fft); powers of two are fastest.' }),
-    hop_length: int({ default: 64, min: 1, max: 65536, unit: 'samples', doc: 'Hop between frames (librosa: hop_length); must be <= n_fft.' }),
-    win_length: int({ default: null, nullable: true, min: 1, max: 65536, unit: 'samples', doc: 'Window length (librosa: win_length); null means n_fft.' }),
-    window: oneOf({ default: 'hann', values: ['hann'], doc: 'Window function (librosa: window).' }),
-    center: bool({ default: true, doc: 'Pad by n_fft/2 so frames are centred (librosa: center).' }),
-    pad_mode: oneOf({ default: 'constant', values: ['constant', 'reflect'], doc: 'Padding used when center is true (librosa: pad_mode).' }),
-    power: num({ default: 2, min: 0, minExclusive: true, max: 4, doc: 'Exponent of the magnitude: 1 amplitude, 2 power (librosa: power).' }),
-    n_mels: int({ default: 64, min: 1, max: 1024, doc: 'Number of mel bands (librosa: n_mels).' }),
-    fmin: num({ default: 0, min: 0, unit: 'Hz', doc: 'Lowest band edge (librosa: fmin).' }),
-    fmax: num({ default: null, nullable: true, min: 0, minExclusive: true, unit: 'Hz', doc: 'Highest band edge, <= sample_rate/2 (librosa: fmax); null means sample_rate/2.' }),
-    htk: bool({ default: false, doc: 'Use the HTK mel formula instead of Slaney (librosa: htk).' }),
-    norm: oneOf({ default: 'slaney', nullable: true, values: ['slaney'], doc: "Filter normalisation, 'slaney' or null (librosa: norm)." }),
-    ref: oneOf({ default: 'max', values: ['max'], doc: 'dB reference: the loudest cell of each segment is 0 dB (librosa: ref=np.max).' }),
-    amin: num({ default: 1e-10, min: 0, minExclusive: true, doc: 'Floor before the log (librosa: amin).' }),
-    top_db: num({ default: 80, nullable: true, min: 0, minExclusive: true, unit: 'dB', doc: 'Dynamic range kept below the peak (librosa: top_db); null keeps all.' }),
+    n_fft: int({ role: 'analysis', default: 512, min: 16, max: 65536, unit: 'samples', doc: 'FFT size (librosa: n_fft); powers of two are fastest.' }),
+    hop_length: int({ role: 'analysis', default: 64, min: 1, max: 65536, unit: 'samples', doc: 'Hop between frames (librosa: hop_length); must be <= n_fft.' }),
+    win_length: int({ role: 'analysis', default: null, nullable: true, min: 1, max: 65536, unit: 'samples', doc: 'Window length (librosa: win_length); null means n_fft.' }),
+    window: oneOf({ role: 'analysis', default: 'hann', values: ['hann'], doc: 'Window function (librosa: window).' }),
+    center: bool({ role: 'analysis', default: true, doc: 'Pad by n_fft/2 so frames are centred (librosa: center).' }),
+    pad_mode: oneOf({ role: 'analysis', default: 'constant', values: ['constant', 'reflect'], doc: 'Padding used when center is true (librosa: pad_mode).' }),
+    power: num({ role: 'analysis', default: 2, min: 0, minExclusive: true, max: 4, doc: 'Exponent of the magnitude: 1 amplitude, 2 power (librosa: power).' }),
+    n_mels: int({ role: 'analysis', default: 64, min: 1, max: 1024, doc: 'Number of mel bands (librosa: n_mels).' }),
+    fmin: num({ role: 'analysis', default: 0, min: 0, unit: 'Hz', doc: 'Lowest band edge (librosa: fmin).' }),
+    fmax: num({ role: 'analysis', default: null, nullable: true, min: 0, minExclusive: true, unit: 'Hz', doc: 'Highest band edge, <= sample_rate/2 (librosa: fmax); null means sample_rate/2.' }),
+    htk: bool({ role: 'analysis', default: false, doc: 'Use the HTK mel formula instead of Slaney (librosa: htk).' }),
+    norm: oneOf({ role: 'analysis', default: 'slaney', nullable: true, values: ['slaney'], doc: "Filter normalisation, 'slaney' or null (librosa: norm)." }),
+    ref: oneOf({ role: 'analysis', default: 'max', values: ['max'], doc: 'dB reference: the loudest cell of each segment is 0 dB (librosa: ref=np.max).' }),
+    amin: num({ role: 'analysis', default: 1e-10, min: 0, minExclusive: true, doc: 'Floor before the log (librosa: amin).' }),
+    top_db: num({ role: 'analysis', default: 80, nullable: true, min: 0, minExclusive: true, unit: 'dB', doc: 'Dynamic range kept below the peak (librosa: top_db); null keeps all.' }),
   },
   color_spec: {
-    colormap: oneOf({ default: 'viridis', values: ['viridis', 'magma', 'inferno', 'plasma', 'gray', 'jet'], doc: "matplotlib colour map for the spectrogram image." }),
-    scale: oneOf({ default: 'fixed', values: ['fixed', 'minmax'], doc: "dB to [0,1]: 'fixed' maps db_min..db_max, 'minmax' each image's own range." }),
-    db_min: num({ default: -80, min: -300, max: 300, unit: 'dB', doc: "dB shown as the colour map's first entry (scale fixed)." }),
-    db_max: num({ default: 0, min: -300, max: 300, unit: 'dB', doc: "dB shown as the colour map's last entry (scale fixed); > db_min." }),
-    width: int({ default: 64, min: 1, max: 4096, unit: 'px', doc: "Image width fed to the model; must equal the model's input width." }),
-    height: int({ default: 64, min: 1, max: 4096, unit: 'px', doc: "Image height fed to the model; must equal the model's input height." }),
-    resize_kernel: oneOf({ default: 'linear', values: ['nearest', 'linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3'], doc: 'Kernel used to resize the spectrogram image to width × height (separable, centre-aligned, widened when shrinking).' }),
+    colormap: oneOf({ role: 'analysis', default: 'viridis', values: ['viridis', 'magma', 'inferno', 'plasma', 'gray', 'jet'], doc: "matplotlib colour map for the spectrogram image." }),
+    scale: oneOf({ role: 'analysis', default: 'fixed', values: ['fixed', 'minmax'], doc: "dB to [0,1]: 'fixed' maps db_min..db_max, 'minmax' each image's own range." }),
+    db_min: num({ role: 'analysis', default: -80, min: -300, max: 300, unit: 'dB', doc: "dB shown as the colour map's first entry (scale fixed)." }),
+    db_max: num({ role: 'analysis', default: 0, min: -300, max: 300, unit: 'dB', doc: "dB shown as the colour map's last entry (scale fixed); > db_min." }),
+    width: int({ role: 'analysis', default: 64, min: 1, max: 4096, unit: 'px', doc: "Image width fed to the model; must equal the model's input width." }),
+    height: int({ role: 'analysis', default: 64, min: 1, max: 4096, unit: 'px', doc: "Image height fed to the model; must equal the model's input height." }),
+    resize_kernel: oneOf({ role: 'analysis', default: 'linear', values: ['nearest', 'linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3'], doc: 'Kernel used to resize the spectrogram image to width × height (separable, centre-aligned, widened when shrinking).' }),
   },
   classifier: {
-    model: str({ default: null, nullable: true, doc: 'ONNX model path (its manifest is the .json beside it); null uses the bundled demo model.' }),
-    device: oneOf({ default: 'auto', values: ['auto', 'cpu', 'cuda'], doc: 'Execution provider: auto uses CUDA when installed, else CPU.' }),
-    aggregate: oneOf({ default: 'mean', values: ['mean', 'max', 'vote', 'topk_mean'], doc: 'How segment probabilities become the recording diagnosis.' }),
-    top_k: int({ default: 3, min: 1, max: 1000, doc: 'Segments averaged by topk_mean.' }),
-    threshold: num({ default: null, nullable: true, min: 0, max: 1, doc: "Decision threshold on the positive label's score; null uses the model's shipped threshold." }),
-    min_cough_score: num({ default: 0, min: 0, max: 1, doc: 'Segments whose cough-likeness score is below this stay in the output, marked excluded, but do not count in the diagnosis.' }),
-    allow_config_mismatch: bool({ default: false, doc: "Run even when the preprocessing differs from the model's manifest (differences become warnings)." }),
+    model: str({ role: 'deployment', default: null, nullable: true, doc: 'ONNX model path (its manifest is the .json beside it); null uses the bundled demo model.' }),
+    device: oneOf({ role: 'deployment', default: 'auto', values: ['auto', 'cpu', 'cuda'], doc: 'Execution provider: auto uses CUDA when installed, else CPU.' }),
+    aggregate: oneOf({ role: 'analysis', default: 'mean', values: ['mean', 'max', 'vote', 'topk_mean'], doc: 'How segment probabilities become the recording diagnosis.' }),
+    top_k: int({ role: 'analysis', default: 3, min: 1, max: 1000, doc: 'Segments averaged by topk_mean.' }),
+    threshold: num({ role: 'analysis', default: null, nullable: true, min: 0, max: 1, doc: "Decision threshold on the positive label's score; null uses the model's shipped threshold." }),
+    min_cough_score: num({ role: 'analysis', default: 0, min: 0, max: 1, doc: 'Segments whose cough-likeness score is below this stay in the output, marked excluded, but do not count in the diagnosis.' }),
+    allow_config_mismatch: bool({ role: 'analysis', default: false, doc: "Run even when the preprocessing differs from the model's manifest (differences become warnings)." }),
   },
   output: {
-    save_images: str({ default: null, nullable: true, doc: 'Folder where each segment image is written as PNG; null writes none.' }),
-    labels: oneOf({ default: null, nullable: true, values: ['audacity'], doc: "Also write each recording's segments as a label track: 'audacity' (start, end, label and probability; a batch writes them into its output tree)." }),
+    save_images: str({ role: 'deployment', default: null, nullable: true, doc: 'Folder where each segment image is written as PNG; null writes none.' }),
+    labels: oneOf({ role: 'deployment', default: null, nullable: true, values: ['audacity'], doc: "Also write each recording's segments as a label track: 'audacity' (start, end, label and probability; a batch writes them into its output tree)." }),
   },
 } as const;
 

@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
-import { sha256Hex } from '../io/sha256.js';
 import { readFileSync, statSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sha256Hex, sha256OfFile } from '../io/sha256.js';
 import { downmix, downmixPlanar } from '../../algos/audio/downmix.js';
 import { Resampler } from '../../algos/audio/resample.js';
 import { loadPffft } from '../dsp/pffft.js';
@@ -11,6 +12,15 @@ import { decodeNative, type NativePcm } from './native.js';
 import { lastOggGranule, sniffFormat } from './sniff.js';
 
 export type DecoderChoice = 'auto' | 'native' | 'ffmpeg';
+
+/**
+ * What to decode: a file, or bytes already in memory (an upload, a queue message) with the name
+ * they came under. A name is only ever metadata: it never becomes a path or an ffmpeg argument.
+ */
+export type DecodeInput = { path: string } | { bytes: Uint8Array; name: string };
+
+/** Where resamplers come from; an Engine keeps them (built once per rate pair), else each call builds its own. */
+export interface ResamplerSource { resampler(from: number, to: number): Promise<Resampler> }
 
 /** Files above this size always stream through ffmpeg rather than being read whole. */
 const NATIVE_MAX_BYTES = 256 * 1024 * 1024;
@@ -45,18 +55,20 @@ export interface DecodeOptions {
   maxDurationS?: number;
   maxFileSizeMb?: number;
   /**
-   * Read the file with blocking calls. Batch worker threads set it: each has its own thread, and
-   * a blocking read of a small file costs less than the trips through libuv's thread pool that
-   * would leave the core idle. Default false.
+   * Read the file with blocking calls. An Engine sets it from its own `blockingReads` (batch
+   * worker threads): each has its own thread, and a blocking read of a small file costs less than
+   * the trips through libuv's thread pool that would leave the core idle. Default false.
    */
   blockingReads?: boolean;
+  /** Reused resamplers (an Engine's); default: a new one per call. */
+  resamplers?: ResamplerSource;
 }
 
 /** Check that `file` is a readable, non-empty regular file within the size limit. */
-export async function checkInputFile(file: string, maxFileSizeMb = Infinity, blocking = false): Promise<{ size: number }> {
+export async function checkInputFile(file: string, maxFileSizeMb = Infinity, options: { blocking?: boolean } = {}): Promise<{ size: number }> {
   let st;
   try {
-    st = blocking ? statSync(file) : await stat(file);
+    st = options.blocking ? statSync(file) : await stat(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read (${code ?? String(e)})`;
@@ -64,11 +76,15 @@ export async function checkInputFile(file: string, maxFileSizeMb = Infinity, blo
   }
   if (st.isDirectory()) throw new TosiaError('E_INPUT', 'is a directory, not an audio file', { file, stage: 'input', hint: 'pass the audio files inside it' });
   if (!st.isFile()) throw new TosiaError('E_INPUT', 'is not a regular file', { file, stage: 'input', hint: 'pass a regular audio file' });
-  if (st.size === 0) throw new TosiaError('E_INPUT', 'is empty (0 bytes)', { file, stage: 'input', hint: 'the recording was not saved; export it again' });
-  if (st.size > maxFileSizeMb * 1024 * 1024) {
-    throw new TosiaError('E_INPUT', `is ${(st.size / 1048576).toFixed(1)} MB, more than audio.max_file_size_mb=${maxFileSizeMb}`, { file, stage: 'input', hint: 'split the file, or raise audio.max_file_size_mb / --max-file-size' });
-  }
+  checkSize(file, st.size, maxFileSizeMb);
   return { size: st.size };
+}
+
+function checkSize(name: string, size: number, maxFileSizeMb: number): void {
+  if (size === 0) throw new TosiaError('E_INPUT', 'is empty (0 bytes)', { file: name, stage: 'input', hint: 'the recording was not saved; export it again' });
+  if (size > maxFileSizeMb * 1024 * 1024) {
+    throw new TosiaError('E_INPUT', `is ${(size / 1048576).toFixed(1)} MB, more than audio.max_file_size_mb=${maxFileSizeMb}`, { file: name, stage: 'input', hint: 'split the file, or raise audio.max_file_size_mb / --max-file-size' });
+  }
 }
 
 async function readAll(file: string, blocking: boolean): Promise<Buffer> {
@@ -81,7 +97,6 @@ async function readAll(file: string, blocking: boolean): Promise<Buffer> {
 }
 
 async function readBytes(file: string, length: number, fromEnd: boolean): Promise<Uint8Array> {
-  const { open } = await import('node:fs/promises');
   const fh = await open(file, 'r');
   try {
     const size = (await fh.stat()).size;
@@ -97,23 +112,27 @@ async function readBytes(file: string, length: number, fromEnd: boolean): Promis
 const readHead = (file: string) => readBytes(file, 4096, false);
 const readTail = (file: string, n: number) => readBytes(file, n, true);
 
-async function hashStream(file: string): Promise<string> {
-  const { createReadStream } = await import('node:fs');
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+
+async function resampleTo(samples: Float32Array, from: number, to: number, source?: ResamplerSource): Promise<Float32Array> {
+  if (from === to) return samples;
+  const r = source ? await source.resampler(from, to) : new Resampler(from, to, {}, await loadPffft());
+  return r.run(samples);
 }
 
-const resamplers = new Map<string, Resampler>();
-async function resampleTo(samples: Float32Array, from: number, to: number): Promise<Float32Array> {
-  if (from === to) return samples;
-  const key = `${from}:${to}`;
-  let r = resamplers.get(key);
-  if (!r) {
-    r = new Resampler(from, to, {}, await loadPffft());
-    resamplers.set(key, r);
+/**
+ * ffmpeg reads files only, so bytes without a file go through a private temp file (seekable,
+ * as m4a needs), removed afterwards.
+ */
+async function withFile<T>(input: DecodeInput, use: (path: string) => Promise<T>): Promise<T> {
+  if ('path' in input) return use(input.path);
+  const dir = await mkdtemp(join(tmpdir(), 'tosia-decode-'));
+  try {
+    const path = join(dir, 'input');
+    await writeFile(path, input.bytes);
+    return await use(path);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
-  return r.run(samples);
 }
 
 interface Pcm { mono: Float32Array; rate: number; channels: number | null; sourceRate: number | null; codec: string; decoder: 'native' | 'ffmpeg' }
@@ -122,21 +141,31 @@ function fromNative(n: NativePcm): Pcm {
   return { mono: downmixPlanar(n.channels), rate: n.sampleRate, channels: n.channels.length, sourceRate: n.sampleRate, codec: n.codec, decoder: 'native' };
 }
 
+/** `decode({ path: file }, options)`. */
+export function decodeFile(file: string, options: DecodeOptions): Promise<DecodedAudio> {
+  return decode({ path: file }, options);
+}
+
 /**
- * Decode any recording into mono float32 at `sampleRate`: in-process for wav, mp3, ogg/vorbis,
- * opus and flac, ffmpeg for everything else and for any file the in-process path rejects. Both
- * paths give the source's own rate and channels; the channel mean and tosia's resampler follow.
+ * Decode any recording, from a file or from bytes, into mono float32 at `sampleRate`:
+ * in-process for wav, mp3, ogg/vorbis, opus and flac, ffmpeg for everything else and for any
+ * input the in-process path rejects. Both paths give the source's own rate and channels; the
+ * channel mean and tosia's resampler follow.
  */
-export async function decodeFile(file: string, options: DecodeOptions): Promise<DecodedAudio> {
+export async function decode(input: DecodeInput, options: DecodeOptions): Promise<DecodedAudio> {
   const choice = options.decoder ?? 'auto';
-  const { size } = await checkInputFile(file, options.maxFileSizeMb, options.blockingReads);
+  const file = 'path' in input ? input.path : input.name;
+  let size: number;
+  if ('path' in input) ({ size } = await checkInputFile(input.path, options.maxFileSizeMb, { blocking: options.blockingReads }));
+  else checkSize(file, (size = input.bytes.length), options.maxFileSizeMb ?? Infinity);
   const maxDurationS = options.maxDurationS ?? 7200;
   let pcm: Pcm | null = null;
   let sha256: string;
   let nativeWhy = '';
   let sniffed: ReturnType<typeof sniffFormat> = null;
+  let bytes: Uint8Array | null = 'bytes' in input ? input.bytes : null;
   if (choice !== 'ffmpeg' && size <= NATIVE_MAX_BYTES) {
-    const bytes = await readAll(file, options.blockingReads ?? false);
+    bytes ??= await readAll(file, options.blockingReads ?? false);
     sha256 = sha256Hex(bytes);
     sniffed = sniffFormat(bytes);
     try {
@@ -151,22 +180,23 @@ export async function decodeFile(file: string, options: DecodeOptions): Promise<
       throw new TosiaError('E_DECODE', `the in-process decoder rejected it: ${nativeWhy}`, { file, stage: 'decode', hint: 'use --decoder auto or ffmpeg to decode it with ffmpeg' });
     }
   } else {
-    sniffed = sniffFormat(await readHead(file));
+    sniffed = sniffFormat(bytes ? bytes.subarray(0, 4096) : await readHead(file));
     if (choice === 'native') throw new TosiaError('E_INPUT', `is ${(size / 1048576).toFixed(0)} MB, too large to decode in-process`, { file, stage: 'decode', hint: 'use --decoder auto or ffmpeg' });
-    sha256 = await hashStream(file);
+    sha256 = bytes ? sha256Hex(bytes) : (await sha256OfFile(file)) ?? '';
+    if (!sha256) throw new TosiaError('E_INPUT', 'cannot be read', { file, stage: 'input', hint: 'check the file permissions' });
   }
   if (!pcm) {
-    const raw = await decodeWithFfmpeg(file, {
-      sampleRate: null,
+    const raw = await withFile(input, (path) => decodeWithFfmpeg(path, {
+      name: file,
       inputCodec: sniffed === 'opus' ? 'libopus' : undefined,
       ffmpegPath: options.ffmpegPath ?? null,
       timeoutS: options.timeoutS ?? 120,
       maxDurationS,
-    });
+    }));
     let interleaved = raw.interleaved;
     if (sniffed === 'vorbis') {
       // ffmpeg does not trim Vorbis to the last page's granule position; libvorbis does
-      const g = lastOggGranule(await readTail(file, 65536));
+      const g = lastOggGranule(bytes ? bytes.subarray(Math.max(0, bytes.length - 65536)) : await readTail(file, 65536));
       if (g !== null && g * raw.channels < interleaved.length) interleaved = interleaved.subarray(0, g * raw.channels);
     }
     pcm = { mono: downmix(interleaved, raw.channels), rate: raw.sampleRate, channels: raw.source.channels, sourceRate: raw.source.sampleRate, codec: raw.source.codec, decoder: 'ffmpeg' };
@@ -197,7 +227,7 @@ export async function decodeFile(file: string, options: DecodeOptions): Promise<
     ({ peak, clipped } = stats());
   }
   if (nativeWhy && choice === 'auto' && sniffed !== null) warnings.push(`decoded with ffmpeg: the in-process decoder rejected it (${nativeWhy})`);
-  const samples = await resampleTo(pcm.mono, pcm.rate, options.sampleRate);
+  const samples = await resampleTo(pcm.mono, pcm.rate, options.sampleRate, options.resamplers);
   if (samples.length === 0) {
     throw new TosiaError('E_DECODE', 'decoded to 0 samples of audio', { file, stage: 'decode', hint: 'the file holds no audio data; check the recording' });
   }

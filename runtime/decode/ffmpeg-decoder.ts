@@ -13,8 +13,8 @@ export interface RawPcm {
 }
 
 export interface FfmpegDecodeOptions {
-  /** Output rate; null keeps the stream's own rate (tosia then resamples with its own resampler). */
-  sampleRate: number | null;
+  /** The name errors give (the input's name when `path` is a temp copy of uploaded bytes). */
+  name?: string;
   /** An input decoder to force, e.g. libopus so both decode paths use the same library. */
   inputCodec?: string;
   ffmpegPath?: string | null;
@@ -27,11 +27,12 @@ interface CodecData { audio?: string; audio_details?: string[]; duration?: strin
 
 /**
  * The only place ffmpeg is called. fluent-ffmpeg turns any format ffmpeg reads into float32 PCM
- * at the target rate with the source's channels kept (tosia downmixes by the channel mean).
+ * at the stream's own rate with its channels kept (tosia downmixes by the channel mean).
  * The input goes through the `file:` protocol, so names beginning with '-' or holding ':' are
  * never read as options or protocols.
  */
-export async function decodeWithFfmpeg(file: string, options: FfmpegDecodeOptions): Promise<RawPcm> {
+export async function decodeWithFfmpeg(path: string, options: FfmpegDecodeOptions): Promise<RawPcm> {
+  const file = options.name ?? path;
   const { default: ffmpeg } = await import('fluent-ffmpeg');
   const bin = resolveFfmpeg(options.ffmpegPath);
   return new Promise<RawPcm>((resolve, reject) => {
@@ -41,9 +42,9 @@ export async function decodeWithFfmpeg(file: string, options: FfmpegDecodeOption
     let settled = false;
     let tooLong = false;
     const stderrTail: string[] = [];
-    const maxBytesPerChannel = () => Math.ceil(options.maxDurationS * (options.sampleRate ?? (info as StreamInfo | null)?.sampleRate ?? 192000)) * 4;
+    const maxBytesPerChannel = () => Math.ceil(options.maxDurationS * ((info as StreamInfo | null)?.sampleRate ?? 192000)) * 4;
     const out = new PassThrough();
-    const cmd0 = ffmpeg(`file:${resolvePath(file)}`)
+    const cmd = ffmpeg(`file:${resolvePath(path)}`)
       .setFfmpegPath(bin.path)
       .inputOptions(['-nostdin', '-hide_banner', ...(options.inputCodec ? ['-c:a', options.inputCodec] : [])])
       .noVideo()
@@ -68,7 +69,6 @@ export async function decodeWithFfmpeg(file: string, options: FfmpegDecodeOption
         }));
       })
       .on('end', () => { if (!settled) { settled = true; finish(); } });
-    const cmd = options.sampleRate ? cmd0.audioFrequency(options.sampleRate) : cmd0;
     out.on('data', (c: Buffer) => {
       chunks.push(c);
       bytes += c.length;
@@ -90,7 +90,7 @@ export async function decodeWithFfmpeg(file: string, options: FfmpegDecodeOption
         reject(new TosiaError('E_DECODE', 'ffmpeg found no audio stream', { file, stage: 'decode', hint: 'the file has no audio track; check it is an audio recording' }));
         return;
       }
-      const rate = options.sampleRate ?? src.sampleRate;
+      const rate = src.sampleRate;
       if (!rate) {
         reject(new TosiaError('E_DECODE', 'ffmpeg did not report the stream sample rate', { file, stage: 'decode', hint: 're-export the recording as wav or flac' }));
         return;

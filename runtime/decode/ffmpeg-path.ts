@@ -53,8 +53,9 @@ export function resolveFfmpeg(explicit?: string | null): ResolvedFfmpeg {
   const wanted = explicit ?? process.env.TOSIA_FFMPEG ?? null;
   if (wanted) {
     if (!isExecutable(wanted)) {
-      throw new TosiaError('E_INPUT', `ffmpeg at '${wanted}' is missing or not executable`, {
-        stage: 'decode', hint: 'fix audio.ffmpeg_path / --ffmpeg / $TOSIA_FFMPEG, or unset it to use the bundled ffmpeg',
+      // a wrong setting, not a bad input: E_CONFIG, and a re-run with it fixed retries the files
+      throw new TosiaError('E_CONFIG', `ffmpeg at '${wanted}' is missing or not executable`, {
+        stage: 'config', hint: 'fix audio.ffmpeg_path / --ffmpeg / $TOSIA_FFMPEG, or unset it to use the bundled ffmpeg',
       });
     }
     return { path: wanted, source: 'explicit' };
@@ -72,7 +73,8 @@ export function resolveFfmpeg(explicit?: string | null): ResolvedFfmpeg {
       return cached;
     }
   }
-  throw new TosiaError('E_INPUT', 'no ffmpeg found (tried ffmpeg-static, @ffmpeg-installer/ffmpeg and PATH)', {
+  // an environment problem, never a property of the file: E_INTERNAL (exit 3), retried by a re-run
+  throw new TosiaError('E_INTERNAL', 'no ffmpeg found (tried ffmpeg-static, @ffmpeg-installer/ffmpeg and PATH)', {
     stage: 'decode', hint: "run 'npm ci' in the tosia folder, install ffmpeg (apt-get install ffmpeg), or set audio.ffmpeg_path",
   });
 }

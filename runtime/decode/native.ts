@@ -88,7 +88,7 @@ let mp3Instance: Promise<{ decoder: WasmDecoder; handlePtr: { ptr: number; buf: 
  * An mp3 decoder whose WASM instance is kept for the whole thread. A new MPEGDecoder costs about
  * 1.9 ms (a WebAssembly instance and mpg123's tables), more than decoding a short clip; a fresh
  * mpg123 handle inside the same instance costs microseconds and decodes identically
- * (test/runtime/decode-native.test.ts). If the package's internals ever change shape, each file
+ * (test/runtime/decode.test.ts). If the package's internals ever change shape, each file
  * gets its own MPEGDecoder as before.
  */
 async function reusableMp3Decoder(): Promise<WasmDecoder> {

@@ -1,15 +1,15 @@
 import { join } from 'node:path';
-import { imagesToTensor, type Layout, type Normalisation } from '../../algos/classify/tensor.js';
-import { isTosiaError, TosiaError } from '../../algos/errors.js';
+import type { Layout, Normalisation } from '../../algos/classify/tensor.js';
+import { TosiaError, type ErrorCode } from '../../algos/errors.js';
+import { configHash, limitsHash } from '../config/identity.js';
 import type { Config } from '../config/schema.js';
+import { ThreadPool, type JobOutput } from '../engine/pool.js';
+import { schedule } from '../engine/scheduler.js';
+import { inputSource } from '../engine/source.js';
+import { deserializeError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { csvRow } from '../io/csv.js';
-import { collectInputs } from '../io/inputs.js';
-import { encodeNpyFloat32 } from '../io/npy.js';
-import { encodePng } from '../image/render.js';
-import { prepareSegments } from '../pipeline/images.js';
-import { decodeStage, segmentStage } from '../pipeline/stages.js';
-import { loadPffft } from '../dsp/pffft.js';
+import type { FailureRecord, Lookup, ResultStore, Stored, StoreInput } from '../store/store.js';
 
 /** Pixel scaling used when no model is given: uint8 / 255, no mean or std. */
 export const PLAIN_NORMALISATION: Normalisation = { scale: 255, mean: [0, 0, 0], std: [1, 1, 1] };
@@ -22,7 +22,7 @@ export interface ExtractOptions {
   labels?: Map<string, string>;
   layout?: Layout;
   normalisation?: Normalisation;
-  /** Files decoded at once (ffmpeg processes run in parallel). Default 2. */
+  /** Worker threads. Default 2. */
   concurrency?: number;
   onFile?: (e: { file: string; segments: number; error?: TosiaError }) => void;
 }
@@ -34,50 +34,84 @@ export interface ExtractSummary {
   manifest: string;
 }
 
-interface Row { file: string; rel: string; index: number; start: number; end: number; label: string; tensor: string; image: string; sha256: string }
+interface Row { rel: string; index: number; start: number; end: number; label: string; tensor: string; image: string; sha256: string }
+
+/**
+ * `tosia extract`'s folder as a store: each segment's tensor (.npy) and image (PNG) under the
+ * input's relative path, and, at the end, manifest.csv, errors.jsonl and extract.json.
+ * Extraction always runs again: there is nothing to look up.
+ */
+class ExtractStore implements ResultStore {
+  readonly rows: Row[] = [];
+  readonly failures: FailureRecord[] = [];
+
+  constructor(private readonly outDir: string, private readonly labels?: Map<string, string>) {}
+
+  async lookup(): Promise<Lookup> {
+    return null;
+  }
+
+  async reuse(): Promise<Stored> {
+    throw new TosiaError('E_INTERNAL', 'an extract folder keeps no results to reuse', { stage: 'output' });
+  }
+
+  async put(input: StoreInput, output: JobOutput): Promise<Stored> {
+    if (output.kind !== 'extract') throw new TosiaError('E_INTERNAL', `an extract folder keeps segments, not ${output.kind} output`, { stage: 'output' });
+    const label = this.labels?.get(input.rel.split(/[\\/]/).pop()!) ?? '';
+    for (const [i, s] of output.segments.entries()) {
+      const base = `${input.rel}.seg${String(i).padStart(3, '0')}`;
+      await writeFileAtomic(join(this.outDir, base + '.npy'), s.npy);
+      await writeFileAtomic(join(this.outDir, base + '.png'), s.png);
+      this.rows.push({ rel: input.rel, index: i, start: s.start, end: s.end, label, tensor: base + '.npy', image: base + '.png', sha256: output.sha256 });
+    }
+    return { output: join(this.outDir, input.rel), duration_s: output.duration_s, n_segments: output.segments.length, label };
+  }
+
+  async fail(_input: StoreInput, failure: FailureRecord): Promise<void> {
+    this.failures.push(failure);
+  }
+
+  async finish(extractJson: Record<string, unknown>): Promise<string> {
+    this.rows.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : a.index - b.index));
+    let csv = csvRow(['file', 'segment', 'start_s', 'end_s', 'label', 'tensor', 'image', 'source_sha256']);
+    for (const r of this.rows) csv += csvRow([r.rel, r.index, r.start.toFixed(4), r.end.toFixed(4), r.label, r.tensor, r.image, r.sha256]);
+    const manifest = join(this.outDir, 'manifest.csv');
+    await writeFileAtomic(manifest, csv);
+    await writeFileAtomic(join(this.outDir, 'errors.jsonl'), this.failures.map((f) => JSON.stringify(f) + '\n').join(''));
+    await writeFileAtomic(join(this.outDir, 'extract.json'), JSON.stringify(extractJson, null, 2) + '\n');
+    return manifest;
+  }
+}
 
 /**
  * Write, for every segment of every input, the exact float32 tensor `execute()` feeds the model
  * (.npy, shape [3, H, W] for NCHW) and its PNG, plus manifest.csv. Training reads only these.
+ * Runs on the same scheduler and worker threads as a batch; errors.jsonl has a batch's format.
  */
 export async function extract(o: ExtractOptions): Promise<ExtractSummary> {
-  const files = await collectInputs(o.inputs, [o.outDir]);
   const layout = o.layout ?? 'NCHW';
   const normalisation = o.normalisation ?? PLAIN_NORMALISATION;
-  const rows: Row[] = [];
-  const failed: ExtractSummary['failed'] = [];
-  const fft = await loadPffft();
-  let next = 0;
-  const worker = async () => {
-    while (next < files.length) {
-      const f = files[next++]!;
-      try {
-        const audio = await decodeStage(f.path, o.config);
-        const { segments } = segmentStage(audio, o.config, fft);
-        const prepared = prepareSegments(audio, segments, o.config, { mel: 0, colour: 0 }, fft);
-        for (const [i, p] of prepared.entries()) {
-          const base = `${f.rel}.seg${String(i).padStart(3, '0')}`;
-          const { data, dims } = imagesToTensor([p.image], { layout, normalisation });
-          await writeFileAtomic(join(o.outDir, base + '.npy'), encodeNpyFloat32(data, dims.slice(1)));
-          await writeFileAtomic(join(o.outDir, base + '.png'), await encodePng(p.image));
-          rows.push({ file: f.path, rel: f.rel, index: i, start: p.segment.start, end: p.segment.end, label: o.labels?.get(f.rel.split(/[\\/]/).pop()!) ?? '', tensor: base + '.npy', image: base + '.png', sha256: audio.source.sha256 });
-        }
-        o.onFile?.({ file: f.path, segments: prepared.length });
-      } catch (e) {
-        const err = isTosiaError(e) ? e : new TosiaError('E_INTERNAL', String((e as Error)?.message ?? e), { file: f.path, cause: e });
-        failed.push({ file: f.path, code: err.code, stage: err.stage, message: err.message });
-        if (err.code === 'E_OUTPUT') throw err;
-        o.onFile?.({ file: f.path, segments: 0, error: err });
-      }
-    }
+  const source = inputSource(o.inputs, { outDir: o.outDir });
+  const total = await source.count();
+  const store = new ExtractStore(o.outDir, o.labels);
+  const concurrency = Math.max(1, Math.min(o.concurrency ?? 2, Math.max(1, total)));
+  const run = schedule({
+    source: source.stream(), total, store, force: true,
+    identity: { config_sha256: configHash(o.config), limits_sha256: limitsHash(o.config), model_sha256: null },
+    wants: { images: true, labels: null },
+    task: { kind: 'extract', layout, normalisation },
+    pool: () => new ThreadPool({ config: o.config, concurrency, inference: 'none' }),
+  });
+  let r = await run.next();
+  for (; !r.done; r = await run.next()) {
+    const e = r.value;
+    if (e.type === 'file-done') o.onFile?.({ file: e.file, segments: e.n_segments });
+    else if (e.type === 'file-failed') o.onFile?.({ file: e.file, segments: 0, error: deserializeError({ code: e.code as ErrorCode, stage: e.stage, message: e.message }) });
+  }
+  if (r.value.outputBroken) throw r.value.outputBroken;
+  const manifest = await store.finish({ config: o.config, layout, normalisation, files: total, segments: store.rows.length, failed: store.failures.length });
+  return {
+    files: total, segments: store.rows.length, manifest,
+    failed: store.failures.map((f) => ({ file: f.file, code: f.code, stage: f.stage, message: f.message })),
   };
-  await Promise.all(Array.from({ length: Math.max(1, o.concurrency ?? 2) }, worker));
-  rows.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : a.index - b.index));
-  let csv = csvRow(['file', 'segment', 'start_s', 'end_s', 'label', 'tensor', 'image', 'source_sha256']);
-  for (const r of rows) csv += csvRow([r.rel, r.index, r.start.toFixed(4), r.end.toFixed(4), r.label, r.tensor, r.image, r.sha256]);
-  const manifest = join(o.outDir, 'manifest.csv');
-  await writeFileAtomic(manifest, csv);
-  await writeFileAtomic(join(o.outDir, 'errors.jsonl'), failed.map((f) => JSON.stringify(f)).join('\n') + (failed.length ? '\n' : ''));
-  await writeFileAtomic(join(o.outDir, 'extract.json'), JSON.stringify({ config: o.config, layout, normalisation, files: files.length, segments: rows.length, failed: failed.length }, null, 2) + '\n');
-  return { files: files.length, segments: rows.length, failed, manifest };
 }

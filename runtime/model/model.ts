@@ -33,15 +33,6 @@ export function cudaProviderInstalled(): boolean {
   }
 }
 
-export interface ModelInfo {
-  name: string;
-  version: string;
-  sha256: string;
-  labels: string[];
-  execution_provider: string;
-  path: string;
-}
-
 /**
  * What the pipeline needs of a model: its manifest and identity, and a batch run. A loaded
  * `Model` is one; a batch's shared inference thread is reached through another.
@@ -64,17 +55,6 @@ export class Model implements Classifier {
     private readonly session: import('onnxruntime-node').InferenceSession,
     private readonly ort: Ort,
   ) {}
-
-  get info(): ModelInfo {
-    return {
-      name: this.manifest.name,
-      version: this.manifest.version,
-      sha256: this.sha256,
-      labels: [...this.manifest.labels],
-      execution_provider: this.executionProvider,
-      path: this.path,
-    };
-  }
 
   /** The graph's inputs and outputs as onnxruntime reports them (names, dtypes, shapes). */
   get io(): { inputs: readonly import('onnxruntime-node').InferenceSession.ValueMetadata[]; outputs: readonly import('onnxruntime-node').InferenceSession.ValueMetadata[] } {

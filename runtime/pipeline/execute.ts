@@ -1,16 +1,16 @@
 import { basename, extname, join } from 'node:path';
+import type { RgbImage } from '../../algos/color/colorize.js';
 import { aggregate } from '../../algos/classify/aggregate.js';
 import { sigmoid, softmax } from '../../algos/classify/activation.js';
 import { imagesToTensor } from '../../algos/classify/tensor.js';
 import { TosiaError } from '../../algos/errors.js';
 import type { Config } from '../config/schema.js';
-import { preloadImaging, writePng } from '../image/render.js';
+import { preloadImaging, writePng } from '../image/png.js';
 import { compareWithConfig, describeMismatches } from '../model/manifest.js';
 import type { Classifier } from '../model/model.js';
-import { loadPffft } from '../dsp/pffft.js';
 import { tosiaVersion } from '../paths.js';
-import { prepareSegments } from './images.js';
-import { getModel, modelPathFor } from './model-cache.js';
+import { defaultEngine, type Engine } from '../engine/engine.js';
+import { prepareSegments } from './prepare-segments.js';
 import { DISCLAIMER, SCHEMA_VERSION, type QualityResult, type Result, type SegmentResult } from './result.js';
 import { coughLikeness } from '../../algos/segment/cough-score.js';
 import type { Segmentation } from '../../algos/segment/segment-coughs.js';
@@ -18,17 +18,23 @@ import type { DecodedAudio } from '../decode/decode.js';
 import { decodeStage, emptyFilterWarning, segmentStage } from './stages.js';
 import type { WorkUnit } from './work-unit.js';
 
-export interface ExecuteOptions {
-  /** A preloaded model (or one being loaded), so that notebooks and batches load it once. */
+export interface RunOptions {
+  /** A preloaded model (or one being loaded); default: the engine's session for the config's model. */
   model?: Classifier | Promise<Classifier>;
+  /** Where plans, resamplers and model sessions are kept; default: the shared engine. */
+  engine?: Engine;
+}
+
+export interface ExecuteOptions extends RunOptions {
   /**
    * Where segment PNGs go when output.save_images is set: `${imagePrefix}.seg000.png`, ...
    * Default: the save_images folder plus the recording's file name.
    */
   imagePrefix?: string;
-  /** Read the input with blocking calls (batch worker threads; see DecodeOptions.blockingReads). */
-  blockingReads?: boolean;
 }
+
+/** A recording's result and the model-input image of each of its segments, in order. */
+export interface RecordingRun { result: Result; images: RgbImage[] }
 
 const round = (x: number, digits = 4) => Math.round(x * 10 ** digits) / 10 ** digits;
 
@@ -61,17 +67,35 @@ function qualityOf(audio: DecodedAudio, seg: Segmentation, nSegments: number): Q
   return { clipped_fraction: round(audio.stats.clippedFraction, 6), peak_dbfs: Number.isFinite(peakDbfs) ? round(peakDbfs, 2) : -999, snr_db: snr === null ? null : round(snr, 2), flags };
 }
 
-/** Run one recording through decode, segmentation, mel, colour and classification. */
+/**
+ * Run one recording through decode, segmentation, mel, colour and classification, and write
+ * its segment images when output.save_images is set.
+ */
 export async function execute(work: WorkUnit, options: ExecuteOptions = {}): Promise<Result> {
+  const cfg = work.config;
+  // sharp takes tens of milliseconds to load: it loads while the recording runs
+  if (cfg.output.save_images) void preloadImaging();
+  const { result, images } = await runRecording(work, options);
+  if (cfg.output.save_images) {
+    const prefix = options.imagePrefix ?? join(cfg.output.save_images, basename(work.sourceFile, extname(work.sourceFile)));
+    await Promise.all(images.map((image, i) => writePng(`${prefix}.seg${String(i).padStart(3, '0')}.png`, image)));
+  }
+  return result;
+}
+
+/**
+ * `execute` without writing anything: the result and the segments' model-input images, for
+ * callers that store them themselves (batch workers, the server).
+ */
+export async function runRecording(work: WorkUnit, options: RunOptions = {}): Promise<RecordingRun> {
   const t0 = performance.now();
   const cfg = work.config;
-  // ffmpeg decodes in its own process; meanwhile this thread loads the model, the FFT and (for
-  // saved images only) sharp.
-  const decoding = decodeStage(work.sourceFile, cfg, options.blockingReads);
+  const engine = options.engine ?? defaultEngine();
+  // ffmpeg decodes in its own process; meanwhile this thread loads the model and the FFT
+  const decoding = decodeStage(work.sourceBytes ? { bytes: work.sourceBytes, name: work.sourceFile } : work.sourceFile, cfg, engine);
   decoding.catch(() => undefined); // a model error, if any, is reported first
-  const fftLoading = loadPffft();
-  if (cfg.output.save_images) void preloadImaging();
-  const model: Classifier = await Promise.resolve(options.model ?? getModel(modelPathFor(cfg), cfg.classifier.device));
+  const fftLoading = engine.fft();
+  const model: Classifier = await Promise.resolve(options.model ?? engine.modelFor(cfg));
   const warnings = checkModelConfig(model, cfg);
   const manifest = model.manifest;
   const threshold = cfg.classifier.threshold ?? manifest.threshold;
@@ -88,14 +112,9 @@ export async function execute(work: WorkUnit, options: ExecuteOptions = {}): Pro
   const { segments } = segmentation;
   timings.segment = performance.now() - t;
 
-  const emptyBands = emptyFilterWarning(cfg, fft);
+  const emptyBands = emptyFilterWarning(cfg, fft, engine);
   if (emptyBands) warnings.push(emptyBands);
-  const prepared = prepareSegments(audio, segments, cfg, timings, fft);
-
-  if (cfg.output.save_images) {
-    const prefix = options.imagePrefix ?? join(cfg.output.save_images, basename(work.sourceFile, extname(work.sourceFile)));
-    await Promise.all(prepared.map((p, i) => writePng(`${prefix}.seg${String(i).padStart(3, '0')}.png`, p.image)));
-  }
+  const prepared = prepareSegments(audio, segments, cfg, timings, fft, engine);
 
   t = performance.now();
   const labels = manifest.labels;
@@ -138,7 +157,7 @@ export async function execute(work: WorkUnit, options: ExecuteOptions = {}): Pro
   timings.classify = performance.now() - t;
   timings.total = performance.now() - t0;
 
-  return {
+  const result: Result = {
     schema_version: SCHEMA_VERSION,
     tosia_version: tosiaVersion(),
     source: {
@@ -156,4 +175,5 @@ export async function execute(work: WorkUnit, options: ExecuteOptions = {}): Pro
     warnings,
     disclaimer: DISCLAIMER,
   };
+  return { result, images: prepared.map((p) => p.image) };
 }

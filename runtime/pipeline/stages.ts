@@ -1,17 +1,23 @@
 import { colorize, type RgbImage } from '../../algos/color/colorize.js';
 import type { RealFftFactory } from '../../algos/fft/kernel.js';
-import { MelPlan } from '../../algos/melspec/melspectrogram.js';
+import type { MelPlan } from '../../algos/melspec/melspectrogram.js';
+import type { MelOptions } from '../../algos/melspec/options.js';
 import { powerToDb, amplitudeToDb } from '../../algos/melspec/db.js';
 import { segmentCoughs, type Segmentation } from '../../algos/segment/segment-coughs.js';
 import { segmentCoughsAdaptive } from '../../algos/segment/adaptive.js';
 import type { Config } from '../config/schema.js';
-import { decodeFile, type DecodedAudio } from '../decode/decode.js';
+import { decode, type DecodedAudio, type DecodeInput } from '../decode/decode.js';
+import { defaultEngine, type Engine } from '../engine/engine.js';
 import { resizePlanes } from '../../algos/color/resize.js';
 
-/** Decode a file as the config says (`blockingReads`: see DecodeOptions). */
-export function decodeStage(file: string, cfg: Config, blockingReads = false): Promise<DecodedAudio> {
-  return decodeFile(file, {
-    blockingReads,
+/**
+ * Decode a recording (a path, or `{ bytes, name }`) as the config says, with the engine's
+ * resamplers and read mode (default: the shared engine).
+ */
+export function decodeStage(input: string | DecodeInput, cfg: Config, engine: Engine = defaultEngine()): Promise<DecodedAudio> {
+  return decode(typeof input === 'string' ? { path: input } : input, {
+    blockingReads: engine.blockingReads,
+    resamplers: engine,
     sampleRate: cfg.audio.sample_rate,
     decoder: cfg.audio.decoder,
     ffmpegPath: cfg.audio.ffmpeg_path,
@@ -48,28 +54,24 @@ export function segmentStage(audio: { samples: Float32Array; sampleRate: number 
   });
 }
 
-const plans = new Map<string, MelPlan>();
-
-/** The mel plan for a config, built once per process, parameter set and FFT backend. */
-export function melPlanFor(cfg: Config, fft?: RealFftFactory): MelPlan {
+/** The mel options a config gives, in librosa's semantics. */
+export function melOptionsFor(cfg: Config): MelOptions {
   const m = cfg.mel_spec;
-  const opts = {
+  return {
     sampleRate: cfg.audio.sample_rate, nFft: m.n_fft, hopLength: m.hop_length, winLength: m.win_length ?? m.n_fft,
     window: m.window, center: m.center, padMode: m.pad_mode, power: m.power, nMels: m.n_mels,
     fmin: m.fmin, fmax: m.fmax, htk: m.htk, norm: m.norm,
   };
-  const key = `${fft ? 'fast' : 'ts'}:${JSON.stringify(opts)}`;
-  let plan = plans.get(key);
-  if (!plan) {
-    plan = new MelPlan(opts, fft);
-    plans.set(key, plan);
-  }
-  return plan;
+}
+
+/** The mel plan for a config and FFT backend, built once per engine (default: the shared one). */
+export function melPlanFor(cfg: Config, fft?: RealFftFactory, engine: Engine = defaultEngine()): MelPlan {
+  return engine.melPlan(melOptionsFor(cfg), fft);
 }
 
 /** librosa's "Empty filters detected" warning, in words, or null. */
-export function emptyFilterWarning(cfg: Config, fft?: RealFftFactory): string | null {
-  const empty = melPlanFor(cfg, fft).emptyBands;
+export function emptyFilterWarning(cfg: Config, fft?: RealFftFactory, engine?: Engine): string | null {
+  const empty = melPlanFor(cfg, fft, engine).emptyBands;
   if (empty.length === 0) return null;
   return `mel_spec.n_mels=${cfg.mel_spec.n_mels} is too many for n_fft=${cfg.mel_spec.n_fft}: ${empty.length} mel bands are empty (all zero), as librosa warns; lower n_mels or raise n_fft`;
 }
@@ -82,8 +84,8 @@ export interface SegmentSpectrogram {
 }
 
 /** Mel spectrogram in dB of samples [a, b), as librosa's melspectrogram + power_to_db (ref=max). */
-export function melStage(samples: Float32Array, a: number, b: number, cfg: Config, fft?: RealFftFactory): SegmentSpectrogram {
-  const plan = melPlanFor(cfg, fft);
+export function melStage(samples: Float32Array, a: number, b: number, cfg: Config, fft?: RealFftFactory, engine?: Engine): SegmentSpectrogram {
+  const plan = melPlanFor(cfg, fft, engine);
   const { data, nMels, nFrames } = plan.run(samples.subarray(a, b));
   const m = cfg.mel_spec;
   const toDb = m.power === 1 ? amplitudeToDb : powerToDb;

@@ -1,25 +1,13 @@
-import { sha256Hex } from '../io/sha256.js';
 import { TosiaError } from '../../algos/errors.js';
 import type { Config, ConfigInput } from '../config/schema.js';
 import { validateConfig } from '../config/validate.js';
+import { configHash } from '../config/identity.js';
 
 export interface WorkUnitInit extends ConfigInput {
-  /** The recording to process. */
+  /** The recording to process; with `sourceBytes`, only the name the bytes came under. */
   sourceFile: string;
-}
-
-function canonical(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  return `{${Object.keys(v as object).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
-}
-
-/** The settings that change a result; paths, timeouts and output options do not. */
-export function configHash(cfg: Config): string {
-  const { sample_rate } = cfg.audio;
-  const { aggregate, top_k, threshold } = cfg.classifier;
-  const relevant = { audio: { sample_rate }, segmentation: cfg.segmentation, mel_spec: cfg.mel_spec, color_spec: cfg.color_spec, classifier: { aggregate, top_k, threshold } };
-  return sha256Hex(canonical(relevant));
+  /** The recording's bytes, when they are not in a file (an upload, a queue message). */
+  sourceBytes?: Uint8Array;
 }
 
 /**
@@ -28,6 +16,7 @@ export function configHash(cfg: Config): string {
  */
 export class WorkUnit {
   readonly sourceFile: string;
+  readonly sourceBytes?: Uint8Array;
   readonly config: Config;
   readonly configSha256: string;
 
@@ -35,8 +24,9 @@ export class WorkUnit {
     if (!init || typeof init.sourceFile !== 'string' || init.sourceFile.length === 0) {
       throw new TosiaError('E_INPUT', 'WorkUnit needs a sourceFile path', { stage: 'input', hint: "new WorkUnit({ sourceFile: 'cough.ogg', ...cfg })" });
     }
-    const { sourceFile, ...sections } = init;
+    const { sourceFile, sourceBytes, ...sections } = init;
     this.sourceFile = sourceFile;
+    if (sourceBytes !== undefined) this.sourceBytes = sourceBytes;
     this.config = validateConfig(sections, '<WorkUnit>');
     this.configSha256 = configHash(this.config);
   }

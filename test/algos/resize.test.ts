@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resizeRgb, type ResizeKernel } from '../../algos/index.js';
-import { resizeImage } from '../../runtime/image/render.js';
+import { resizeImage } from '../../runtime/image/png.js';
 
 const KERNELS: ResizeKernel[] = ['nearest', 'linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3'];
 const image = (w: number, h: number, f: (x: number, y: number, c: number) => number) => {

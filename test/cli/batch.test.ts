@@ -224,3 +224,68 @@ describe('runBatch from the library', () => {
     expect(readFileSync(join(root, 'shared', 'errors.jsonl'), 'utf8')).toContain('broken.mp3');
   });
 });
+
+describe('resume keeps to the config identity and the requested artifacts (issue 10 regressions)', () => {
+  const jsonEvents = (stderr: string) => stderr.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)) as BatchEvent[];
+  const resultsUnder = (dir: string) => walk(dir).filter((f) => f.endsWith('.json')).map((f) => [f, JSON.parse(readFileSync(f, 'utf8'))] as const);
+
+  it('a re-run with a changed analysis setting (--min-cough-score) runs every file again, as a single-file run would', () => {
+    const root = makeInputs();
+    const out = join(root, 'out');
+    const inputs = join(root, 'in', 'a');
+    expect(tosia(['run', inputs, '--out', out, '--progress', 'none']).code).toBe(0);
+    const again = tosia(['run', inputs, '--out', out, '--progress', 'json', '--min-cough-score', '0.5']);
+    expect(again.code).toBe(0);
+    const done = jsonEvents(again.stderr).filter((e) => e.type === 'file-done');
+    expect(done).toHaveLength(small.length + 1);
+    expect(done.every((e) => e.type === 'file-done' && !e.skipped)).toBe(true);
+    // each stored result is what a single-file run with the same flags gives, identity included
+    const file = join(inputs, small.find((s) => s.name.startsWith('coughs-3_'))!.name);
+    const single = JSON.parse(tosia(['run', file, '--json', '--min-cough-score', '0.5']).stdout);
+    const stored = JSON.parse(readFileSync(join(out, relative(join(root, 'in'), file) + '.json'), 'utf8'));
+    expect(stored.config_sha256).toBe(single.config_sha256);
+    expect(stored.segments.map((s: { excluded: boolean }) => s.excluded)).toEqual(single.segments.map((s: { excluded: boolean }) => s.excluded));
+  });
+
+  it('a re-run that adds --labels audacity and --save-images writes them for up-to-date results, without recomputing them', () => {
+    const root = makeInputs();
+    const out = join(root, 'out');
+    const inputs = join(root, 'in', 'a');
+    expect(tosia(['run', inputs, '--out', out, '--progress', 'none']).code).toBe(0);
+    const before = Object.fromEntries(resultsUnder(out).filter(([f]) => !f.endsWith('run.json')).map(([f]) => [f, readFileSync(f, 'utf8')]));
+    const again = tosia(['run', inputs, '--out', out, '--progress', 'json', '--labels', 'audacity', '--save-images', join(root, 'ignored')]);
+    expect(again.code).toBe(0);
+    const done = jsonEvents(again.stderr).filter((e) => e.type === 'file-done');
+    expect(done).toHaveLength(small.length + 1);
+    expect(done.every((e) => e.type === 'file-done' && e.skipped)).toBe(true);
+    for (const [f, text] of Object.entries(before)) {
+      expect(readFileSync(f, 'utf8'), 'the stored result stays as it was').toBe(text);
+      const r = JSON.parse(text);
+      const stem = f.replace(/\.json$/, '');
+      expect(existsSync(`${stem}.labels.txt`), `${stem}.labels.txt`).toBe(true);
+      expect(readFileSync(`${stem}.labels.txt`, 'utf8').split('\n').filter(Boolean)).toHaveLength(r.segments.length);
+      for (let i = 0; i < r.segments.length; i++) expect(existsSync(`${stem}.seg${String(i).padStart(3, '0')}.png`)).toBe(true);
+    }
+    expect(existsSync(join(root, 'ignored')), 'a batch keeps images in its output tree').toBe(false);
+    // the PNGs are the model-input images a fresh run writes
+    const fresh = join(root, 'fresh');
+    expect(tosia(['run', inputs, '--out', fresh, '--progress', 'none', '--save-images', 'x']).code).toBe(0);
+    const png = walk(fresh).find((f) => f.endsWith('.seg000.png'))!;
+    expect(readFileSync(join(out, relative(fresh, png)))).toEqual(readFileSync(png));
+  });
+
+  it('a batch run with a broken --ffmpeg fails with E_CONFIG, and the same batch with ffmpeg fixed runs every file again', () => {
+    const root = makeInputs();
+    const out = join(root, 'out');
+    const inputs = join(root, 'in', 'a');
+    const broken = tosia(['run', inputs, '--out', out, '--progress', 'none', '--decoder', 'ffmpeg', '--ffmpeg', join(root, 'no-such-ffmpeg')]);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/E_CONFIG: .*no-such-ffmpeg' is missing or not executable/);
+    const errors = readFileSync(join(out, 'errors.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(errors.map((e) => e.code)).toEqual(Array(small.length + 1).fill('E_CONFIG'));
+    const fixed = tosia(['run', inputs, '--out', out, '--progress', 'none', '--decoder', 'ffmpeg']);
+    expect(fixed.stdout).not.toMatch(/unchanged since they failed/);
+    expect(fixed.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ processed: small.length + 1, failed: 0 });
+  });
+});

@@ -4,7 +4,7 @@ import type { ModelManifest } from '../model/manifest.js';
 import type { Classifier, Model } from '../model/model.js';
 
 /**
- * The shared inference thread of a batch (`inference: 'shared'`): one model session serves every
+ * The shared inference thread of a ThreadPool (`inference: 'shared'`): one model session serves every
  * CPU worker. Each worker sends a recording's segment tensor over its own MessagePort; requests
  * that arrive while a run is in progress are stacked into one batch (cross-file batching).
  */
@@ -20,8 +20,6 @@ const MAX_BATCH = 256;
 export class InferenceServer {
   private queue: { port: MessagePort; req: InferRequest }[] = [];
   private running = false;
-  /** Runs made and images classified, for the benchmark. */
-  readonly stats = { runs: 0, images: 0 };
 
   constructor(private readonly model: Model) {}
 
@@ -61,8 +59,6 @@ export class InferenceServer {
     const labels = this.model.manifest.labels.length;
     try {
       const out = await this.model.run(data, dims);
-      this.stats.runs++;
-      this.stats.images += images;
       let r = 0;
       for (const { port, req } of batch) {
         const rows = out.slice(r * labels, (r + req.dims[0]!) * labels);

@@ -3,6 +3,7 @@ import type { RealFftFactory } from '../../algos/fft/kernel.js';
 import type { Segment } from '../../algos/segment/segment-coughs.js';
 import type { Config } from '../config/schema.js';
 import type { DecodedAudio } from '../decode/decode.js';
+import type { Engine } from '../engine/engine.js';
 import { colourStage, melStage } from './stages.js';
 
 export interface PreparedSegment {
@@ -21,12 +22,13 @@ export function prepareSegments(
   cfg: Config,
   timings: { mel: number; colour: number },
   fft?: RealFftFactory,
+  engine?: Engine,
 ): PreparedSegment[] {
   let t = performance.now();
   const specs = segments.map((segment) => {
     const a = Math.max(0, Math.round(segment.start * audio.sampleRate));
     const b = Math.min(audio.samples.length, Math.round(segment.end * audio.sampleRate));
-    return melStage(audio.samples, a, b, cfg, fft);
+    return melStage(audio.samples, a, b, cfg, fft, engine);
   });
   timings.mel += performance.now() - t;
   t = performance.now();

@@ -1,11 +1,11 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { isTosiaError } from '../../algos/errors.js';
+import { serializeError } from '../errors.js';
 import type { Device } from '../model/model.js';
 import { Model } from '../model/model.js';
 import { InferenceServer } from './inference.js';
 import type { InferenceWorkerMessage } from './protocol.js';
 
-// The shared inference thread of a batch: loads the model once and serves every CPU worker's
+// The shared inference thread of a ThreadPool: loads the model once and serves every CPU worker's
 // port (see inference.ts).
 const init = workerData as { modelPath: string; device: Device };
 const port = parentPort!;
@@ -19,6 +19,5 @@ try {
   });
   send({ type: 'ready', info: { path: model.path, manifest: model.manifest, sha256: model.sha256, executionProvider: model.executionProvider } });
 } catch (e) {
-  const err = isTosiaError(e) ? e : null;
-  send({ type: 'fatal', error: { code: err?.code ?? 'E_INTERNAL', message: err?.message ?? String((e as Error)?.message ?? e) } });
+  send({ type: 'fatal', error: serializeError(e) });
 }

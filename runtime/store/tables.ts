@@ -4,8 +4,6 @@ import { join } from 'node:path';
 import { csvRow } from '../io/csv.js';
 import type { Result } from '../pipeline/result.js';
 
-export const TABLES = ['results.jsonl', 'results.csv', 'segments.csv', 'errors.jsonl'] as const;
-
 /** One recording's lines of the tables (a failed one has only an `errors` line). */
 export interface TableRows { jsonl?: string; results?: string; segments?: string; errors?: string }
 
@@ -36,7 +34,7 @@ const TABLE_KEYS: readonly Table[] = ['jsonl', 'results', 'segments', 'errors'];
 const FILE_OF: Record<Table, string> = { jsonl: 'results.jsonl', results: 'results.csv', segments: 'segments.csv', errors: 'errors.jsonl' };
 
 /**
- * results.jsonl, results.csv, segments.csv and errors.jsonl of one run, streamed as results arrive: each
+ * A FolderStore's results.jsonl, results.csv, segments.csv and errors.jsonl of one run, streamed as results arrive: each
  * table goes to a temp file in the run's temp folder and is renamed into place by `finish`, so
  * a reader never sees a half-written table. Rows are in completion order.
  */
@@ -64,10 +62,6 @@ export class TableWriter {
     this.write(headers(labels));
     for (const rows of this.early) this.write(rows);
     this.early = [];
-  }
-
-  get isOpen(): boolean {
-    return this.streams !== null;
   }
 
   /** Append one recording's rows (buffered; `finish` waits for the disk). */

@@ -1,0 +1,44 @@
+import { resolve, sep } from 'node:path';
+import { TosiaError } from '../../algos/errors.js';
+import { matchesPattern } from '../io/glob.js';
+import { walkInputs, type InputFile } from '../io/inputs.js';
+import type { StoreInput } from '../store/store.js';
+
+export interface InputSourceOptions {
+  /** Keep only inputs whose relative path (or basename) matches one of these patterns. */
+  include?: readonly string[];
+  /** Drop inputs whose relative path (or basename) matches one of these patterns. */
+  exclude?: readonly string[];
+  /** Keep only these files (absolute paths), e.g. the previous run's failures. */
+  only?: ReadonlySet<string>;
+  /** The output folder: never walked, and an input inside it is refused. */
+  outDir: string;
+}
+
+/**
+ * A source of inputs from files, folders (walked recursively) and quoted globs, filtered. It is
+ * walked twice and never held: `count` first (for progress, and to refuse inputs inside the
+ * output folder before any work), then `stream` feeds the scheduler.
+ */
+export function inputSource(args: readonly string[], o: InputSourceOptions) {
+  const outDir = resolve(o.outDir);
+  const wanted = (f: InputFile) =>
+    (!o.include?.length || o.include.some((p) => matchesPattern(f.rel, p) || matchesPattern(f.path, p))) &&
+    !o.exclude?.some((p) => matchesPattern(f.rel, p) || matchesPattern(f.path, p)) &&
+    (!o.only || o.only.has(resolve(f.path)));
+  const stream = async function* (): AsyncGenerator<StoreInput> {
+    for await (const f of walkInputs(args, [outDir])) if (wanted(f)) yield { path: f.path, rel: f.rel };
+  };
+  return {
+    stream,
+    async count(): Promise<number> {
+      let n = 0;
+      for await (const f of stream()) {
+        const abs = resolve(f.path);
+        if (abs === outDir || abs.startsWith(outDir + sep)) throw new TosiaError('E_OUTPUT', `input ${f.path} is inside the output folder`, { stage: 'output', hint: 'choose an output folder outside the inputs' });
+        n++;
+      }
+      return n;
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { serializeError } from '../errors.js';
+import { extractSegments } from '../extract/extract-segments.js';
+import { encodePng, setImagingThreads } from '../image/png.js';
+import { sha256OfFile } from '../io/sha256.js';
+import type { Classifier } from '../model/model.js';
+import { checkModelConfig, runRecording } from '../pipeline/execute.js';
+import { WorkUnit } from '../pipeline/work-unit.js';
+import { Engine } from './engine.js';
+import { RemoteClassifier } from './inference.js';
+import type { Job, JobOutput } from './pool.js';
+import type { WorkerInit, WorkerMessage } from './protocol.js';
+
+// One worker thread of a ThreadPool: loads the model once, then runs jobs one at a time and
+// sends back what it computed. It writes nothing: the store does.
+const init = workerData as WorkerInit;
+const port = parentPort!;
+const send = (m: WorkerMessage) => port.postMessage(m);
+// one thread, one recording at a time, its own core: blocking reads cost least here
+const engine = new Engine({ blockingReads: true });
+// sharp loads only in threads that encode images, with one libvips thread (the workers already use every core)
+let imaging: Promise<void> | null = null;
+const imagingReady = () => (imaging ??= setImagingThreads(1));
+
+async function compute(job: Job, model: Classifier | null): Promise<JobOutput> {
+  const input = 'path' in job.input ? { sourceFile: job.input.path } : { sourceFile: job.input.name, sourceBytes: job.input.bytes };
+  if (job.task.kind === 'extract' || job.task.images) await imagingReady();
+  if (job.task.kind === 'extract') {
+    return { kind: 'extract', ...(await extractSegments(input, init.config, job.task, engine)) };
+  }
+  const { result, images } = await runRecording(new WorkUnit({ ...input, ...init.config }), { model: model!, engine });
+  return { kind: 'diagnose', result, images: job.task.images ? await Promise.all(images.map(encodePng)) : [] };
+}
+
+try {
+  // each worker is one core's worth: one onnxruntime thread
+  const model: Classifier | null = !init.withModel ? null
+    : init.inference ? new RemoteClassifier(init.inference.info, init.inference.port)
+    : await engine.modelFor(init.config, { threads: 1 });
+  if (model) checkModelConfig(model, init.config);
+  send({ type: 'ready', model: model && { name: model.manifest.name, version: model.manifest.version, sha256: model.sha256, labels: [...model.manifest.labels], execution_provider: model.executionProvider } });
+  const run = async (job: Job) => {
+    try {
+      send({ type: 'job', id: job.id, ok: true, output: await compute(job, model) });
+    } catch (e) {
+      const sha256 = 'path' in job.input ? await sha256OfFile(job.input.path) : undefined;
+      send({ type: 'job', id: job.id, ok: false, error: serializeError(e, { file: 'path' in job.input ? job.input.path : job.input.name }), sha256 });
+    }
+  };
+  if (init.inference) {
+    // with a shared inference thread, jobs overlap: one computes while another awaits inference
+    port.on('message', (job: Job) => void run(job));
+  } else {
+    // the pool sends the next job before this one ends, so no time is lost between jobs; jobs
+    // still run one after another, each with the whole core
+    const queue: Job[] = [];
+    let busy = false;
+    port.on('message', async (job: Job) => {
+      queue.push(job);
+      if (busy) return;
+      busy = true;
+      while (queue.length > 0) await run(queue.shift()!);
+      busy = false;
+    });
+  }
+} catch (e) {
+  send({ type: 'fatal', error: serializeError(e) });
+}

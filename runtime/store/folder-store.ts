@@ -1,0 +1,208 @@
+import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile as readFileCb } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { TosiaError } from '../../algos/errors.js';
+import type { JobOutput } from '../engine/pool.js';
+import { isInputFailure } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { audacityLabels } from '../io/audacity-labels.js';
+import { sha256Hex } from '../io/sha256.js';
+import type { Result } from '../pipeline/result.js';
+import { resultPath } from './output-paths.js';
+import type { ArtifactRequest, FailureRecord, Identity, Lookup, ResultStore, Stored, StoreInput } from './store.js';
+import { TableWriter, tableRows } from './tables.js';
+
+export const TMP_DIR_NAME = '.tosia-tmp';
+
+// fs.readFile's callback form costs about half of fs/promises' for small files (one
+// open-stat-read-close in the thread pool rather than a FileHandle's separate trips); a re-run
+// reads two small files per input
+const readSmall = promisify(readFileCb);
+
+const exists = (path: string) => access(path).then(() => true, () => false);
+
+/**
+ * A batch's output folder as a store:
+ * - `<input path>.json`: each result, in a tree mirroring the inputs (see resultPath);
+ * - `<input path>.labels.txt` and `<input path>.seg000.png`...: the artifacts asked for;
+ * - results.jsonl, results.csv, segments.csv and errors.jsonl: this run's tables, streamed to
+ *   temp files and moved into place by `finish`;
+ * - run.json, written by `finish`.
+ * Every file is written atomically (temp file in the folder's temp folder, then rename).
+ */
+export class FolderStore implements ResultStore {
+  readonly tmpDir: string;
+  private readonly tables: TableWriter;
+  private labels: string[] | null = null;
+  /** The model named by the first result seen (a run that started no model reports it). */
+  model: Result['model'] | null = null;
+  private previous = new Map<string, FailureRecord>();
+
+  /**
+   * @param outDir the output folder.
+   * @param base the folder holding every input argument: results mirror paths relative to it.
+   */
+  constructor(readonly outDir: string, private readonly base: string) {
+    this.tmpDir = join(outDir, TMP_DIR_NAME);
+    this.tables = new TableWriter(outDir, this.tmpDir);
+  }
+
+  /** Read the previous run's failures (errors.jsonl), for the skip rule and --retry-failed. */
+  async loadFailures(): Promise<void> {
+    this.previous = await previousFailures(this.outDir);
+  }
+
+  /** Fail early, with E_OUTPUT, when the folder cannot be created or written. */
+  async open(): Promise<void> {
+    const probe = join(this.tmpDir, `.probe.${process.pid}`);
+    try {
+      await mkdir(this.tmpDir, { recursive: true });
+      await writeFile(probe, '');
+      await rm(probe, { force: true });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new TosiaError('E_OUTPUT', `output folder cannot be written (${code ?? (e as Error).message})`, {
+        file: this.outDir, stage: 'output', hint: code === 'ENOTDIR' || code === 'EEXIST' ? 'the path is a file; choose a folder' : 'choose a writable folder for --out',
+      });
+    }
+  }
+
+  /** The failures listed by the previous run's errors.jsonl, by absolute path. */
+  failedBefore(): ReadonlySet<string> {
+    return new Set(this.previous.keys());
+  }
+
+  /** Where an input's result goes. */
+  resultFile(input: StoreInput): string {
+    return resultPath(this.outDir, this.base, input.path);
+  }
+
+  /** The model's labels, for the tables' probability columns; known from the pool or from the first result. */
+  setLabels(labels: readonly string[]): void {
+    this.labels ??= [...labels];
+    this.tables.open(this.labels);
+  }
+
+  async lookup(input: StoreInput, identity: Identity, wants: ArtifactRequest, options: { failures: boolean }): Promise<Lookup> {
+    const out = this.resultFile(input);
+    const found = await upToDate(out, input.path, identity);
+    if (found) {
+      const n = found.segments.length;
+      const missingImages = wants.images && n > 0 && !(await exists(`${imagePrefix(out)}.seg${pad(n - 1)}.png`) && await exists(`${imagePrefix(out)}.seg000.png`));
+      return { kind: 'done', result: found, stored: stored(out, found), missingImages };
+    }
+    if (!options.failures) return null;
+    const failure = await unchangedFailure(this.previous.get(resolve(input.path)), input.path, identity);
+    return failure ? { kind: 'failed', failure } : null;
+  }
+
+  async reuse(input: StoreInput, found: Extract<Lookup, { kind: 'done' }>, wants: ArtifactRequest): Promise<Stored> {
+    const out = this.resultFile(input);
+    if (wants.labels === 'audacity' && !(await exists(labelsFile(out)))) await writeFileAtomic(labelsFile(out), audacityLabels(found.result), this.tmpDir);
+    this.writeRows(found.result);
+    return found.stored;
+  }
+
+  async put(input: StoreInput, output: JobOutput, wants: ArtifactRequest, options: { artifactsOnly?: Extract<Lookup, { kind: 'done' }> } = {}): Promise<Stored> {
+    if (output.kind !== 'diagnose') throw new TosiaError('E_INTERNAL', `a FolderStore keeps diagnoses, not ${output.kind} output`, { stage: 'output' });
+    const out = this.resultFile(input);
+    const prefix = imagePrefix(out);
+    // the artifacts first, the result last: a result on disk means everything it lists is there
+    if (wants.images) await Promise.all(output.images.map((png, i) => writeFileAtomic(`${prefix}.seg${pad(i)}.png`, png, this.tmpDir)));
+    const kept = options.artifactsOnly;
+    if (kept) return this.reuse(input, kept, wants);
+    if (wants.labels === 'audacity') await writeFileAtomic(labelsFile(out), audacityLabels(output.result), this.tmpDir);
+    await writeFileAtomic(out, JSON.stringify(output.result, null, 2) + '\n', this.tmpDir);
+    this.writeRows(output.result);
+    return stored(out, output.result);
+  }
+
+  async fail(_input: StoreInput, failure: FailureRecord): Promise<void> {
+    this.tables.write({ errors: JSON.stringify(failure) + '\n' });
+  }
+
+  drained(): Promise<void> {
+    return this.tables.drained();
+  }
+
+  /** Move the tables into place and write run.json; the temp folder goes. */
+  async finish(run: Record<string, unknown>): Promise<void> {
+    try {
+      await this.tables.finish(this.labels ?? []);
+    } catch (e) {
+      await this.tables.discard();
+      throw new TosiaError('E_OUTPUT', `cannot write the tables (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: this.outDir, stage: 'output', hint: 'free disk space or fix the output folder, then run the same command again to resume' });
+    }
+    await writeFileAtomic(join(this.outDir, 'run.json'), JSON.stringify(run, null, 2) + '\n', this.tmpDir);
+    await rm(this.tmpDir, { recursive: true, force: true });
+  }
+
+  /** Drop this run's temp tables (the previous tables stay) and the temp folder. */
+  async discard(): Promise<void> {
+    await this.tables.discard();
+    await rm(this.tmpDir, { recursive: true, force: true });
+  }
+
+  private writeRows(r: Result): void {
+    this.model ??= r.model;
+    if (!this.labels) this.setLabels(r.model.labels);
+    this.tables.write(tableRows(r, this.labels!));
+  }
+}
+
+const pad = (i: number) => String(i).padStart(3, '0');
+const imagePrefix = (out: string) => out.replace(/\.json$/, '');
+const labelsFile = (out: string) => out.replace(/\.json$/, '.labels.txt');
+const stored = (output: string, r: Result): Stored => ({ output, duration_s: r.source.duration_s, n_segments: r.segments.length, label: r.diagnosis.label });
+
+/** The result at `out` if it is up to date for this input, config and model. */
+async function upToDate(out: string, file: string, identity: Identity): Promise<Result | null> {
+  let r: Result;
+  try {
+    r = JSON.parse(await readSmall(out, 'utf8')) as Result;
+  } catch {
+    return null;
+  }
+  if (r.config_sha256 !== identity.config_sha256 || r.model?.sha256 !== identity.model_sha256) return null;
+  try {
+    return sha256Hex(await readSmall(file)) === r.source?.sha256 ? r : null;
+  } catch {
+    return null;
+  }
+}
+
+async function previousFailures(outDir: string): Promise<Map<string, FailureRecord>> {
+  const map = new Map<string, FailureRecord>();
+  let text = '';
+  try {
+    text = await readFile(join(outDir, 'errors.jsonl'), 'utf8');
+  } catch {
+    return map; // no previous errors
+  }
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const rec = JSON.parse(line) as FailureRecord;
+      map.set(resolve(rec.file), rec);
+    } catch {
+      // a damaged line is no reason to skip anything
+    }
+  }
+  return map;
+}
+
+/**
+ * The previous failure of `file` if it would only repeat: a property of the input (E_DECODE,
+ * E_INPUT) under the same bytes, config, limits and model. A record without limits_sha256 (an
+ * older tosia's) is retried.
+ */
+async function unchangedFailure(rec: FailureRecord | undefined, file: string, identity: Identity): Promise<FailureRecord | null> {
+  if (!rec || !isInputFailure(rec.code) || !rec.sha256) return null;
+  if (rec.config_sha256 !== identity.config_sha256 || rec.model_sha256 !== (identity.model_sha256 ?? undefined) || rec.limits_sha256 !== identity.limits_sha256) return null;
+  try {
+    return sha256Hex(await readSmall(file)) === rec.sha256 ? rec : null;
+  } catch {
+    return null;
+  }
+}
