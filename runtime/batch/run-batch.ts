@@ -31,6 +31,11 @@ export interface BatchOptions {
   /** Abort: stop taking new files, finish the ones in flight, write the tables. */
   signal?: AbortSignal;
   /**
+   * Abort now: stop the workers, keep the previous tables and run.json, remove the temp files.
+   * Every result already written stays (writes are atomic); the end event says interrupted.
+   */
+  hardSignal?: AbortSignal;
+  /**
    * Where inference runs: 'per-worker' (default; each worker thread loads the model and
    * classifies its own files) or 'shared' (one inference thread batches the segments of several
    * files into one run). `make bench` measures both; per-worker is faster on the 2-core reference
@@ -80,7 +85,7 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
   const run = schedule({
     source: source.stream(), total, store, identity, wants, task: { kind: 'diagnose', images: wants.images },
     pool: () => new ThreadPool({ config: cfg, concurrency, inference: options.inference ?? 'per-worker' }),
-    force: options.force, keepFailures: !options.retryFailed, signal: options.signal,
+    force: options.force, keepFailures: !options.retryFailed, signal: options.signal, hardSignal: options.hardSignal,
     onPoolStart: (m) => { if (m) store.setLabels(m.labels); },
   });
   let outcome: Schedule;
@@ -94,18 +99,23 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
     await store.discard();
     throw e;
   }
-  const { counts, model, outputBroken } = outcome;
+  const { counts, model, outputBroken, aborted } = outcome;
+  const wall = (performance.now() - t0) / 1000;
+  const summary: RunSummary = {
+    out_dir: outDir, ...counts, audio_s: Math.round(counts.audio_s * 1000) / 1000, wall_s: Math.round(wall * 1000) / 1000,
+    realtime_factor: wall > 0 ? Math.round((counts.audio_s / wall) * 10) / 10 : 0,
+  };
+  if (aborted) {
+    await store.discard();
+    yield { type: 'end', summary, time: new Date().toISOString() };
+    return summary;
+  }
   if (outputBroken) {
     await store.discard();
     throw new TosiaError('E_OUTPUT', `stopped after ${counts.processed} results: ${outputBroken.message}`, {
       file: outDir, stage: 'output', hint: 'free disk space or fix the output folder, then run the same command again to resume',
     });
   }
-  const wall = (performance.now() - t0) / 1000;
-  const summary: RunSummary = {
-    out_dir: outDir, ...counts, audio_s: Math.round(counts.audio_s * 1000) / 1000, wall_s: Math.round(wall * 1000) / 1000,
-    realtime_factor: wall > 0 ? Math.round((counts.audio_s / wall) * 10) / 10 : 0,
-  };
   const ended = new Date().toISOString();
   await store.finish({
     tosia_version: tosiaVersion(), started_at: started, ended_at: ended, input_args: [...inputs],

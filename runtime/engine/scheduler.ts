@@ -32,11 +32,13 @@ export interface Schedule {
   model: ModelIdentity | null;
   /** Set when a store write failed: the run stopped taking inputs. */
   outputBroken: TosiaError | null;
+  /** The run was stopped by the hard abort. */
+  aborted: boolean;
 }
 
 export interface ScheduleOptions {
-  /** The inputs, streamed: they are never all held. */
-  source: AsyncIterable<StoreInput>;
+  /** The inputs, streamed (an async generator never holds them all) or a plain list. */
+  source: AsyncIterable<StoreInput> | Iterable<StoreInput>;
   /** How many the source yields (counted beforehand, for progress). */
   total: number;
   store: ResultStore;
@@ -51,6 +53,8 @@ export interface ScheduleOptions {
   keepFailures?: boolean;
   /** Graceful abort: stop taking inputs, finish those in flight. */
   signal?: AbortSignal;
+  /** Hard abort: stop at once; the jobs in flight are dropped (their inputs count as not started). */
+  hardSignal?: AbortSignal;
   /** Called once the pool has started, with the model it runs. */
   onPoolStart?: (model: ModelIdentity | null) => void;
   /** Inputs read ahead of the pool, with their lookups in flight. Default 64. */
@@ -142,7 +146,7 @@ export async function* schedule(o: ScheduleOptions): AsyncGenerator<BatchEvent, 
     ).finally(() => { inFlight--; notify(); });
   };
 
-  const source = o.source[Symbol.asyncIterator]();
+  const source: AsyncIterator<StoreInput> | Iterator<StoreInput> = Symbol.asyncIterator in o.source ? o.source[Symbol.asyncIterator]() : o.source[Symbol.iterator]();
   const ahead: Ahead[] = [];
   let sourceDone = false;
   const lookahead = o.lookahead ?? 64;
@@ -155,8 +159,10 @@ export async function* schedule(o: ScheduleOptions): AsyncGenerator<BatchEvent, 
       ahead.push({ input: r.value, lookup });
     }
   };
-  const stopped = () => o.signal?.aborted === true || outputBroken !== null || fatal !== null;
+  const hard = () => o.hardSignal?.aborted === true;
+  const stopped = () => o.signal?.aborted === true || hard() || outputBroken !== null || fatal !== null;
   o.signal?.addEventListener('abort', notify, { once: true });
+  o.hardSignal?.addEventListener('abort', notify, { once: true });
 
   try {
     for (;;) {
@@ -192,6 +198,7 @@ export async function* schedule(o: ScheduleOptions): AsyncGenerator<BatchEvent, 
           broken(e);
         }
       }
+      if (hard()) break;
       if (events.length > 0) {
         yield events.shift()!;
         continue;
@@ -208,5 +215,6 @@ export async function* schedule(o: ScheduleOptions): AsyncGenerator<BatchEvent, 
     counts: { inputs: total, processed, skipped, failed: failedCount, failed_unchanged: failedUnchanged, not_started: total - done, interrupted: stopped(), audio_s: audio },
     model,
     outputBroken,
+    aborted: hard(),
   };
 }

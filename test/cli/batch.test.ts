@@ -210,6 +210,26 @@ describe('runBatch from the library', () => {
     if (end.type === 'end') expect(end.summary).toMatchObject({ processed: small.length + 1, failed: 0 });
   });
 
+  it('a hard abort stops at once: the results written stay, no tables or temp files are left, the rest is not started', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tosia-hard-'));
+    mkdirSync(join(root, 'in'));
+    for (let i = 0; i < 40; i++) copyFileSync(small[0]!.file, join(root, 'in', `c${String(i).padStart(2, '0')}.wav`));
+    const out = join(root, 'out');
+    const hard = new AbortController();
+    let end: Extract<BatchEvent, { type: 'end' }> | null = null;
+    for await (const e of runBatch([join(root, 'in')], { config: defaultConfig(), outDir: out, concurrency: 1, hardSignal: hard.signal })) {
+      if (e.type === 'file-done') hard.abort();
+      if (e.type === 'end') end = e;
+    }
+    expect(end!.summary).toMatchObject({ interrupted: true });
+    expect(end!.summary.not_started).toBeGreaterThan(0);
+    expect(existsSync(join(out, 'results.csv'))).toBe(false);
+    expect(existsSync(join(out, '.tosia-tmp'))).toBe(false);
+    const written = walk(out).filter((f) => f.endsWith('.json'));
+    expect(written.length).toBeGreaterThanOrEqual(1);
+    for (const f of written) expect(JSON.parse(readFileSync(f, 'utf8')).schema_version).toBe(1);
+  });
+
   it('with a shared inference thread gives the same results as per-worker inference, bad file included', async () => {
     const root = makeInputs(true);
     const strip = (dir: string) => parseCsv(readFileSync(join(dir, 'results.csv'), 'utf8')).map((r) => r.join('|')).sort();
