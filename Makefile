@@ -30,8 +30,13 @@ run: build
 test: build
 	npx vitest run
 
-## Benchmarks: prints the figures and appends a dated entry to BENCHMARKS.md.
-bench: build
+## Benchmarks: prints the figures and appends a dated entry to BENCHMARKS.md. librosa is timed
+## in the same run, from a venv made here once (pip install librosa); without it that column says why.
+BENCH_VENV := .cache/bench-venv
+$(BENCH_VENV)/bin/python:
+	-$(PYTHON) -m venv $(BENCH_VENV) && $(BENCH_VENV)/bin/pip install -q librosa || rm -rf $(BENCH_VENV)
+
+bench: build $(BENCH_VENV)/bin/python
 	node dist/bench/bench.js
 
 ## Segmentation quality on the synthetic evaluation set and on covid19-cough; appends to BENCHMARKS.md.

@@ -1,4 +1,17 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { RealFftFactory, RealFftKernel } from '../../algos/fft/kernel.js';
+
+const require = createRequire(import.meta.url);
+
+// The WebAssembly API is not in this project's lib (ES2022, no DOM); the part used here:
+interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
+interface WasmModule { readonly __brand?: 'module' }
+declare const WebAssembly: {
+  Module: { new (bytes: Uint8Array): WasmModule; imports(m: WasmModule): { module: string; name: string }[] };
+  Instance: new (m: WasmModule, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
+};
 
 /**
  * PFFFT (WASM SIMD build from @echogarden/pffft-wasm) as an FFT kernel for the mel plan.
@@ -69,6 +82,97 @@ function isSmooth(n: number): boolean {
   return n === 1;
 }
 
+/** A kernel factory over one PFFFT instance: one kernel per size for the whole thread. */
+function factoryOf(m: PffftModule, variant: string): RealFftFactory {
+  // its buffers live in WASM memory, which is never freed, and every user (mel plan, segmenter,
+  // resampler) runs a transform and reads its result synchronously, so sharing cannot interleave
+  const kernels = new Map<number, PffftKernel | null>();
+  return (size) => {
+    if (kernels.has(size)) return kernels.get(size)!;
+    let kernel: PffftKernel | null = null;
+    const complex = size % 32 !== 0;
+    if (size % 2 === 0 && isSmooth(size) && (!complex || size % 16 === 0)) {
+      const setup = m._pffft_new_setup(size, complex ? COMPLEX : REAL);
+      if (setup) kernel = new PffftKernel(m, setup, size, complex, variant);
+    }
+    kernels.set(size, kernel);
+    return kernel;
+  };
+}
+
+const BUILDS = [['simd', '@echogarden/pffft-wasm/simd'], ['scalar', '@echogarden/pffft-wasm']] as const;
+
+/**
+ * Instantiate a PFFFT build synchronously: the package's Emscripten glue only loads
+ * asynchronously, but the module needs just three imports (an assertion, memcpy and heap
+ * growth). The export names are read from the glue, so a rebuilt package still loads; if its
+ * shape ever changes, this returns null and the asynchronous glue is used instead.
+ */
+function instantiateSync(spec: string): PffftModule | null {
+  try {
+    const glueFile = require.resolve(spec);
+    const glue = readFileSync(glueFile, 'utf8');
+    const exportOf = new Map<string, string>();
+    for (const m of glue.matchAll(/var (_\w+)=Module\["\1"\]=[^;]*?wasmExports\["(\w+)"\]/g)) exportOf.set(m[1]!, m[2]!);
+    const memoryName = /wasmMemory=wasmExports\["(\w+)"\]/.exec(glue)?.[1];
+    const initName = /addOnInit\(wasmExports\["(\w+)"\]\)/.exec(glue)?.[1];
+    const importsText = /var wasmImports=\{([^}]*)\}/.exec(glue)?.[1];
+    if (!memoryName || !importsText) return null;
+    let memory: WasmMemory | null = null;
+    const impl: Record<string, (...a: number[]) => number | void> = {
+      ___assert_fail: () => { throw new Error('PFFFT assertion failed'); },
+      __emscripten_memcpy_js: (dest, src, num) => { new Uint8Array(memory!.buffer).copyWithin(dest!, src!, src! + num!); },
+      _emscripten_resize_heap: (size) => {
+        const grow = Math.ceil((size! - memory!.buffer.byteLength) / 65536);
+        try { memory!.grow(Math.max(grow, 0)); return 1; } catch { return 0; }
+      },
+    };
+    const env: Record<string, unknown> = {};
+    for (const pair of importsText.split(',')) {
+      const [key, name] = pair.split(':');
+      if (!key || !name || !impl[name]) return null;
+      env[key] = impl[name];
+    }
+    const mod = new WebAssembly.Module(readFileSync(join(dirname(glueFile), 'pffft.wasm')));
+    const moduleName = WebAssembly.Module.imports(mod)[0]?.module ?? 'a';
+    const exports = new WebAssembly.Instance(mod, { [moduleName]: env }).exports;
+    memory = exports[memoryName] as WasmMemory;
+    const fn = (name: string) => {
+      const f = exports[exportOf.get(name) ?? ''];
+      if (typeof f !== 'function') throw new Error(`PFFFT export ${name} not found`);
+      return f as (...a: number[]) => number;
+    };
+    if (initName) (exports[initName] as () => void)();
+    let heap = new Float32Array(memory.buffer);
+    return {
+      // a later allocation can grow the memory and detach old views
+      get HEAPF32() { if (heap.buffer !== memory!.buffer) heap = new Float32Array(memory!.buffer); return heap; },
+      _pffft_new_setup: fn('_pffft_new_setup'),
+      _pffft_transform_ordered: fn('_pffft_transform_ordered'),
+      _pffft_aligned_malloc: fn('_pffft_aligned_malloc'),
+    };
+  } catch {
+    return null;
+  }
+}
+
+let synchronous: RealFftFactory | null | undefined;
+
+/**
+ * PFFFT, loaded synchronously on first call (a few milliseconds, once per thread), or undefined
+ * where it cannot be: callers then run the TypeScript FFT.
+ */
+export function loadPffftSync(): RealFftFactory | undefined {
+  if (synchronous === undefined) {
+    synchronous = null;
+    for (const [variant, spec] of BUILDS) {
+      const m = instantiateSync(spec);
+      if (m) { synchronous = factoryOf(m, variant); break; }
+    }
+  }
+  return synchronous ?? undefined;
+}
+
 let loading: Promise<RealFftFactory | undefined> | undefined;
 
 /**
@@ -77,26 +181,12 @@ let loading: Promise<RealFftFactory | undefined> | undefined;
  */
 export function loadPffft(): Promise<RealFftFactory | undefined> {
   loading ??= (async () => {
-    for (const [variant, spec] of [['simd', '@echogarden/pffft-wasm/simd'], ['scalar', '@echogarden/pffft-wasm']] as const) {
+    const sync = loadPffftSync();
+    if (sync) return sync;
+    for (const [variant, spec] of BUILDS) {
       try {
         const mod = (await import(spec)) as { default: () => Promise<PffftModule> };
-        const m = await mod.default();
-        // one kernel per size for the whole thread: its buffers live in WASM memory, which is
-        // never freed, and every user (mel plan, segmenter, resampler) runs a transform and
-        // reads its result synchronously, so sharing cannot interleave
-        const kernels = new Map<number, PffftKernel | null>();
-        const factory: RealFftFactory = (size) => {
-          if (kernels.has(size)) return kernels.get(size)!;
-          let kernel: PffftKernel | null = null;
-          const complex = size % 32 !== 0;
-          if (size % 2 === 0 && isSmooth(size) && (!complex || size % 16 === 0)) {
-            const setup = m._pffft_new_setup(size, complex ? COMPLEX : REAL);
-            if (setup) kernel = new PffftKernel(m, setup, size, complex, variant);
-          }
-          kernels.set(size, kernel);
-          return kernel;
-        };
-        return factory;
+        return factoryOf(await mod.default(), variant);
       } catch {
         // try the next build
       }

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MelPlan, Resampler, type RealFftFactory } from '../../algos/index.js';
-import { loadPffft } from '../../runtime/dsp/pffft.js';
+import { loadPffft, loadPffftSync } from '../../runtime/dsp/pffft.js';
 import { describeLibrosaCases } from '../helpers/librosa.js';
 
 let fft: RealFftFactory | undefined;
@@ -57,3 +57,32 @@ describe("issue 4's segmentation targets hold on the PFFFT backend, as the pipel
 });
 
 describeLibrosaCases('librosa 0.11 reference vectors, PFFFT backend', () => fft);
+
+describe('PFFFT loaded synchronously, and the runtime melSpectrogram on it', () => {
+  it('the synchronous build is PFFFT SIMD and computes exactly what the asynchronous one does', async () => {
+    const sync = loadPffftSync();
+    expect(sync?.(2048)?.name).toMatch(/pffft-wasm-simd/);
+    const x = new Float32Array(16000);
+    let s = 5;
+    for (let i = 0; i < x.length; i++) { s = (s * 16807) % 2147483647; x[i] = s / 2147483647 - 0.5; }
+    const opts = { sampleRate: 16000, nFft: 2048, hopLength: 512, nMels: 64 };
+    expect(new MelPlan(opts, sync).run(x).data).toEqual(new MelPlan(opts, fft).run(x).data);
+  });
+
+  it("tosia's melSpectrogram runs on PFFFT with a kept plan, and equals tosia/algos' one within librosa's tolerance", async () => {
+    const { melSpectrogram, Engine } = await import('../../runtime/index.js');
+    const algos = await import('../../algos/index.js');
+    const x = new Float32Array(48000);
+    let s = 7;
+    for (let i = 0; i < x.length; i++) { s = (s * 16807) % 2147483647; x[i] = s / 2147483647 - 0.5; }
+    const engine = new Engine();
+    const opts = { sampleRate: 16000, nFft: 2048, hopLength: 512, nMels: 128 };
+    const a = melSpectrogram(x, opts, engine);
+    expect(engine.melPlan(algos.resolveMelOptions(opts), loadPffftSync()).fftName).toMatch(/pffft/);
+    const b = algos.melSpectrogram(x, opts);
+    expect([a.nMels, a.nFrames]).toEqual([b.nMels, b.nFrames]);
+    for (let i = 0; i < a.data.length; i++) expect(Math.abs(a.data[i]! - b.data[i]!)).toBeLessThanOrEqual(1e-4 * Math.max(1e-6, b.data[i]!));
+  });
+});
+
+describeLibrosaCases('librosa 0.11 reference vectors, PFFFT loaded synchronously', () => loadPffftSync());
