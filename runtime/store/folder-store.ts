@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { TosiaError } from '../../algos/errors.js';
 import type { JobOutput } from '../engine/pool.js';
 import { isInputFailure } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { writeFileAtomic, writeFileAtomicSync } from '../io/atomic-write.js';
 import { audacityLabels } from '../io/audacity-labels.js';
 import { sha256Hex } from '../io/sha256.js';
 import type { Result } from '../pipeline/result.js';
@@ -112,8 +112,10 @@ export class FolderStore implements ResultStore {
     if (wants.images) await Promise.all(output.images.map((png, i) => writeFileAtomic(`${prefix}.seg${pad(i)}.png`, png, this.tmpDir)));
     const kept = options.artifactsOnly;
     if (kept) return this.reuse(input, kept, wants);
-    if (wants.labels === 'audacity') await writeFileAtomic(labelsFile(out), audacityLabels(output.result), this.tmpDir);
-    await writeFileAtomic(out, JSON.stringify(output.result, null, 2) + '\n', this.tmpDir);
+    // a few kB each: written directly, which costs the thread less than three trips through
+    // libuv's thread pool would (the workers keep every core busy)
+    if (wants.labels === 'audacity') writeFileAtomicSync(labelsFile(out), audacityLabels(output.result), this.tmpDir);
+    writeFileAtomicSync(out, JSON.stringify(output.result, null, 2) + '\n', this.tmpDir);
     this.writeRows(output.result);
     return stored(out, output.result);
   }
