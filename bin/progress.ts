@@ -1,4 +1,5 @@
 import type { BatchEvent, RunSummary } from '../runtime/engine/scheduler.js';
+import { printable } from './handle-error.js';
 
 export type ProgressMode = 'auto' | 'bar' | 'json' | 'none';
 
@@ -44,7 +45,7 @@ export function renderSummary(s: RunSummary): string {
   return [
     `${s.interrupted ? 'Interrupted' : 'Done'}: ${s.inputs} inputs: ${s.processed} processed, ${s.skipped} up to date (skipped), ${s.failed} failed${s.failed_unchanged ? ` (${s.failed_unchanged} unchanged since they failed, not retried)` : ''}${s.not_started ? `, ${s.not_started} not started` : ''}`,
     `Audio ${(s.audio_s / 60).toFixed(1)} min in ${s.wall_s.toFixed(1)} s wall: ${s.realtime_factor}× real time`,
-    `Results: ${s.out_dir}/ (per-recording JSON, results.jsonl, results.csv, segments.csv, run.json${s.failed ? ', errors.jsonl' : ''})`,
+    `Results: ${printable(s.out_dir)}/ (per-recording JSON, results.jsonl, results.csv, segments.csv, run.json${s.failed ? ', errors.jsonl' : ''})`,
     ...(s.interrupted ? ['Run the same command again to finish the rest.'] : []),
     ...(s.failed ? ['Failed files are listed in errors.jsonl; --retry-failed processes only those (and retries unchanged ones).'] : []),
   ].join('\n') + '\n';

@@ -1,4 +1,5 @@
 import type { Result } from '../runtime/pipeline/result.js';
+import { printable } from './handle-error.js';
 
 const pct = (p: number | null | undefined) => (p === null || p === undefined ? '-' : p.toFixed(3));
 
@@ -6,7 +7,7 @@ const pct = (p: number | null | undefined) => (p === null || p === undefined ? '
 export function renderResult(r: Result): string {
   const s = r.source;
   const lines: string[] = [];
-  lines.push(`${s.path}`);
+  lines.push(printable(s.path));
   lines.push(`  ${s.duration_s.toFixed(2)} s, ${s.codec}${s.sample_rate ? ` ${s.sample_rate} Hz` : ''}${s.channels ? `, ${s.channels} ch` : ''}`);
   const pos = r.diagnosis.positive_label;
   if (r.segments.length === 0) {
@@ -25,7 +26,7 @@ export function renderResult(r: Result): string {
     : `  Diagnosis: ${d.label}   (${pos} score ${pct(d.score)}, threshold ${d.threshold}, ${d.aggregate} of ${d.n_segments} segment${d.n_segments === 1 ? '' : 's'})`);
   lines.push(`  Model: ${r.model.name} ${r.model.version} on ${r.model.execution_provider}   Time: ${r.timings_ms.total.toFixed(0)} ms`);
   if (r.quality.flags.length) lines.push(`  Quality: ${r.quality.flags.join(', ')}${r.quality.snr_db !== null ? `   (SNR ~${r.quality.snr_db.toFixed(0)} dB)` : ''}`);
-  for (const w of r.warnings) lines.push(`  warning: ${w}`);
+  for (const w of r.warnings) lines.push(`  warning: ${printable(w)}`);
   lines.push(`  ${r.disclaimer}`);
   return lines.join('\n') + '\n';
 }

@@ -4,7 +4,7 @@ import { loadConfig } from '../../runtime/config/load.js';
 import { defaultEngine } from '../../runtime/engine/engine.js';
 import { readLabels } from '../../runtime/extract/read-labels.js';
 import { EXIT } from '../exit-codes.js';
-import { handleError } from '../handle-error.js';
+import { errorLine, handleError } from '../handle-error.js';
 import { addConfigFlags, applyOverrides, type FlagName } from '../overrides.js';
 
 const FLAGS: FlagName[] = ['sampleRate', 'decoder', 'ffmpeg', 'maxDuration', 'maxFileSize'];
@@ -45,7 +45,7 @@ Examples:
         inputs, outDir: opts.out as string, config, labels, layout, normalisation, concurrency,
         onFile: (e) => {
           done++;
-          if (e.error) process.stderr.write(`tosia: ${e.error.code}: ${e.error.message}\n`);
+          if (e.error) process.stderr.write(errorLine(e.error.code, e.error.message));
           else if (process.stderr.isTTY) process.stderr.write(`\r${done} files`);
         },
       });

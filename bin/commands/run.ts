@@ -8,7 +8,7 @@ import { loadConfig } from '../../runtime/config/load.js';
 import { execute } from '../../runtime/pipeline/execute.js';
 import { WorkUnit } from '../../runtime/pipeline/work-unit.js';
 import { EXIT } from '../exit-codes.js';
-import { handleError } from '../handle-error.js';
+import { errorLine, handleError } from '../handle-error.js';
 import { addConfigFlags, applyOverrides, type FlagName } from '../overrides.js';
 import type { ProgressMode } from '../progress.js';
 import type { InferenceMode } from '../../runtime/engine/pool.js';
@@ -120,7 +120,8 @@ async function runAsBatch(inputs: string[], cfg: Config, opts: Record<string, un
   if (!['auto', 'bar', 'json', 'none'].includes(mode)) throw new TosiaError('E_CONFIG', `--progress=${mode} must be auto, bar, json or none`, { stage: 'config' });
   if (cfg.output.save_images) cfg = { ...cfg, output: { ...cfg.output, save_images: outDir } };
 
-  // First SIGINT/SIGTERM: stop taking files, finish those in flight, write the tables.
+  // First SIGINT/SIGTERM/SIGHUP (a closed terminal or ssh session): stop taking files, finish
+  // those in flight, write the tables.
   // Second: leave at once; atomic writes mean no partial result exists, and temp files go too.
   const controller = new AbortController();
   let signals = 0;
@@ -136,6 +137,7 @@ async function runAsBatch(inputs: string[], cfg: Config, opts: Record<string, un
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
   const progress = new Progress(mode);
   try {
     const it = runBatch(inputs, {
@@ -146,7 +148,7 @@ async function runAsBatch(inputs: string[], cfg: Config, opts: Record<string, un
       progress.event(e);
       if (e.type === 'file-failed' && mode !== 'json') {
         if (mode === 'auto' && process.stderr.isTTY) process.stderr.write('\n');
-        process.stderr.write(`tosia: ${e.code}: ${e.message}\n`);
+        process.stderr.write(errorLine(e.code, e.message));
       }
       if (e.type === 'end') {
         progress.finish();
@@ -159,5 +161,6 @@ async function runAsBatch(inputs: string[], cfg: Config, opts: Record<string, un
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
   }
 }

@@ -198,6 +198,45 @@ describe('tosia run --out (batch)', () => {
   });
 });
 
+describe('a batch stays intact against a closed terminal and hostile names (issue 11: D13, D15)', () => {
+  it('SIGHUP (a closed terminal or ssh session) is handled like SIGTERM: exit 130, consistent tables, a re-run completes', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tosia-sighup-'));
+    mkdirSync(join(root, 'in'));
+    for (let i = 0; i < 60; i++) copyFileSync(small[0]!.file, join(root, 'in', `c${String(i).padStart(2, '0')}.wav`));
+    const out = join(root, 'out');
+    const child = spawn(process.execPath, [BIN, 'run', join(root, 'in'), '--out', out, '--progress', 'json', '--concurrency', '1']);
+    let stderr = '';
+    let signalled = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!signalled && stderr.includes('"file-done"')) { signalled = true; child.kill('SIGHUP'); }
+    });
+    const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+    expect(code).toBe(130);
+    const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(run.interrupted).toBe(true);
+    expect(parseCsv(readFileSync(join(out, 'results.csv'), 'utf8')).slice(1)).toHaveLength(run.processed);
+    expect(walk(out).some((f) => f.endsWith('.tmp'))).toBe(false);
+    expect(tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']).code).toBe(0);
+  });
+
+  it('control characters in a failing file name are escaped on stderr: no forged line, no terminal escape', () => {
+    const root = mkdtempSync(join(tmpdir(), 'tosia-names-'));
+    mkdirSync(join(root, 'in'));
+    copyFileSync(small[0]!.file, join(root, 'in', 'good.wav'));
+    const hostile = 'bad\ntosia: E_FORGED: all is well\x1b[2J.mp3';
+    writeFileSync(join(root, 'in', hostile), 'not audio');
+    const r = tosia(['run', join(root, 'in'), '--out', join(root, 'out'), '--progress', 'none']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toContain('\x1b');
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^tosia: E_DECODE: .*bad\\ntosia: E_FORGED: all is well\\x1b\[2J\.mp3/);
+    // errors.jsonl keeps the exact name, as JSON escapes it
+    expect(JSON.parse(readFileSync(join(root, 'out', 'errors.jsonl'), 'utf8').trim()).file).toBe(join(root, 'in', hostile));
+  });
+});
+
 describe('runBatch from the library', () => {
   it('yields start, one event per file and end, and returns the summary', async () => {
     const root = makeInputs();
