@@ -32,6 +32,23 @@ function snapshot(dir: string): Record<string, number> {
   return Object.fromEntries(walk(dir).map((f) => [relative(dir, f), statSync(f).mtimeMs]));
 }
 
+/** A 60-file batch on one worker, sent `signal` once the first file is done. */
+async function interruptMidBatch(signal: NodeJS.Signals): Promise<{ root: string; out: string; code: number | null }> {
+  const root = mkdtempSync(join(tmpdir(), `tosia-${signal.toLowerCase()}-`));
+  mkdirSync(join(root, 'in'));
+  for (let i = 0; i < 60; i++) copyFileSync(small[0]!.file, join(root, 'in', `c${String(i).padStart(2, '0')}.wav`));
+  const out = join(root, 'out');
+  const child = spawn(process.execPath, [BIN, 'run', join(root, 'in'), '--out', out, '--progress', 'json', '--concurrency', '1']);
+  let stderr = '';
+  let signalled = false;
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    if (!signalled && stderr.includes('"file-done"')) { signalled = true; child.kill(signal); }
+  });
+  const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+  return { root, out, code };
+}
+
 const nInputs = 2 * small.length + 1;
 
 describe('tosia run --out (batch)', () => {
@@ -171,18 +188,7 @@ describe('tosia run --out (batch)', () => {
   });
 
   it('SIGINT mid-batch finishes the files in flight, writes consistent tables, exits 130; a re-run completes', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'tosia-sigint-'));
-    mkdirSync(join(root, 'in'));
-    for (let i = 0; i < 60; i++) copyFileSync(small[0]!.file, join(root, 'in', `c${String(i).padStart(2, '0')}.wav`));
-    const out = join(root, 'out');
-    const child = spawn(process.execPath, [BIN, 'run', join(root, 'in'), '--out', out, '--progress', 'json', '--concurrency', '1']);
-    let stderr = '';
-    let signalled = false;
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (!signalled && stderr.includes('"file-done"')) { signalled = true; child.kill('SIGINT'); }
-    });
-    const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+    const { root, out, code } = await interruptMidBatch('SIGINT');
     expect(code).toBe(130);
     const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
     expect(run.interrupted).toBe(true);
@@ -200,18 +206,7 @@ describe('tosia run --out (batch)', () => {
 
 describe('a batch stays intact against a closed terminal and hostile names (issue 11: D13, D15)', () => {
   it('SIGHUP (a closed terminal or ssh session) is handled like SIGTERM: exit 130, consistent tables, a re-run completes', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'tosia-sighup-'));
-    mkdirSync(join(root, 'in'));
-    for (let i = 0; i < 60; i++) copyFileSync(small[0]!.file, join(root, 'in', `c${String(i).padStart(2, '0')}.wav`));
-    const out = join(root, 'out');
-    const child = spawn(process.execPath, [BIN, 'run', join(root, 'in'), '--out', out, '--progress', 'json', '--concurrency', '1']);
-    let stderr = '';
-    let signalled = false;
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (!signalled && stderr.includes('"file-done"')) { signalled = true; child.kill('SIGHUP'); }
-    });
-    const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+    const { root, out, code } = await interruptMidBatch('SIGHUP');
     expect(code).toBe(130);
     const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
     expect(run.interrupted).toBe(true);
