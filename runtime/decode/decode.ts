@@ -182,8 +182,9 @@ export async function decode(input: DecodeInput, options: DecodeOptions): Promis
   } else {
     sniffed = sniffFormat(bytes ? bytes.subarray(0, 4096) : await readHead(file));
     if (choice === 'native') throw new TosiaError('E_INPUT', `is ${(size / 1048576).toFixed(0)} MB, too large to decode in-process`, { file, stage: 'decode', hint: 'use --decoder auto or ffmpeg' });
-    sha256 = bytes ? sha256Hex(bytes) : (await sha256OfFile(file)) ?? '';
-    if (!sha256) throw new TosiaError('E_INPUT', 'cannot be read', { file, stage: 'input', hint: 'check the file permissions' });
+    const digest = bytes ? sha256Hex(bytes) : await sha256OfFile(file);
+    if (digest === undefined) throw new TosiaError('E_INPUT', 'cannot be read', { file, stage: 'input', hint: 'check the file permissions' });
+    sha256 = digest;
   }
   if (!pcm) {
     const raw = await withFile(input, (path) => decodeWithFfmpeg(path, {

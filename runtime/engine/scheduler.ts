@@ -1,5 +1,5 @@
 import { TosiaError } from '../../algos/errors.js';
-import { toTosiaError } from '../errors.js';
+import { serializeError, toTosiaError } from '../errors.js';
 import type { ArtifactRequest, FailureRecord, Identity, Lookup, ResultStore, StoreInput } from '../store/store.js';
 import { failureRecord } from '../store/store.js';
 import type { Job, JobOutcome, JobTask, ModelIdentity, Pool } from './pool.js';
@@ -44,6 +44,7 @@ export interface ScheduleOptions {
   store: ResultStore;
   /** Made at the first input that needs computing: a run with everything stored starts no worker. */
   pool: () => Pool;
+  /** What each job computes; a diagnosis asks for images when `wants.images` does. */
   task: JobTask;
   identity: Identity;
   wants: ArtifactRequest;
@@ -95,7 +96,11 @@ export async function* schedule(o: ScheduleOptions): AsyncGenerator<BatchEvent, 
     done++;
     failedCount++;
     if (unchanged) failedUnchanged++;
-    await o.store.fail(input, rec);
+    try {
+      await o.store.fail(input, rec);
+    } catch (e) {
+      broken(e);
+    }
     events.push({ type: 'file-failed', file: input.path, code: rec.code, stage: rec.stage, message: rec.message, skipped: unchanged, done, total, failed: failedCount, audio_s: audio, elapsed_s: elapsed() });
   };
   const broken = (e: unknown) => {
@@ -118,11 +123,7 @@ export async function* schedule(o: ScheduleOptions): AsyncGenerator<BatchEvent, 
     } catch (e) {
       broken(e);
       // the input failed too: say so, so that nothing is silently dropped
-      const err = toTosiaError(e);
-      await o.store.fail(input, failureRecord(input, { code: err.code, stage: err.stage, message: err.message }, o.identity)).catch(() => undefined);
-      done++;
-      failedCount++;
-      events.push({ type: 'file-failed', file: input.path, code: err.code, stage: err.stage, message: err.message, skipped: false, done, total, failed: failedCount, audio_s: audio, elapsed_s: elapsed() });
+      await failed(input, failureRecord(input, serializeError(e), o.identity), false);
     }
   };
 
@@ -138,7 +139,7 @@ export async function* schedule(o: ScheduleOptions): AsyncGenerator<BatchEvent, 
 
   const dispatch = async (input: StoreInput, kept?: Extract<Lookup, { kind: 'done' }>) => {
     const p = await startPool();
-    const job: Job = { id: nextId++, input: { path: input.path }, task: o.task.kind === 'diagnose' ? { ...o.task, images: o.wants.images } : o.task };
+    const job: Job = { id: nextId++, input: { path: input.path }, task: o.task };
     inFlight++;
     p.run(job).then(
       (outcome) => settle(input, outcome, kept),

@@ -26,5 +26,3 @@ export function resultPath(outDir: string, base: string, file: string): string {
   if (rel.startsWith('..') || isAbsolute(rel)) return join(outDir, '_outside', `${abs}.json`);
   return join(outDir, `${rel}.json`);
 }
-
-export { globToRegExp, matchesPattern } from '../io/glob.js';
