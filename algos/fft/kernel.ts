@@ -26,31 +26,23 @@ export interface RealFftKernel {
 /** Makes a kernel for an even `size`, or returns null when it cannot (the caller then uses TypeScript). */
 export type RealFftFactory = (size: number) => RealFftKernel | null;
 
-/** The pure TypeScript kernel: radix-2 for powers of two, Bluestein otherwise. */
+/** The pure TypeScript kernel: radix-2/4 for powers of two, Bluestein otherwise. */
 export class TsRealFftKernel implements RealFftKernel {
   readonly name = 'typescript';
   readonly input: Float64Array;
   readonly spectrum: Float64Array;
   readonly spectrumOffset = 0;
   private readonly fft: RealFFT;
-  private readonly re: Float64Array;
-  private readonly im: Float64Array;
 
   constructor(readonly size: number) {
     if (size % 2 !== 0) throw new RangeError(`FFT kernel size ${size} must be even`);
     this.fft = new RealFFT(size);
     this.input = new Float64Array(size);
     this.spectrum = new Float64Array(size);
-    this.re = new Float64Array(this.fft.bins);
-    this.im = new Float64Array(this.fft.bins);
   }
 
   transform(): void {
-    this.fft.transform(this.input, this.re, this.im);
-    const half = this.size >> 1, s = this.spectrum, re = this.re, im = this.im;
-    s[0] = re[0]!;
-    s[1] = re[half]!;
-    for (let k = 1; k < half; k++) { s[2 * k] = re[k]!; s[2 * k + 1] = im[k]!; }
+    this.fft.transformOrdered(this.input, this.spectrum);
   }
 }
 
