@@ -11,11 +11,13 @@ function clock(s: number): string {
 
 /** Progress on stderr: a bar on a TTY, NDJSON events for scripts, or nothing. */
 export class Progress {
-  private readonly mode: 'bar' | 'json' | 'none';
+  private mode: 'bar' | 'json' | 'none';
   private last = 0;
 
   constructor(mode: ProgressMode, private readonly out: NodeJS.WriteStream = process.stderr) {
     this.mode = mode === 'auto' ? (out.isTTY ? 'bar' : 'none') : mode;
+    // a reader that goes away (`| head`) ends the progress, not the batch
+    out.on('error', () => { this.mode = 'none'; });
   }
 
   event(e: BatchEvent): void {

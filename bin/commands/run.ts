@@ -107,7 +107,7 @@ async function runAsBatch(inputs: string[], cfg: Config, opts: Record<string, un
   // the batch engine loads only for batches, keeping a single-file run's start-up short
   const { runBatch } = await import('../../runtime/batch/run-batch.js');
   const { INFERENCE_MODES } = await import('../../runtime/engine/pool.js');
-  const { TMP_DIR_NAME } = await import('../../runtime/store/folder-store.js');
+  const { TMP_DIR_NAME, LOCK_FILE_NAME } = await import('../../runtime/store/folder-store.js');
   const { Progress, renderSummary } = await import('../progress.js');
   const outDir = resolve(opts.out as string);
   const concurrency = opts.concurrency === undefined ? undefined : Number(opts.concurrency);
@@ -132,6 +132,7 @@ async function runAsBatch(inputs: string[], cfg: Config, opts: Record<string, un
       controller.abort();
     } else {
       rmSync(join(outDir, TMP_DIR_NAME), { recursive: true, force: true });
+      rmSync(join(outDir, LOCK_FILE_NAME), { force: true });
       process.exit(EXIT.INTERRUPTED);
     }
   };

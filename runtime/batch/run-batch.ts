@@ -75,53 +75,56 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
   await store.loadFailures();
   const source = inputSource(inputs, { outDir, include: options.include, exclude: options.exclude, only: options.retryFailed ? store.failedBefore() : undefined });
   const total = await source.count();
-  await store.open();
   const identity = await identityOf(cfg);
-  const concurrency = Math.max(1, Math.min(options.concurrency ?? availableParallelism(), Math.max(1, total)));
-  const wants = { images: Boolean(cfg.output.save_images), labels: cfg.output.labels };
-
-  yield { type: 'start', total, out_dir: outDir, concurrency, time: started };
-
-  const run = schedule({
-    source: source.stream(), total, store, identity, wants, task: { kind: 'diagnose', images: wants.images },
-    pool: () => new ThreadPool({ config: cfg, concurrency, inference: options.inference ?? 'per-worker' }),
-    force: options.force, keepFailures: !options.retryFailed, signal: options.signal, hardSignal: options.hardSignal,
-    onPoolStart: (m) => { if (m) store.setLabels(m.labels); },
-  });
-  let outcome: Schedule;
+  await store.open();
+  // from here the folder is locked: every way out (an error, a consumer that stops iterating)
+  // goes through `finish` or `discard`
+  let settled = false;
   try {
+    const concurrency = Math.max(1, Math.min(options.concurrency ?? availableParallelism(), Math.max(1, total)));
+    const wants = { images: Boolean(cfg.output.save_images), labels: cfg.output.labels };
+
+    yield { type: 'start', total, out_dir: outDir, concurrency, time: started };
+
+    const run = schedule({
+      source: source.stream(), total, store, identity, wants, task: { kind: 'diagnose', images: wants.images },
+      pool: () => new ThreadPool({ config: cfg, concurrency, inference: options.inference ?? 'per-worker' }),
+      force: options.force, keepFailures: !options.retryFailed, signal: options.signal, hardSignal: options.hardSignal,
+      onPoolStart: (m) => { if (m) store.setLabels(m.labels); },
+    });
+    let outcome: Schedule;
     for (;;) {
       const r = await run.next();
       if (r.done) { outcome = r.value; break; }
       yield r.value;
     }
-  } catch (e) {
-    await store.discard();
-    throw e;
-  }
-  const { counts, model, outputBroken, aborted } = outcome;
-  const wall = (performance.now() - t0) / 1000;
-  const summary: RunSummary = {
-    out_dir: outDir, ...counts, audio_s: Math.round(counts.audio_s * 1000) / 1000, wall_s: Math.round(wall * 1000) / 1000,
-    realtime_factor: wall > 0 ? Math.round((counts.audio_s / wall) * 10) / 10 : 0,
-  };
-  if (aborted) {
-    await store.discard();
-    yield { type: 'end', summary, time: new Date().toISOString() };
-    return summary;
-  }
-  if (outputBroken) {
-    await store.discard();
-    throw new TosiaError('E_OUTPUT', `stopped after ${counts.processed} results: ${outputBroken.message}`, {
-      file: outDir, stage: 'output', hint: 'free disk space or fix the output folder, then run the same command again to resume',
+    const { counts, model, outputBroken, aborted } = outcome;
+    const wall = (performance.now() - t0) / 1000;
+    const summary: RunSummary = {
+      out_dir: outDir, ...counts, audio_s: Math.round(counts.audio_s * 1000) / 1000, wall_s: Math.round(wall * 1000) / 1000,
+      realtime_factor: wall > 0 ? Math.round((counts.audio_s / wall) * 10) / 10 : 0,
+    };
+    if (aborted) {
+      settled = true;
+      await store.discard();
+      yield { type: 'end', summary, time: new Date().toISOString() };
+      return summary;
+    }
+    if (outputBroken) {
+      throw new TosiaError('E_OUTPUT', `stopped after ${counts.processed} results: ${outputBroken.message}`, {
+        file: outDir, stage: 'output', hint: 'free disk space or fix the output folder, then run the same command again to resume',
+      });
+    }
+    const ended = new Date().toISOString();
+    settled = true;
+    await store.finish({
+      tosia_version: tosiaVersion(), started_at: started, ended_at: ended, input_args: [...inputs],
+      input_base: relative(process.cwd(), base) || '.', config: cfg, config_sha256: identity.config_sha256,
+      model: model ?? store.model ?? { path: modelPathFor(cfg), sha256: identity.model_sha256 }, model_path: modelPathFor(cfg), concurrency, ...summary,
     });
+    yield { type: 'end', summary, time: ended };
+    return summary;
+  } finally {
+    if (!settled) await store.discard();
   }
-  const ended = new Date().toISOString();
-  await store.finish({
-    tosia_version: tosiaVersion(), started_at: started, ended_at: ended, input_args: [...inputs],
-    input_base: relative(process.cwd(), base) || '.', config: cfg, config_sha256: identity.config_sha256,
-    model: model ?? store.model ?? { path: modelPathFor(cfg), sha256: identity.model_sha256 }, model_path: modelPathFor(cfg), concurrency, ...summary,
-  });
-  yield { type: 'end', summary, time: ended };
-  return summary;
 }

@@ -1,4 +1,5 @@
-import { resolve, sep } from 'node:path';
+import { realpathSync, statSync } from 'node:fs';
+import { relative, resolve, sep } from 'node:path';
 import { TosiaError } from '../../algos/errors.js';
 import { matchesPattern } from '../io/glob.js';
 import { walkInputs, type InputFile } from '../io/inputs.js';
@@ -32,6 +33,7 @@ export function inputSource(args: readonly string[], o: InputSourceOptions) {
   return {
     stream,
     async count(): Promise<number> {
+      refuseOverlap(args, outDir);
       let n = 0;
       for await (const f of stream()) {
         const abs = resolve(f.path);
@@ -41,4 +43,37 @@ export function inputSource(args: readonly string[], o: InputSourceOptions) {
       return n;
     },
   };
+}
+
+/** The real path of `p`, or of its deepest existing ancestor joined with the rest. */
+function real(p: string): string {
+  const abs = resolve(p);
+  try {
+    return realpathSync(abs);
+  } catch {
+    const up = resolve(abs, '..');
+    return up === abs ? abs : resolve(real(up), relative(up, abs));
+  }
+}
+
+const within = (child: string, parent: string) => child === parent || child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
+
+/**
+ * An output folder that is, holds, or sits inside an input folder would write into the inputs
+ * (or read outputs back as inputs): refused before anything is written.
+ */
+function refuseOverlap(args: readonly string[], outDir: string): void {
+  const out = real(outDir);
+  for (const arg of args) {
+    let isDir = false;
+    try { isDir = statSync(arg).isDirectory(); } catch { continue; }
+    if (!isDir) continue;
+    const dir = real(arg);
+    const how = out === dir ? 'is the input folder' : within(out, dir) ? 'is inside the input folder' : within(dir, out) ? 'holds the input folder' : null;
+    if (how) {
+      throw new TosiaError('E_OUTPUT', `the output folder ${how} ${arg}`, {
+        file: outDir, stage: 'output', hint: 'choose an output folder outside every input folder: tosia never writes into its inputs',
+      });
+    }
+  }
 }

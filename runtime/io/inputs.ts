@@ -101,7 +101,9 @@ async function* walkDir(dir: string, root: string, skip: readonly string[], matc
   for (const e of entries) {
     const p = match && dir === '.' ? e.name : join(dir, e.name);
     if (e.isDirectory()) yield* walkDir(p, root, skip, match);
-    else if ((e.isFile() || e.isSymbolicLink()) && isAudioName(e.name) && (!match || match(p))) yield { path: p, rel: relative(root, p) };
+    // anything else with an audio name is an input, a FIFO or a device included: it then fails
+    // as "not a regular file" (it is never opened) rather than being skipped without a word
+    else if (isAudioName(e.name) && (!match || match(p))) yield { path: p, rel: relative(root, p) };
   }
 }
 

@@ -1,5 +1,6 @@
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { readFile as readFileCb } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { TosiaError } from '../../algos/errors.js';
@@ -14,6 +15,8 @@ import type { ArtifactRequest, FailureRecord, Identity, Lookup, ResultStore, Sto
 import { TableWriter, tableRows } from './tables.js';
 
 export const TMP_DIR_NAME = '.tosia-tmp';
+/** The output folder's lock: one run at a time writes into a folder. */
+export const LOCK_FILE_NAME = '.tosia-lock';
 
 // fs.readFile's callback form costs about half of fs/promises' for small files (one
 // open-stat-read-close in the thread pool rather than a FileHandle's separate trips); a re-run
@@ -53,7 +56,10 @@ export class FolderStore implements ResultStore {
     this.previous = await previousFailures(this.outDir);
   }
 
-  /** Fail early, with E_OUTPUT, when the folder cannot be created or written. */
+  /**
+   * Fail early, with E_OUTPUT, when the folder cannot be created or written, or when another
+   * run holds it; then lock it.
+   */
   async open(): Promise<void> {
     const probe = join(this.tmpDir, `.probe.${process.pid}`);
     try {
@@ -66,6 +72,42 @@ export class FolderStore implements ResultStore {
         file: this.outDir, stage: 'output', hint: code === 'ENOTDIR' || code === 'EEXIST' ? 'the path is a file; choose a folder' : 'choose a writable folder for --out',
       });
     }
+    await this.lock();
+  }
+
+  private get lockFile(): string {
+    return join(this.outDir, LOCK_FILE_NAME);
+  }
+
+  /**
+   * Take the folder's lock: a file made exclusively, naming this process. A lock left by a
+   * process of this host that no longer runs (a SIGKILL, a power cut) is taken over.
+   */
+  private async lock(): Promise<void> {
+    const me = JSON.stringify({ pid: process.pid, host: hostname(), started_at: new Date().toISOString() }) + '\n';
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await writeFile(this.lockFile, me, { flag: 'wx' });
+        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new TosiaError('E_OUTPUT', `cannot lock the output folder (${(e as NodeJS.ErrnoException).code})`, { file: this.outDir, stage: 'output', hint: 'choose a writable folder for --out' });
+      }
+      let holder: { pid?: number; host?: string; started_at?: string } = {};
+      try { holder = JSON.parse(await readFile(this.lockFile, 'utf8')); } catch { /* unreadable: treated as stale */ }
+      if (holder.host === hostname() && typeof holder.pid === 'number' && !alive(holder.pid)) {
+        await rm(this.lockFile, { force: true });
+        continue;
+      }
+      if (holder.pid === undefined) { await rm(this.lockFile, { force: true }); continue; }
+      throw new TosiaError('E_OUTPUT', `the output folder is in use by another tosia run (pid ${holder.pid} on ${holder.host ?? 'an unknown host'}, started ${holder.started_at ?? 'at an unknown time'})`, {
+        file: this.outDir, stage: 'output', hint: `wait for that run to end or stop it, or choose another --out; if no such run exists, remove ${this.lockFile}`,
+      });
+    }
+    throw new TosiaError('E_OUTPUT', 'cannot lock the output folder: another run took it at the same moment', { file: this.outDir, stage: 'output', hint: 'run one batch per output folder' });
+  }
+
+  private async unlock(): Promise<void> {
+    await rm(this.lockFile, { force: true });
   }
 
   /** The failures listed by the previous run's errors.jsonl, by absolute path. */
@@ -120,8 +162,17 @@ export class FolderStore implements ResultStore {
     return stored(out, output.result);
   }
 
-  async fail(_input: StoreInput, failure: FailureRecord): Promise<void> {
+  /** Record a failure; a result stored for this input earlier no longer stands and goes, with its artifacts. */
+  async fail(input: StoreInput, failure: FailureRecord): Promise<void> {
     this.tables.write({ errors: JSON.stringify(failure) + '\n' });
+    const out = this.resultFile(input);
+    let stale: Result;
+    try {
+      stale = JSON.parse(await readSmall(out, 'utf8')) as Result;
+    } catch {
+      return; // nothing stored (the usual case), or nothing readable
+    }
+    await Promise.all([out, labelsFile(out), ...(stale.segments ?? []).map((_, i) => `${imagePrefix(out)}.seg${pad(i)}.png`)].map((f) => rm(f, { force: true })));
   }
 
   drained(): Promise<void> {
@@ -133,23 +184,38 @@ export class FolderStore implements ResultStore {
     try {
       await this.tables.finish(this.labels ?? []);
     } catch (e) {
-      await this.tables.discard();
+      await this.discard();
       throw new TosiaError('E_OUTPUT', `cannot write the tables (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: this.outDir, stage: 'output', hint: 'free disk space or fix the output folder, then run the same command again to resume' });
     }
-    await writeFileAtomic(join(this.outDir, 'run.json'), JSON.stringify(run, null, 2) + '\n', this.tmpDir);
-    await rm(this.tmpDir, { recursive: true, force: true });
+    try {
+      await writeFileAtomic(join(this.outDir, 'run.json'), JSON.stringify(run, null, 2) + '\n', this.tmpDir);
+    } finally {
+      await rm(this.tmpDir, { recursive: true, force: true });
+      await this.unlock();
+    }
   }
 
   /** Drop this run's temp tables (the previous tables stay) and the temp folder. */
   async discard(): Promise<void> {
     await this.tables.discard();
     await rm(this.tmpDir, { recursive: true, force: true });
+    await this.unlock();
   }
 
   private writeRows(r: Result): void {
     this.model ??= r.model;
     if (!this.labels) this.setLabels(r.model.labels);
     this.tables.write(tableRows(r, this.labels!));
+  }
+}
+
+/** Whether a process of this host runs under `pid`. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

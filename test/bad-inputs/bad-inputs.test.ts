@@ -140,14 +140,21 @@ describe('ffmpeg that does not finish is killed and reported', () => {
 });
 
 describe('outputs', () => {
-  it('an output folder inside the input folder is never read back as input', () => {
-    const root = mkdtempSync(join(tmpdir(), 'tosia-nested-'));
+  // issue 11, D8: writing results into an input folder is refused, whichever way they overlap
+  it.each([
+    ['inside', (root: string) => join(root, 'results')],
+    ['equal to', (root: string) => root],
+    ['a parent of', (root: string) => join(root, '..')],
+  ])('an output folder %s an input folder is refused before anything is written', (_how, outOf) => {
+    const parent = mkdtempSync(join(tmpdir(), 'tosia-nested-'));
+    const root = join(parent, 'in');
+    mkdirSync(root);
     copyFileSync(GOOD, join(root, 'a.wav'));
-    const first = tosia(['run', root, '--out', join(root, 'results'), '--progress', 'none']);
-    expect(first.code).toBe(0);
-    const again = tosia(['run', root, '--out', join(root, 'results'), '--progress', 'json']);
-    const start = JSON.parse(again.stderr.split('\n')[0]!);
-    expect(start.total).toBe(1);
+    const before = readdirSync(parent, { recursive: true }).sort();
+    const r = tosia(['run', root, '--out', outOf(root), '--progress', 'none']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/E_OUTPUT: .*the output folder (is the input folder|is inside the input folder|holds the input folder).*Fix: choose an output folder outside every input folder/);
+    expect(readdirSync(parent, { recursive: true }).sort()).toEqual(before);
   });
 
   it('a write failure midway: earlier results intact, no partial file, a clear E_OUTPUT', () => {

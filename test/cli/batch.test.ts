@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { basename, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../runtime/io/csv.js';
 import { defaultConfig, runBatch, type BatchEvent } from '../../runtime/index.js';
@@ -204,7 +204,74 @@ describe('tosia run --out (batch)', () => {
   });
 });
 
-describe('a batch stays intact against a closed terminal and hostile names (issue 11: D13, D15)', () => {
+describe('a batch stays intact against odd inputs, a second run, a closed terminal and hostile names (issue 11: D1, D2, D5, D12, D13, D14, D15)', () => {
+  it('devices and FIFOs, in a folder or named, fail as "not a regular file" without being opened; the rest runs (D1, D2)', () => {
+    const root = mkdtempSync(join(tmpdir(), 'tosia-special-'));
+    mkdirSync(join(root, 'in'));
+    copyFileSync(small[0]!.file, join(root, 'in', 'good.wav'));
+    symlinkSync('/dev/zero', join(root, 'in', 'zero.wav'));
+    execFileSync('mkfifo', [join(root, 'in', 'pipe.mp3'), join(root, 'named.mp3')]);
+    const r = tosia(['run', join(root, 'in'), join(root, 'named.mp3'), '--out', join(root, 'out'), '--progress', 'none'], { timeout: 30_000 });
+    expect(r.code).toBe(1);
+    const errors = readFileSync(join(root, 'out', 'errors.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(errors.map((e) => basename(e.file)).sort()).toEqual(['named.mp3', 'pipe.mp3', 'zero.wav']);
+    for (const e of errors) expect(e).toMatchObject({ code: 'E_INPUT', message: expect.stringMatching(/is not a regular file/) });
+    expect(JSON.parse(readFileSync(join(root, 'out', 'run.json'), 'utf8'))).toMatchObject({ processed: 1, failed: 3 });
+  });
+
+  it('a second batch into the same output folder stops at once, naming the running one; a lock left by a dead process is taken over (D5)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tosia-lock-'));
+    mkdirSync(join(root, 'in'));
+    // long enough (ffmpeg per file, one worker) to still be running when the second starts
+    for (let i = 0; i < 150; i++) copyFileSync(small[0]!.file, join(root, 'in', `c${String(i).padStart(3, '0')}.wav`));
+    const out = join(root, 'out');
+    const first = spawn(process.execPath, [BIN, 'run', join(root, 'in'), '--out', out, '--progress', 'json', '--concurrency', '1', '--decoder', 'ffmpeg']);
+    let stderr = '';
+    const second = await new Promise<ReturnType<typeof tosia>>((res) => {
+      first.stderr.on('data', (d: Buffer) => {
+        const was = stderr;
+        stderr += d.toString();
+        if (!was.includes('"file-done"') && stderr.includes('"file-done"')) res(tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']));
+      });
+    });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(new RegExp(`E_OUTPUT: .*in use by another tosia run \\(pid ${first.pid} on .*started `));
+    expect(await new Promise((res) => first.on('exit', res))).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ processed: 150, failed: 0 });
+    expect(existsSync(join(out, '.tosia-lock'))).toBe(false);
+    // a lock whose process is gone (a SIGKILL) does not stop the next run
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    writeFileSync(join(out, '.tosia-lock'), JSON.stringify({ pid: dead, host: hostname(), started_at: '2026-01-01T00:00:00Z' }));
+    expect(tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none', '--decoder', 'ffmpeg']).code).toBe(0);
+  });
+
+  it('an input replaced by a damaged copy: its earlier result and label track go, so files and tables agree (D12)', () => {
+    const root = mkdtempSync(join(tmpdir(), 'tosia-stale-'));
+    mkdirSync(join(root, 'in'));
+    const good = small.find((s) => s.name.startsWith('coughs-3_'))!;
+    copyFileSync(good.file, join(root, 'in', 'a.wav'));
+    const out = join(root, 'out');
+    expect(tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none', '--labels', 'audacity', '--save-images', 'x']).code).toBe(0);
+    const stem = join(out, 'in', 'a.wav');
+    expect(existsSync(`${stem}.json`) && existsSync(`${stem}.labels.txt`) && existsSync(`${stem}.seg000.png`)).toBe(true);
+    writeFileSync(join(root, 'in', 'a.wav'), 'RIFF damaged');
+    expect(tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none', '--labels', 'audacity', '--save-images', 'x']).code).toBe(1);
+    expect(walk(join(out, 'in'))).toEqual([]);
+    expect(readFileSync(join(out, 'results.jsonl'), 'utf8')).toBe('');
+    expect(readFileSync(join(out, 'errors.jsonl'), 'utf8')).toMatch(/a\.wav/);
+  });
+
+  it('a progress reader that goes away stops the progress, not the batch (D14)', () => {
+    const root = mkdtempSync(join(tmpdir(), 'tosia-pipe-'));
+    mkdirSync(join(root, 'in'));
+    for (let i = 0; i < 30; i++) copyFileSync(small[0]!.file, join(root, 'in', `c${String(i).padStart(2, '0')}.wav`));
+    const out = join(root, 'out');
+    const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${BIN}" run "${join(root, 'in')}" --out "${out}" --progress json 2>&1 >/dev/null | head -2 >/dev/null; echo "\${PIPESTATUS[0]}"`], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stdout.trim()).toBe('0');
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ processed: 30, failed: 0 });
+    expect(parseCsv(readFileSync(join(out, 'results.csv'), 'utf8')).slice(1)).toHaveLength(30);
+  });
+
   it('SIGHUP (a closed terminal or ssh session) is handled like SIGTERM: exit 130, consistent tables, a re-run completes', async () => {
     const { root, out, code } = await interruptMidBatch('SIGHUP');
     expect(code).toBe(130);
