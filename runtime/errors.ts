@@ -29,6 +29,20 @@ export function deserializeError(s: SerializedError): TosiaError {
   return err;
 }
 
+/** Write errors that no other output in the same folder would escape. */
+const FOLDER_WIDE = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'EACCES', 'EPERM', 'EMFILE', 'ENFILE']);
+
+/**
+ * Whether an output error stops every output (a full disk, a read-only or forbidden folder), as
+ * opposed to one file's (a name too long, a path blocked by a file). Unknown causes count as
+ * folder-wide: stopping is the safe side.
+ */
+export function stopsEveryOutput(e: TosiaError): boolean {
+  if (e.code !== 'E_OUTPUT') return false;
+  const errno = (e.cause as NodeJS.ErrnoException | undefined)?.code;
+  return errno === undefined || FOLDER_WIDE.has(errno);
+}
+
 /**
  * Failures that the same bytes, config, limits and model would only repeat: a property of the
  * input. Environment problems (no ffmpeg, a model that does not load, a full disk) never are.

@@ -1,5 +1,5 @@
 import { TosiaError } from '../../algos/errors.js';
-import { serializeError, toTosiaError } from '../errors.js';
+import { serializeError, stopsEveryOutput, toTosiaError } from '../errors.js';
 import type { ArtifactRequest, FailureRecord, Identity, Lookup, ResultStore, StoreInput } from '../store/store.js';
 import { failureRecord } from '../store/store.js';
 import type { Job, JobOutcome, JobTask, ModelIdentity, Pool } from './pool.js';
@@ -121,10 +121,19 @@ export async function* schedule(o: ScheduleOptions): AsyncGenerator<BatchEvent, 
         await failed(input, failureRecord(input, outcome.error, o.identity, outcome.sha256), false);
       }
     } catch (e) {
-      broken(e);
-      // the input failed too: say so, so that nothing is silently dropped
-      await failed(input, failureRecord(input, serializeError(e), o.identity), false);
+      await storeFailed(input, e);
     }
+  };
+
+  /**
+   * The store could not take an input's outcome. A write that fails for this input alone (a
+   * name too long, say) fails the input; one that would fail every input (a full disk) also
+   * stops the run. Either way the input is reported failed, so nothing is silently dropped.
+   */
+  const storeFailed = async (input: StoreInput, e: unknown) => {
+    const err = toTosiaError(e);
+    if (err.code !== 'E_OUTPUT' || stopsEveryOutput(err)) broken(err);
+    await failed(input, failureRecord(input, serializeError(err), o.identity), false);
   };
 
   const capacity = () => (pool as Pool | null)?.capacity ?? Infinity;
@@ -155,7 +164,7 @@ export async function* schedule(o: ScheduleOptions): AsyncGenerator<BatchEvent, 
     while (!sourceDone && ahead.length < lookahead) {
       const r = await source.next();
       if (r.done) { sourceDone = true; break; }
-      const lookup = o.force ? Promise.resolve(null) : o.store.lookup(r.value, o.identity, o.wants, { failures: keepFailures });
+      const lookup = o.force || r.value.unreadable ? Promise.resolve(null) : o.store.lookup(r.value, o.identity, o.wants, { failures: keepFailures });
       lookup.catch(() => undefined);
       ahead.push({ input: r.value, lookup });
     }
@@ -172,6 +181,11 @@ export async function* schedule(o: ScheduleOptions): AsyncGenerator<BatchEvent, 
         await fill();
         if (ahead.length === 0) break;
         const next = ahead[0]!;
+        if (next.input.unreadable) {
+          ahead.shift();
+          await failed(next.input, failureRecord(next.input, next.input.unreadable, o.identity), false);
+          continue;
+        }
         const found = await next.lookup;
         if (found?.kind === 'done' && !found.missingImages) {
           ahead.shift();
@@ -180,7 +194,7 @@ export async function* schedule(o: ScheduleOptions): AsyncGenerator<BatchEvent, 
             skipped++;
             ended(next.input, { skipped: true, ...s });
           } catch (e) {
-            broken(e);
+            await storeFailed(next.input, e);
           }
           continue;
         }

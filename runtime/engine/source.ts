@@ -2,6 +2,7 @@ import { realpathSync, statSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import { TosiaError } from '../../algos/errors.js';
 import { matchesPattern } from '../io/glob.js';
+import { serializeError } from '../errors.js';
 import { walkInputs, type InputFile } from '../io/inputs.js';
 import type { StoreInput } from '../store/store.js';
 
@@ -28,7 +29,10 @@ export function inputSource(args: readonly string[], o: InputSourceOptions) {
     !o.exclude?.some((p) => matchesPattern(f.rel, p) || matchesPattern(f.path, p)) &&
     (!o.only || o.only.has(resolve(f.path)));
   const stream = async function* (): AsyncGenerator<StoreInput> {
-    for await (const f of walkInputs(args, [outDir])) if (wanted(f)) yield { path: f.path, rel: f.rel };
+    for await (const f of walkInputs(args, [outDir])) {
+      if (f.unreadable) yield { path: f.path, rel: f.rel, unreadable: serializeError(f.unreadable) };
+      else if (wanted(f)) yield { path: f.path, rel: f.rel };
+    }
   };
   return {
     stream,
@@ -37,7 +41,7 @@ export function inputSource(args: readonly string[], o: InputSourceOptions) {
       let n = 0;
       for await (const f of stream()) {
         const abs = resolve(f.path);
-        if (abs === outDir || abs.startsWith(outDir + sep)) throw new TosiaError('E_OUTPUT', `input ${f.path} is inside the output folder`, { stage: 'output', hint: 'choose an output folder outside the inputs' });
+        if (!f.unreadable && abs === outDir || abs.startsWith(outDir + sep)) throw new TosiaError('E_OUTPUT', `input ${f.path} is inside the output folder`, { stage: 'output', hint: 'choose an output folder outside the inputs' });
         n++;
       }
       return n;

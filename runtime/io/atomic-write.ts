@@ -14,7 +14,7 @@ function injectedFailure(path: string): void {
   const limit = process.env.TOSIA_FAIL_WRITES_AFTER;
   if (limit === undefined) return;
   if (++writes > Number(limit)) {
-    throw new TosiaError('E_OUTPUT', 'cannot write output (ENOSPC, injected by TOSIA_FAIL_WRITES_AFTER)', { file: path, stage: 'output', hint: 'free some disk space' });
+    throw new TosiaError('E_OUTPUT', 'cannot write output (ENOSPC, injected by TOSIA_FAIL_WRITES_AFTER)', { file: path, stage: 'output', hint: 'free some disk space', cause: Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' }) });
   }
 }
 // folders this thread has made: a batch writes thousands of files into a few folders
@@ -95,7 +95,11 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array, tmp
     }
     renameSync(tmp, path);
   } catch (e) {
-    rmSync(tmp, { force: true });
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // the temp name itself may be what failed (ENAMETOOLONG): the write's error is the one to report
+    }
     throw outputError(path, e);
   }
 }

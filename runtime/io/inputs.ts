@@ -14,6 +14,8 @@ export interface InputFile {
   path: string;
   /** Path relative to the folder argument it was found in (its basename for a file argument). */
   rel: string;
+  /** Set for a folder that could not be listed: a failed input of its own, so the walk goes on. */
+  unreadable?: TosiaError;
 }
 
 function inside(child: string, parent: string): boolean {
@@ -94,8 +96,12 @@ async function* walkDir(dir: string, root: string, skip: readonly string[], matc
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (e) {
-    if (match) return; // a glob's root that does not exist matches nothing
-    throw e;
+    if (match && (e as NodeJS.ErrnoException).code === 'ENOENT') return; // a glob's root that does not exist matches nothing
+    // a property of the inputs, never a bug: this folder fails, the others are walked
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    const why = code === 'EACCES' || code === 'EPERM' ? 'cannot be listed (permission denied)' : `cannot be listed (${code})`;
+    yield { path: dir, rel: relative(root, dir), unreadable: new TosiaError('E_INPUT', `folder ${why}`, { file: dir, stage: 'input', hint: 'check the folder permissions; its files were not run' }) };
+    return;
   }
   entries.sort(byName);
   for (const e of entries) {

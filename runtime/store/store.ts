@@ -10,7 +10,13 @@ import type { Result } from '../pipeline/result.js';
  */
 
 /** One input as a store sees it: where it is, its path relative to its input argument, and its sha256 once known. */
-export interface StoreInput { path: string; rel: string; sha256?: string }
+export interface StoreInput {
+  path: string;
+  rel: string;
+  sha256?: string;
+  /** Set when the input cannot even be listed (a folder without permission): it fails as is. */
+  unreadable?: SerializedError;
+}
 
 /** What a result depends on besides the input's bytes. */
 export interface Identity {

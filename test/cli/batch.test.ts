@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -217,6 +217,45 @@ describe('a batch stays intact against odd inputs, a second run, a closed termin
     expect(errors.map((e) => basename(e.file)).sort()).toEqual(['named.mp3', 'pipe.mp3', 'zero.wav']);
     for (const e of errors) expect(e).toMatchObject({ code: 'E_INPUT', message: expect.stringMatching(/is not a regular file/) });
     expect(JSON.parse(readFileSync(join(root, 'out', 'run.json'), 'utf8'))).toMatchObject({ processed: 1, failed: 3 });
+  });
+
+  it('an output path too long for one input fails that input only; the batch and every re-run complete the rest (D7)', () => {
+    const root = mkdtempSync(join(tmpdir(), 'tosia-long-'));
+    mkdirSync(join(root, 'in'));
+    for (let i = 0; i < 6; i++) copyFileSync(small[0]!.file, join(root, 'in', `c${i}.wav`));
+    // a 254-byte name is a valid input; its result name (+ '.json') is not
+    const long = `${'a'.repeat(250)}.wav`;
+    copyFileSync(small[0]!.file, join(root, 'in', long));
+    const out = join(root, 'out');
+    for (const run of [1, 2]) {
+      const r = tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']);
+      expect(r.code, `run ${run}`).toBe(1);
+      const errors = readFileSync(join(out, 'errors.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ code: 'E_OUTPUT', message: expect.stringMatching(/ENAMETOOLONG/) });
+      expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ inputs: 7, failed: 1, not_started: 0 });
+    }
+    expect(walk(join(out, 'in')).filter((f) => f.endsWith('.json'))).toHaveLength(6);
+  });
+
+  // root reads any folder, so as root the batch runs as nobody (setpriv); skipped where neither works
+  const asUnprivileged = process.getuid?.() !== 0 ? [] : existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : null;
+  // ...and nobody must be able to reach the built CLI (a checkout inside a private folder cannot)
+  const unprivilegedRuns = asUnprivileged !== null && (asUnprivileged.length === 0 || spawnSync(asUnprivileged[0]!, [...asUnprivileged.slice(1), process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(BIN)})`]).status === 0);
+  it.skipIf(!unprivilegedRuns)(`an unreadable subfolder${unprivilegedRuns ? '' : ' (skipped: running as root, and user nobody cannot reach the built CLI here)'} fails as E_INPUT in errors.jsonl; the rest of the batch runs (D9)`, () => {
+    const root = mkdtempSync(join(tmpdir(), 'tosia-locked-'));
+    for (const d of ['in/ok', 'in/locked']) mkdirSync(join(root, d), { recursive: true });
+    copyFileSync(small[0]!.file, join(root, 'in', 'ok', 'a.wav'));
+    copyFileSync(small[0]!.file, join(root, 'in', 'locked', 'b.wav'));
+    for (const d of ['', 'in', 'in/ok']) chmodSync(join(root, d), 0o777);
+    chmodSync(join(root, 'in', 'ok', 'a.wav'), 0o644);
+    chmodSync(join(root, 'in', 'locked'), 0o000);
+    const [cmd, ...pre] = [...asUnprivileged!, process.execPath];
+    const r = spawnSync(cmd!, [...pre, BIN, 'run', join(root, 'in'), '--out', join(root, 'out'), '--progress', 'none'], { encoding: 'utf8', timeout: 60_000 });
+    chmodSync(join(root, 'in', 'locked'), 0o755);
+    expect(r.stderr).toMatch(/E_INPUT: .*locked \[input\]: folder cannot be listed \(permission denied\)/);
+    expect(r.status).toBe(1);
+    expect(JSON.parse(readFileSync(join(root, 'out', 'run.json'), 'utf8'))).toMatchObject({ inputs: 2, processed: 1, failed: 1 });
   });
 
   it('a second batch into the same output folder stops at once, naming the running one; a lock left by a dead process is taken over (D5)', async () => {
