@@ -111,7 +111,8 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
       return summary;
     }
     if (outputBroken) {
-      throw new TosiaError('E_OUTPUT', `stopped after ${counts.processed} results: ${outputBroken.message}`, {
+      // the hint that follows is the run's: the write error's own one is left out
+      throw new TosiaError('E_OUTPUT', `stopped after ${counts.processed} results: ${outputBroken.message.replace(/\. Fix: [\s\S]*$/, '')}`, {
         file: outDir, stage: 'output', hint: 'free disk space or fix the output folder, then run the same command again to resume',
       });
     }

@@ -37,7 +37,8 @@ function tempPath(path: string, tmpDir: string | undefined): string {
   return join(tmpDir ?? dirname(path), `.${basename(path)}.${process.pid}.${threadTag()}${++counter}.tmp`);
 }
 
-function outputError(path: string, e: unknown): TosiaError {
+/** A failed write as E_OUTPUT, naming the path and the system's reason; the cause says whether it is folder-wide. */
+export function outputError(path: string, e: unknown): TosiaError {
   const code = (e as NodeJS.ErrnoException).code;
   return new TosiaError('E_OUTPUT', `cannot write output (${code ?? (e as Error).message})`, {
     file: path, stage: 'output', hint: code === 'EACCES' || code === 'EROFS' ? 'choose a writable output folder' : code === 'ENOSPC' ? 'free some disk space' : 'check the output path', cause: e,

@@ -1,6 +1,8 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { TosiaError } from '../../algos/errors.js';
+import { outputError } from '../io/atomic-write.js';
 import { csvRow } from '../io/csv.js';
 import type { Result } from '../pipeline/result.js';
 
@@ -40,7 +42,7 @@ const FILE_OF: Record<Table, string> = { jsonl: 'results.jsonl', results: 'resul
  */
 export class TableWriter {
   private streams: Record<Table, WriteStream> | null = null;
-  private failure: Error | null = null;
+  private failure: TosiaError | null = null;
   /** Rows that came before the model's labels (failures, which need none), written on opening. */
   private early: TableRows[] = [];
   private readonly temp: Record<Table, string>;
@@ -55,7 +57,7 @@ export class TableWriter {
     mkdirSync(this.tmpDir, { recursive: true });
     const open = (path: string) => {
       const s = createWriteStream(path);
-      s.on('error', (e) => { this.failure ??= e; });
+      s.on('error', (e) => { this.failure ??= outputError(path, e); });
       return s;
     };
     this.streams = Object.fromEntries(TABLE_KEYS.map((k) => [k, open(this.temp[k])])) as Record<Table, WriteStream>;

@@ -157,6 +157,36 @@ describe('outputs', () => {
     expect(readdirSync(parent, { recursive: true }).sort()).toEqual(before);
   });
 
+  // issue 11, D3: a real full disk, a 1 MB tmpfs (mounting needs root)
+  const canMount = process.getuid?.() === 0 && spawnSync('mount', ['--version']).status === 0;
+  it.skipIf(!canMount)(`a disk that fills midway: a clean E_OUTPUT, no temp file or lock left, and a resume once there is room (D3)${canMount ? '' : ' (skipped: mounting a tmpfs needs root)'}`, (ctx) => {
+    const root = mkdtempSync(join(tmpdir(), 'tosia-full-'));
+    mkdirSync(join(root, 'in'));
+    for (let i = 0; i < 300; i++) copyFileSync(GOOD, join(root, 'in', `c${String(i).padStart(3, '0')}.wav`));
+    const out = join(root, 'out');
+    mkdirSync(out);
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', out]);
+    if (mounted.status !== 0) ctx.skip(); // a sandbox that forbids mounts, even to root
+    try {
+      const r = tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/E_OUTPUT: .*stopped after (\d+) results: .*ENOSPC.*Fix: free disk space/);
+      expect(r.stderr).not.toMatch(/E_INTERNAL/);
+      const stopped = Number(/stopped after (\d+) results/.exec(r.stderr)![1]);
+      const left = readdirSync(out, { recursive: true }).map(String);
+      expect(left.filter((f) => f.endsWith('.tmp') || f.includes('.tosia-tmp') || f.includes('.tosia-lock'))).toEqual([]);
+      const results = left.filter((f) => f.endsWith('.json'));
+      expect(results).toHaveLength(stopped);
+      for (const f of results) expect(JSON.parse(readFileSync(join(out, f), 'utf8')).schema_version).toBe(1);
+      expect(spawnSync('mount', ['-o', 'remount,size=16m', out]).status).toBe(0);
+      const again = tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']);
+      expect(again.code).toBe(0);
+      expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ inputs: 300, skipped: stopped, processed: 300 - stopped });
+    } finally {
+      spawnSync('umount', [out]);
+    }
+  });
+
   it('a write failure midway: earlier results intact, no partial file, a clear E_OUTPUT', () => {
     const root = mkdtempSync(join(tmpdir(), 'tosia-enospc-'));
     mkdirSync(join(root, 'in'));
