@@ -1,5 +1,5 @@
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { readFile as readFileCb } from 'node:fs';
+import { existsSync, readFile as readFileCb } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -41,6 +41,8 @@ export class FolderStore implements ResultStore {
   /** The model named by the first result seen (a run that started no model reports it). */
   model: Result['model'] | null = null;
   private previous = new Map<string, FailureRecord>();
+  /** Every input this run reported (absolute paths): the earlier tables' other rows are carried over. */
+  private readonly seen = new Set<string>();
 
   /**
    * @param outDir the output folder.
@@ -140,6 +142,7 @@ export class FolderStore implements ResultStore {
   }
 
   async reuse(input: StoreInput, found: Extract<Lookup, { kind: 'done' }>, wants: ArtifactRequest): Promise<Stored> {
+    this.seen.add(resolve(input.path));
     const out = this.resultFile(input);
     if (wants.labels === 'audacity' && !(await exists(labelsFile(out)))) await writeFileAtomic(labelsFile(out), audacityLabels(found.result), this.tmpDir);
     this.writeRows(found.result);
@@ -148,6 +151,7 @@ export class FolderStore implements ResultStore {
 
   async put(input: StoreInput, output: JobOutput, wants: ArtifactRequest, options: { artifactsOnly?: Extract<Lookup, { kind: 'done' }> } = {}): Promise<Stored> {
     if (output.kind !== 'diagnose') throw new TosiaError('E_INTERNAL', `a FolderStore keeps diagnoses, not ${output.kind} output`, { stage: 'output' });
+    this.seen.add(resolve(input.path));
     const out = this.resultFile(input);
     const prefix = imagePrefix(out);
     // the artifacts first, the result last: a result on disk means everything it lists is there
@@ -164,6 +168,7 @@ export class FolderStore implements ResultStore {
 
   /** Record a failure; a result stored for this input earlier no longer stands and goes, with its artifacts. */
   async fail(input: StoreInput, failure: FailureRecord): Promise<void> {
+    this.seen.add(resolve(input.path));
     this.tables.write({ errors: JSON.stringify(failure) + '\n' });
     const out = this.resultFile(input);
     let stale: Result;
@@ -179,10 +184,16 @@ export class FolderStore implements ResultStore {
     return this.tables.drained();
   }
 
-  /** Move the tables into place and write run.json; the temp folder goes. */
+  /**
+   * Move the tables into place and write run.json; the temp folder goes. The tables describe
+   * every result in the folder: rows of earlier runs for inputs this run did not report (a
+   * --retry-failed run, another input folder) are carried over, unless their result is gone.
+   */
   async finish(run: Record<string, unknown>): Promise<void> {
     try {
-      await this.tables.finish(this.labels ?? []);
+      const labels = this.labels ?? [];
+      await this.tables.carryOver(labels, (file) => !this.seen.has(resolve(file)) && (this.previous.has(resolve(file)) || existsSync(this.resultFile({ path: file, rel: file }))));
+      await this.tables.finish(labels);
     } catch (e) {
       await this.discard();
       throw new TosiaError('E_OUTPUT', `cannot write the tables (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: this.outDir, stage: 'output', hint: 'free disk space or fix the output folder, then run the same command again to resume' });

@@ -1,9 +1,9 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TosiaError } from '../../algos/errors.js';
 import { outputError } from '../io/atomic-write.js';
-import { csvRow } from '../io/csv.js';
+import { csvRow, parseCsv } from '../io/csv.js';
 import type { Result } from '../pipeline/result.js';
 
 /** One recording's lines of the tables (a failed one has only an `errors` line). */
@@ -81,6 +81,37 @@ export class TableWriter {
   async drained(): Promise<void> {
     if (!this.streams) return;
     await Promise.all(Object.values(this.streams).map((s) => (s.writableNeedDrain ? new Promise<void>((ok) => { s.once('drain', ok); s.once('error', () => ok()); }) : undefined)));
+  }
+
+  /**
+   * Append the rows of the tables now in the output folder whose file `keep` accepts: the results
+   * and failures of earlier runs that this one did not touch. CSV rows come along with their
+   * results.jsonl line, and only when the earlier table has this run's columns (the same model
+   * labels). A re-run that touched every file parses no CSV.
+   */
+  async carryOver(labels: readonly string[], keep: (file: string) => boolean): Promise<void> {
+    this.open(labels);
+    const read = (t: Table) => readFile(join(this.outDir, FILE_OF[t]), 'utf8').catch(() => '');
+    const carried = new Set<string>();
+    for (const t of ['jsonl', 'errors'] as const) {
+      // the file name is the line's first string field: read without parsing the whole line
+      const field = t === 'jsonl' ? /"source":\{"path":("(?:[^"\\]|\\.)*")/ : /^\{"file":("(?:[^"\\]|\\.)*")/;
+      for (const line of (await read(t)).split('\n')) {
+        const m = field.exec(line);
+        if (!m) continue;
+        const file = JSON.parse(m[1]!) as string;
+        if (!keep(file)) continue;
+        this.write({ [t]: line + '\n' });
+        if (t === 'jsonl') carried.add(file);
+      }
+    }
+    if (carried.size === 0) return;
+    const header = headers(labels);
+    for (const t of ['results', 'segments'] as const) {
+      const [head, ...rows] = parseCsv(await read(t));
+      if (!head || csvRow(head) !== header[t]) continue;
+      for (const row of rows) if (row[0] !== undefined && carried.has(row[0])) this.write({ [t]: csvRow(row) });
+    }
   }
 
   /** Flush and move the tables into the output folder (empty tables with headers if no result). */

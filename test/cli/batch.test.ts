@@ -258,6 +258,36 @@ describe('a batch stays intact against odd inputs, a second run, a closed termin
     expect(JSON.parse(readFileSync(join(root, 'out', 'run.json'), 'utf8'))).toMatchObject({ inputs: 2, processed: 1, failed: 1 });
   });
 
+  it('the tables describe every result in the folder: --retry-failed and a second input folder keep the earlier rows (D6)', () => {
+    const root = makeInputs(true);
+    const out = join(root, 'out');
+    const tables = () => ({
+      jsonl: readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l).source.path).sort(),
+      csv: parseCsv(readFileSync(join(out, 'results.csv'), 'utf8')).slice(1).map((r) => r[0]).sort(),
+      segments: parseCsv(readFileSync(join(out, 'segments.csv'), 'utf8')).length - 1,
+      errors: readFileSync(join(out, 'errors.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l).file),
+    });
+    expect(tosia(['run', join(root, 'in', 'a'), '--out', out, '--progress', 'none']).code).toBe(1);
+    const first = tables();
+    expect(first.jsonl).toHaveLength(small.length + 1);
+    expect(first.errors).toHaveLength(1);
+    // a second input folder into the same output: both folders' rows
+    expect(tosia(['run', join(root, 'in', 'b'), '--out', out, '--progress', 'none']).code).toBe(0);
+    const both = tables();
+    expect(both.jsonl).toHaveLength(2 * small.length + 1);
+    expect(both.csv).toEqual(both.jsonl);
+    expect(both.errors).toEqual(first.errors);
+    // a retry of the failed file, now fixed: every row stays, the failure becomes a result
+    copyFileSync(small[0]!.file, join(root, 'in', 'a', 'broken.mp3'));
+    expect(tosia(['run', join(root, 'in', 'a'), '--out', out, '--retry-failed', '--progress', 'none']).code).toBe(0);
+    const retried = tables();
+    expect(retried.jsonl).toHaveLength(2 * small.length + 2);
+    expect(retried.csv).toEqual(retried.jsonl);
+    expect(retried.errors).toEqual([]);
+    const segmentsInResults = walk(out).filter((f) => f.endsWith('.json') && !f.endsWith('run.json')).reduce((n, f) => n + JSON.parse(readFileSync(f, 'utf8')).segments.length, 0);
+    expect(retried.segments).toBe(segmentsInResults);
+  });
+
   it('a second batch into the same output folder stops at once, naming the running one; a lock left by a dead process is taken over (D5)', async () => {
     const root = mkdtempSync(join(tmpdir(), 'tosia-lock-'));
     mkdirSync(join(root, 'in'));
