@@ -8,7 +8,7 @@ import type { JobOutput } from '../engine/pool.js';
 import { isInputFailure } from '../errors.js';
 import { writeFileAtomic, writeFileAtomicSync } from '../io/atomic-write.js';
 import { audacityLabels } from '../io/audacity-labels.js';
-import { sha256Hex } from '../io/sha256.js';
+import { sha256OfFile } from '../io/sha256.js';
 import type { Result } from '../pipeline/result.js';
 import { resultPath } from './output-paths.js';
 import type { ArtifactRequest, FailureRecord, Identity, Lookup, ResultStore, Stored, StoreInput } from './store.js';
@@ -244,11 +244,7 @@ async function upToDate(out: string, file: string, identity: Identity): Promise<
     return null;
   }
   if (r.config_sha256 !== identity.config_sha256 || r.model?.sha256 !== identity.model_sha256) return null;
-  try {
-    return sha256Hex(await readSmall(file)) === r.source?.sha256 ? r : null;
-  } catch {
-    return null;
-  }
+  return (await sha256OfFile(file)) === r.source?.sha256 ? r : null;
 }
 
 async function previousFailures(outDir: string): Promise<Map<string, FailureRecord>> {
@@ -279,9 +275,5 @@ async function previousFailures(outDir: string): Promise<Map<string, FailureReco
 async function unchangedFailure(rec: FailureRecord | undefined, file: string, identity: Identity): Promise<FailureRecord | null> {
   if (!rec || !isInputFailure(rec.code) || !rec.sha256) return null;
   if (rec.config_sha256 !== identity.config_sha256 || rec.model_sha256 !== (identity.model_sha256 ?? undefined) || rec.limits_sha256 !== identity.limits_sha256) return null;
-  try {
-    return sha256Hex(await readSmall(file)) === rec.sha256 ? rec : null;
-  } catch {
-    return null;
-  }
+  return (await sha256OfFile(file)) === rec.sha256 ? rec : null;
 }
