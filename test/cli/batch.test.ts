@@ -374,6 +374,35 @@ describe('a batch stays intact against odd inputs, a second run, a closed termin
     expect(tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']).code).toBe(0);
   });
 
+  it('a second Ctrl-C 0-40 ms after the first ends with status 130, 100 times in a row, never an abort (D4)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tosia-twice-'));
+    mkdirSync(join(root, 'in'));
+    for (let i = 0; i < 30; i++) copyFileSync(small[0]!.file, join(root, 'in', `c${String(i).padStart(2, '0')}.wav`));
+    const statuses: Record<string, number> = {};
+    for (let run = 0; run < 100; run++) {
+      const child = spawn(process.execPath, [BIN, 'run', join(root, 'in'), '--out', join(root, 'out'), '--progress', 'json', '--force'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      let sent = false;
+      // half the runs are interrupted while the workers load the model, half while they classify
+      const cue = run % 2 === 0 ? '"start"' : '"file-done"';
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (!sent && stderr.includes(cue)) {
+          sent = true;
+          child.kill('SIGINT');
+          setTimeout(() => child.kill('SIGINT'), (run * 7) % 41);
+        }
+      });
+      const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((res) => child.on('exit', (c, sig) => res([c, sig])));
+      // what a shell's $? says: the exit code, or 128 + the signal's number
+      const status = code ?? 128 + (signal === 'SIGINT' ? 2 : signal === 'SIGABRT' ? 6 : 100);
+      const key = `${status}${/terminate called|Napi::Error/.test(stderr) ? ' (abort message)' : ''}`;
+      statuses[key] = (statuses[key] ?? 0) + 1;
+    }
+    expect(statuses).toEqual({ 130: 100 });
+    expect(existsSync(join(root, 'out', '.tosia-tmp')) || existsSync(join(root, 'out', '.tosia-lock'))).toBe(false);
+  }, 300_000);
+
   it('control characters in a failing file name are escaped on stderr: no forged line, no terminal escape', () => {
     const root = mkdtempSync(join(tmpdir(), 'tosia-names-'));
     mkdirSync(join(root, 'in'));
