@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -117,5 +117,33 @@ export async function benchBatch(coughDir: string, quick: boolean): Promise<stri
   const h = timedRun(['run', '--json', hour]);
   rmSync(root, { recursive: true, force: true });
   sections.push('### One 1-hour recording (8 kHz wav)\n\n' + table(['wall s', 'peak RSS MB', 'target'], [[h.wall.toFixed(1), mb(h.rssMb), h.rssMb !== null && h.rssMb < 1536 ? '< 1.5 GB: met' : '< 1.5 GB']]));
+
+  // one 2-hour 44.1 kHz stereo wav (1.27 GB): it streams through ffmpeg (issue 11, D11)
+  if (!quick) {
+    const root2 = mkdtempSync(join(tmpdir(), 'tosia-bench-2h-'));
+    const two = join(root2, 'two-hours-44k-stereo.wav');
+    const rate = 44100, frames = rate * 7200, bytes = frames * 4;
+    const fd = openSync(two, 'w');
+    const head = Buffer.alloc(44);
+    head.write('RIFF', 0); head.writeUInt32LE(36 + bytes, 4); head.write('WAVEfmt ', 8); head.writeUInt32LE(16, 16); head.writeUInt16LE(1, 20); head.writeUInt16LE(2, 22);
+    head.writeUInt32LE(rate, 24); head.writeUInt32LE(4 * rate, 28); head.writeUInt16LE(4, 32); head.writeUInt16LE(16, 34); head.write('data', 36); head.writeUInt32LE(bytes, 40);
+    writeSync(fd, head);
+    const block = Buffer.alloc(4 * rate * 60);
+    let seed = 1;
+    for (let at = 0; at < frames; at += rate * 60) {
+      for (let i = 0; i < rate * 60; i++) {
+        const t = ((at + i) / rate) % 20;
+        const amp = t > 0.3 && t < 0.6 ? 20000 : 60;
+        seed = (seed * 16807) % 2147483647;
+        const v = Math.round((seed / 2147483647 - 0.5) * amp);
+        block.writeInt16LE(v, 4 * i); block.writeInt16LE(v, 4 * i + 2);
+      }
+      writeSync(fd, block);
+    }
+    closeSync(fd);
+    const t2 = timedRun(['run', '--json', two]);
+    rmSync(root2, { recursive: true, force: true });
+    sections.push('### One 2-hour recording (44.1 kHz stereo wav, 1.27 GB: decoded, downmixed and resampled as a stream)\n\n' + table(['wall s', 'peak RSS MB', 'target'], [[t2.wall.toFixed(1), mb(t2.rssMb), t2.rssMb !== null && t2.rssMb <= 600 ? '≤ 600 MB: met' : '≤ 600 MB: MISSED']]));
+  }
   return sections.join('\n\n');
 }

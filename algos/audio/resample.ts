@@ -104,6 +104,60 @@ export class Resampler {
     return Math.ceil((n * this.up) / this.down);
   }
 
+  /** The first input sample output `i` reaches. */
+  firstInput(i: number): number {
+    return Math.floor((i * this.down) / this.up) - this.half + 1;
+  }
+
+  /** How many outputs are complete once `available` input samples have arrived (more may follow). */
+  completeOutputs(available: number): number {
+    // the largest i with firstInput(i) + taps <= available
+    let i = Math.max(0, Math.floor(((available - this.taps + this.half) * this.up) / this.down) + 1);
+    while (i > 0 && this.firstInput(i - 1) + this.taps > available) i--;
+    while (this.firstInput(i) + this.taps <= available) i++;
+    return i;
+  }
+
+  /**
+   * Output `i` of a signal of length `n` (Infinity while it is still arriving) whose samples
+   * from global index `offset` are in `input`: the same arithmetic as `run`'s direct sum.
+   */
+  sampleAt(input: Float32Array, offset: number, n: number, i: number): number {
+    if (this.up === this.down) return input[i - offset]!;
+    const { up, down, taps, half, table } = this;
+    const pos = i * down;
+    const base = Math.floor(pos / up);
+    const phase = pos - base * up;
+    const first = base - half + 1;
+    let acc = 0;
+    if (table) {
+      const row = phase * taps;
+      if (first >= 0 && first + taps <= n) {
+        const f = first - offset;
+        let a0 = 0, a1 = 0, a2 = 0, a3 = 0, k = 0;
+        for (; k + 3 < taps; k += 4) {
+          a0 += input[f + k]! * table[row + k]!;
+          a1 += input[f + k + 1]! * table[row + k + 1]!;
+          a2 += input[f + k + 2]! * table[row + k + 2]!;
+          a3 += input[f + k + 3]! * table[row + k + 3]!;
+        }
+        for (; k < taps; k++) a0 += input[f + k]! * table[row + k]!;
+        acc = a0 + a1 + a2 + a3;
+      } else {
+        for (let k = 0; k < taps; k++) { const j = first + k; if (j >= 0 && j < n) acc += input[j - offset]! * table[row + k]!; }
+      }
+    } else {
+      const frac = phase / up;
+      for (let k = 0; k < taps; k++) { const j = first + k; if (j >= 0 && j < n) acc += input[j - offset]! * this.kernel(frac + half - 1 - k); }
+    }
+    return acc;
+  }
+
+  /** A stream through this filter, for a signal that arrives in pieces (see ResampleStream). */
+  stream(): ResampleStream {
+    return new ResampleStream(this);
+  }
+
   run(input: Float32Array): Float32Array {
     if (this.up === this.down) return input.slice();
     const n = input.length;
@@ -141,6 +195,60 @@ export class Resampler {
       }
       out[i] = acc;
     }
+    return out;
+  }
+}
+
+/**
+ * Resampling of a signal that arrives in pieces (a long recording streamed from a decoder), with
+ * memory for the filter's reach only. The output is `Resampler.run`'s by the direct sum, sample
+ * for sample: each output is computed once its whole window has arrived (the last ones at `end`,
+ * when the length is known), with the same arithmetic.
+ */
+export class ResampleStream {
+  private buf = new Float32Array(0);
+  /** Global index of buf[0], and how many samples buf holds. */
+  private bufStart = 0;
+  private bufLen = 0;
+  private next = 0;
+
+  constructor(private readonly r: Resampler) {}
+
+  /** Take the next samples; returns the outputs they complete. */
+  push(chunk: Float32Array): Float32Array {
+    this.append(chunk);
+    return this.emit(false);
+  }
+
+  /** The signal has ended: the remaining outputs. */
+  end(): Float32Array {
+    return this.emit(true);
+  }
+
+  private append(chunk: Float32Array): void {
+    // drop what no later output reaches, then make room
+    const keepFrom = Math.max(this.bufStart, this.r.firstInput(this.next));
+    const drop = Math.min(keepFrom - this.bufStart, this.bufLen);
+    if (drop > 0) {
+      this.buf.copyWithin(0, drop, this.bufLen);
+      this.bufLen -= drop;
+      this.bufStart += drop;
+    }
+    if (this.bufLen + chunk.length > this.buf.length) {
+      const grown = new Float32Array(Math.max(2 * this.buf.length, this.bufLen + chunk.length));
+      grown.set(this.buf.subarray(0, this.bufLen));
+      this.buf = grown;
+    }
+    this.buf.set(chunk, this.bufLen);
+    this.bufLen += chunk.length;
+  }
+
+  private emit(ended: boolean): Float32Array {
+    const available = this.bufStart + this.bufLen;
+    const last = ended ? this.r.outputLength(available) : this.r.completeOutputs(available);
+    const out = new Float32Array(Math.max(0, last - this.next));
+    for (let i = 0; i < out.length; i++) out[i] = this.r.sampleAt(this.buf, this.bufStart, ended ? available : Infinity, this.next + i);
+    this.next = Math.max(this.next, last);
     return out;
   }
 }

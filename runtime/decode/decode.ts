@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256Hex, sha256OfFile } from '../io/sha256.js';
 import { downmix, downmixPlanar } from '../../algos/audio/downmix.js';
-import { Resampler } from '../../algos/audio/resample.js';
+import { Resampler, type ResampleStream } from '../../algos/audio/resample.js';
 import { loadPffft } from '../dsp/pffft.js';
 import { TosiaError } from '../../algos/errors.js';
 import { decodeWithFfmpeg } from './ffmpeg-decoder.js';
@@ -62,6 +62,11 @@ export interface DecodeOptions {
   blockingReads?: boolean;
   /** Reused resamplers (an Engine's); default: a new one per call. */
   resamplers?: ResamplerSource;
+  /**
+   * Files larger than this (bytes) are not read whole: ffmpeg decodes them as a stream,
+   * downmixed and resampled piece by piece, so memory follows the output rate. Default 256 MB.
+   */
+  streamAboveBytes?: number;
 }
 
 /** Check that `file` is a readable, non-empty regular file within the size limit. */
@@ -164,7 +169,8 @@ export async function decode(input: DecodeInput, options: DecodeOptions): Promis
   let nativeWhy = '';
   let sniffed: ReturnType<typeof sniffFormat> = null;
   let bytes: Uint8Array | null = 'bytes' in input ? input.bytes : null;
-  if (choice !== 'ffmpeg' && size <= NATIVE_MAX_BYTES) {
+  const streamAbove = options.streamAboveBytes ?? NATIVE_MAX_BYTES;
+  if (choice !== 'ffmpeg' && size <= streamAbove) {
     bytes ??= await readAll(file, options.blockingReads ?? false);
     sha256 = sha256Hex(bytes);
     sniffed = sniffFormat(bytes);
@@ -186,49 +192,28 @@ export async function decode(input: DecodeInput, options: DecodeOptions): Promis
     if (digest === undefined) throw new TosiaError('E_INPUT', 'cannot be read', { file, stage: 'input', hint: 'check the file permissions' });
     sha256 = digest;
   }
-  if (!pcm) {
-    const raw = await withFile(input, (path) => decodeWithFfmpeg(path, {
-      name: file,
-      inputCodec: sniffed === 'opus' ? 'libopus' : undefined,
-      ffmpegPath: options.ffmpegPath ?? null,
-      timeoutS: options.timeoutS ?? 120,
-      maxDurationS,
-    }));
+  const ffmpegOptions = { name: file, inputCodec: sniffed === 'opus' ? 'libopus' : undefined, ffmpegPath: options.ffmpegPath ?? null, timeoutS: options.timeoutS ?? 120, maxDurationS };
+  // ffmpeg does not trim Vorbis to the last page's granule position; libvorbis does
+  const granule = async () => (sniffed === 'vorbis' ? lastOggGranule(bytes ? bytes.subarray(Math.max(0, bytes.length - 65536)) : await readTail(file, 65536)) : null);
+  let decoded: Decoded;
+  if (pcm) {
+    decoded = await whole(file, pcm, options);
+  } else if (!bytes && size > streamAbove) {
+    // a large file streams: decoded, downmixed and resampled piece by piece, so that memory
+    // grows with the output (audio.sample_rate), not with the source's rate and channels
+    decoded = await streamed(file, ffmpegOptions, await granule(), options);
+  } else {
+    const raw = await withFile(input, (path) => decodeWithFfmpeg(path, ffmpegOptions));
     let interleaved = raw.interleaved;
-    if (sniffed === 'vorbis') {
-      // ffmpeg does not trim Vorbis to the last page's granule position; libvorbis does
-      const g = lastOggGranule(bytes ? bytes.subarray(Math.max(0, bytes.length - 65536)) : await readTail(file, 65536));
-      if (g !== null && g * raw.channels < interleaved.length) interleaved = interleaved.subarray(0, g * raw.channels);
-    }
-    pcm = { mono: downmix(interleaved, raw.channels), rate: raw.sampleRate, channels: raw.source.channels, sourceRate: raw.source.sampleRate, codec: raw.source.codec, decoder: 'ffmpeg' };
-  }
-  if (pcm.mono.length / pcm.rate > maxDurationS) {
-    throw new TosiaError('E_INPUT', `recording is ${(pcm.mono.length / pcm.rate).toFixed(0)} s, longer than audio.max_duration_s=${maxDurationS} s`, {
-      file, stage: 'decode', hint: 'split the recording, or raise audio.max_duration_s / --max-duration',
-    });
+    const g = await granule();
+    if (g !== null && g * raw.channels < interleaved.length) interleaved = interleaved.subarray(0, g * raw.channels);
+    decoded = await whole(file, { mono: downmix(interleaved, raw.channels), rate: raw.sampleRate, channels: raw.source.channels, sourceRate: raw.source.sampleRate, codec: raw.source.codec, decoder: 'ffmpeg' }, options);
   }
   const warnings: string[] = [];
-  // the peak and the clipped samples in one branch-light pass (Math.max carries a NaN through);
-  // only a recording with NaN or infinite samples takes a second pass, replacing them by 0
-  const mono = pcm.mono;
-  const stats = () => {
-    let peak = 0, clipped = 0;
-    for (let i = 0; i < mono.length; i++) {
-      const a = Math.abs(mono[i]!);
-      peak = Math.max(peak, a);
-      clipped += a >= 0.999 ? 1 : 0;
-    }
-    return { peak, clipped };
-  };
-  let { peak, clipped } = stats();
-  if (!(peak < Infinity)) {
-    let bad = 0;
-    for (let i = 0; i < mono.length; i++) if (mono[i]! - mono[i]! !== 0) { mono[i] = 0; bad++; }
-    warnings.push(`${bad} NaN or infinite samples were replaced by 0`);
-    ({ peak, clipped } = stats());
-  }
+  if (decoded.nonFinite > 0) warnings.push(`${decoded.nonFinite} NaN or infinite samples were replaced by 0`);
   if (nativeWhy && choice === 'auto' && sniffed !== null) warnings.push(`decoded with ffmpeg: the in-process decoder rejected it (${nativeWhy})`);
-  const samples = await resampleTo(pcm.mono, pcm.rate, options.sampleRate, options.resamplers);
+  const { samples, frames, peak, clipped } = decoded;
+  const src = decoded.pcm;
   if (samples.length === 0) {
     throw new TosiaError('E_DECODE', 'decoded to 0 samples of audio', { file, stage: 'decode', hint: 'the file holds no audio data; check the recording' });
   }
@@ -238,14 +223,102 @@ export async function decode(input: DecodeInput, options: DecodeOptions): Promis
     source: {
       path: file,
       sha256,
-      duration_s: pcm.mono.length / pcm.rate,
-      sample_rate: pcm.sourceRate,
-      channels: pcm.channels,
-      codec: pcm.codec,
+      duration_s: frames / src.rate,
+      sample_rate: src.sourceRate,
+      channels: src.channels,
+      codec: src.codec,
       size_bytes: size,
-      decoder: pcm.decoder,
+      decoder: src.decoder,
     },
     warnings,
-    stats: { peak, clippedFraction: pcm.mono.length ? clipped / pcm.mono.length : 0 },
+    stats: { peak, clippedFraction: frames ? clipped / frames : 0 },
+  };
+}
+
+/** Decoded audio at the target rate, with what was measured on the source-rate mono signal. */
+interface Decoded { samples: Float32Array; pcm: Omit<Pcm, 'mono'>; frames: number; peak: number; clipped: number; nonFinite: number }
+
+const tooLong = (file: string, seconds: number, max: number) => new TosiaError('E_INPUT', `recording is ${seconds.toFixed(0)} s, longer than audio.max_duration_s=${max} s`, {
+  file, stage: 'decode', hint: 'split the recording, or raise audio.max_duration_s / --max-duration',
+});
+
+/**
+ * The peak and the clipped samples of a mono piece in one branch-light pass (Math.max carries a
+ * NaN through); only a piece with NaN or infinite samples takes a second pass, replacing them
+ * by 0. Measured before resampling, which would smooth clipping.
+ */
+function measure(mono: Float32Array): { peak: number; clipped: number; nonFinite: number } {
+  const pass = () => {
+    let peak = 0, clipped = 0;
+    for (let i = 0; i < mono.length; i++) {
+      const a = Math.abs(mono[i]!);
+      peak = Math.max(peak, a);
+      clipped += a >= 0.999 ? 1 : 0;
+    }
+    return { peak, clipped };
+  };
+  let { peak, clipped } = pass();
+  let nonFinite = 0;
+  if (!(peak < Infinity)) {
+    for (let i = 0; i < mono.length; i++) if (mono[i]! - mono[i]! !== 0) { mono[i] = 0; nonFinite++; }
+    ({ peak, clipped } = pass());
+  }
+  return { peak, clipped, nonFinite };
+}
+
+/** A whole decoded signal: its length checked, measured, then resampled. */
+async function whole(file: string, pcm: Pcm, options: DecodeOptions): Promise<Decoded> {
+  const { mono, ...rest } = pcm;
+  const max = options.maxDurationS ?? 7200;
+  if (mono.length / pcm.rate > max) throw tooLong(file, mono.length / pcm.rate, max);
+  const m = measure(mono);
+  return { samples: await resampleTo(mono, pcm.rate, options.sampleRate, options.resamplers), pcm: rest, frames: mono.length, ...m };
+}
+
+/**
+ * A file decoded by ffmpeg as a stream: each piece is downmixed, measured and resampled (the
+ * same filter's direct sum, see ResampleStream) as it arrives, into an output that grows with
+ * the target rate only. `granule`: the Vorbis length in frames to keep, when known.
+ */
+async function streamed(file: string, ffmpegOptions: Parameters<typeof decodeWithFfmpeg>[1], granule: number | null, options: DecodeOptions): Promise<Decoded> {
+  let frames = 0, peak = 0, clipped = 0, nonFinite = 0;
+  let resampler: ResampleStream | null = null;
+  let out = new Float32Array(0), outLen = 0;
+  const keep = (piece: Float32Array) => {
+    if (outLen + piece.length > out.length) {
+      const grown = new Float32Array(Math.max(1 << 20, Math.ceil((outLen + piece.length) * 1.25)));
+      grown.set(out.subarray(0, outLen));
+      out = grown;
+    }
+    out.set(piece, outLen);
+    outLen += piece.length;
+  };
+  let rate = 0;
+  const raw = await decodeWithFfmpeg(file, {
+    ...ffmpegOptions,
+    onPcm: (interleaved, channels, sampleRate, durationS) => {
+      // sized once from the declared duration (a little over), so that no growth copies the whole output
+      // (a header may lie: never beyond the duration limit)
+      if (rate === 0 && durationS) out = new Float32Array(Math.ceil(Math.min(durationS, ffmpegOptions.maxDurationS) * options.sampleRate * 1.001) + 4096);
+      rate = sampleRate;
+      let mono = downmix(interleaved, channels);
+      if (granule !== null && frames + mono.length > granule) mono = mono.subarray(0, Math.max(0, granule - frames));
+      if (mono.length === 0) return;
+      frames += mono.length;
+      if (frames / sampleRate > ffmpegOptions.maxDurationS) throw tooLong(file, frames / sampleRate, ffmpegOptions.maxDurationS);
+      const m = measure(mono);
+      peak = Math.max(peak, m.peak);
+      clipped += m.clipped;
+      nonFinite += m.nonFinite;
+      if (sampleRate === options.sampleRate) keep(mono);
+      else keep((resampler ??= new Resampler(sampleRate, options.sampleRate).stream()).push(mono));
+    },
+  });
+  if (resampler) keep((resampler as ResampleStream).end());
+  rate ||= raw.sampleRate;
+  return {
+    samples: out.subarray(0, outLen),
+    pcm: { rate, channels: raw.source.channels, sourceRate: raw.source.sampleRate, codec: raw.source.codec, decoder: 'ffmpeg' },
+    frames, peak, clipped, nonFinite,
   };
 }

@@ -21,6 +21,12 @@ export interface FfmpegDecodeOptions {
   timeoutS: number;
   /** Stop reading after this many seconds of output (the decoded audio is then reported too long). */
   maxDurationS: number;
+  /**
+   * Stream instead of collecting: each piece of decoded audio (interleaved, whole frames) goes
+   * here as it arrives, and the result's `interleaved` is empty. Memory then stays flat for
+   * any length. A throw stops ffmpeg and rejects with that error.
+   */
+  onPcm?: (interleaved: Float32Array, channels: number, sampleRate: number, durationS: number | null) => void;
 }
 
 interface CodecData { audio?: string; audio_details?: string[]; duration?: string }
@@ -51,7 +57,11 @@ export async function decodeWithFfmpeg(path: string, options: FfmpegDecodeOption
       .outputOptions(['-sn', '-dn', '-map', '0:a:0'])
       .audioCodec('pcm_f32le')
       .format('f32le')
-      .on('codecData', (d: CodecData) => { info = parseAudioDetails(d.audio, d.audio_details); })
+      .on('codecData', (d: CodecData) => {
+        info = parseAudioDetails(d.audio, d.audio_details);
+        const hms = /^(\d+):(\d+):(\d+(?:\.\d+)?)$/.exec(d.duration ?? '');
+        durationS = hms ? Number(hms[1]) * 3600 + Number(hms[2]) * 60 + Number(hms[3]) : null;
+      })
       .on('stderr', (line: string) => { stderrTail.push(line); if (stderrTail.length > 12) stderrTail.shift(); })
       .on('error', (err: Error) => {
         if (settled) return;
@@ -69,8 +79,31 @@ export async function decodeWithFfmpeg(path: string, options: FfmpegDecodeOption
         }));
       })
       .on('end', () => { if (!settled) { settled = true; finish(); } });
+    // streaming: bytes wait here until the stream's layout is known and a whole frame is there
+    let carry: Buffer = Buffer.alloc(0);
+    // the container's declared duration, when ffmpeg reports one: lets a streaming caller size its output once
+    let durationS: number | null = null;
+    const stream = (c: Buffer | null) => {
+      const src = info as StreamInfo | null;
+      if (c) carry = carry.length ? Buffer.concat([carry, c]) : c;
+      if (!src?.sampleRate) return;
+      const frame = 4 * (src.channels ?? 1);
+      const usable = carry.length - (carry.length % frame);
+      if (usable === 0) return;
+      const pcm = new Float32Array(usable / 4);
+      new Uint8Array(pcm.buffer).set(carry.subarray(0, usable));
+      carry = carry.subarray(usable);
+      options.onPcm!(pcm, src.channels ?? 1, src.sampleRate, durationS);
+    };
     out.on('data', (c: Buffer) => {
-      chunks.push(c);
+      if (options.onPcm) {
+        try {
+          stream(c);
+        } catch (e) {
+          if (!settled) { settled = true; cmd.kill('SIGKILL'); reject(e); }
+          return;
+        }
+      } else chunks.push(c);
       bytes += c.length;
       const ch = (info as StreamInfo | null)?.channels ?? 1;
       if (bytes > maxBytesPerChannel() * ch && !tooLong) {
@@ -95,8 +128,18 @@ export async function decodeWithFfmpeg(path: string, options: FfmpegDecodeOption
         reject(new TosiaError('E_DECODE', 'ffmpeg did not report the stream sample rate', { file, stage: 'decode', hint: 're-export the recording as wav or flac' }));
         return;
       }
-      const buf = Buffer.concat(chunks);
       const channels = src.channels ?? 1;
+      if (options.onPcm) {
+        try {
+          stream(null);
+        } catch (e) {
+          reject(e);
+          return;
+        }
+        resolve({ interleaved: new Float32Array(0), channels, sampleRate: rate, source: src });
+        return;
+      }
+      const buf = Buffer.concat(chunks);
       const usable = buf.length - (buf.length % (4 * channels));
       const interleaved = new Float32Array(usable / 4);
       new Uint8Array(interleaved.buffer).set(buf.subarray(0, usable));

@@ -42,3 +42,25 @@ describe('Resampler (windowed sinc, polyphase)', () => {
     expect(() => new Resampler(0, 8000)).toThrow(/rates must be positive integers/);
   });
 });
+
+describe('ResampleStream: a signal resampled in pieces', () => {
+  it.each([[44100, 8000], [48000, 8000], [22050, 16000], [8000, 16000], [11025, 8000], [8000, 8000]])('%i -> %i Hz equals the whole-signal direct sum, sample for sample, whatever the piece sizes', (from, to) => {
+    const r = new Resampler(from, to);
+    for (const n of [0, 1, 5, 300, 20011]) {
+      const x = new Float32Array(n);
+      let s = n + 3;
+      for (let i = 0; i < n; i++) { s = (s * 16807) % 2147483647; x[i] = s / 2147483647 - 0.5; }
+      const whole = r.run(x);
+      for (const piece of [1, 7, 1000, 65536]) {
+        const stream = r.stream();
+        const parts: Float32Array[] = [];
+        for (let at = 0; at < n; at += piece) parts.push(stream.push(x.subarray(at, at + piece)));
+        parts.push(stream.end());
+        const joined = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+        let o = 0;
+        for (const p of parts) { joined.set(p, o); o += p.length; }
+        expect(joined, `${n} samples in pieces of ${piece}`).toEqual(whole);
+      }
+    }
+  });
+});

@@ -101,3 +101,22 @@ describe('in-process mp3 decoding reuses one WASM instance per thread, with its 
     }
   });
 });
+
+describe('large files stream through ffmpeg (issue 11, D11)', () => {
+  it.each(bundledSamples().map((s) => [s.name, s] as const))('%s: streamed in pieces, the same recording as decoded whole', async (_n, s) => {
+    const whole = await decodeFile(s.file, { sampleRate: 8000, decoder: 'ffmpeg' });
+    const streamed = await decodeFile(s.file, { sampleRate: 8000, streamAboveBytes: 0 });
+    expect(streamed.source).toEqual(whole.source);
+    expect(streamed.stats).toEqual(whole.stats);
+    expect(streamed.samples.length).toBe(whole.samples.length);
+    // the same filter: equal, or (integer ratios, which decode whole by fast convolution) equal to float32 rounding
+    let worst = 0;
+    for (let i = 0; i < whole.samples.length; i++) worst = Math.max(worst, Math.abs(whole.samples[i]! - streamed.samples[i]!));
+    expect(worst).toBeLessThan(1e-5);
+  });
+
+  it('a streamed file over audio.max_duration_s is stopped early with E_INPUT', async () => {
+    const s = bundledSamples().find((x) => x.name.startsWith('coughs-3_'))!;
+    await expect(decodeFile(s.file, { sampleRate: 8000, streamAboveBytes: 0, maxDurationS: 1 })).rejects.toMatchObject({ code: 'E_INPUT', message: expect.stringMatching(/longer than audio.max_duration_s=1 s/) });
+  });
+});
