@@ -7,7 +7,7 @@ COUGH_DATA ?= $(SHARED)/data/covid19-cough
 EXTRACT_DIR ?= .cache/extract
 PYTHON ?= /usr/bin/python3
 
-.PHONY: all install build run test bench eval-segmentation model samples clean
+.PHONY: all install build run test bench soak eval-segmentation model samples clean
 
 all: build
 
@@ -38,6 +38,10 @@ $(BENCH_VENV)/bin/python:
 
 bench: build $(BENCH_VENV)/bin/python
 	node dist/bench/bench.js
+
+## Batch soak: covid19-cough killed with SIGKILL at random and re-run until it completes, 20 times; appends to BENCHMARKS.md.
+soak: build
+	node dist/bench/soak.js
 
 ## Segmentation quality on the synthetic evaluation set and on covid19-cough; appends to BENCHMARKS.md.
 eval-segmentation: build

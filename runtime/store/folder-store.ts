@@ -20,7 +20,7 @@ export const LOCK_FILE_NAME = '.tosia-lock';
 
 // fs.readFile's callback form costs about half of fs/promises' for small files (one
 // open-stat-read-close in the thread pool rather than a FileHandle's separate trips); a re-run
-// reads two small files per input
+// reads every stored result
 const readSmall = promisify(readFileCb);
 
 const exists = (path: string) => access(path).then(() => true, () => false);
@@ -29,8 +29,10 @@ const exists = (path: string) => access(path).then(() => true, () => false);
  * A batch's output folder as a store:
  * - `<input path>.json`: each result, in a tree mirroring the inputs (see resultPath);
  * - `<input path>.labels.txt` and `<input path>.seg000.png`...: the artifacts asked for;
- * - results.jsonl, results.csv, segments.csv and errors.jsonl: this run's tables, streamed to
- *   temp files and moved into place by `finish`;
+ * - results.jsonl, results.csv, segments.csv and errors.jsonl: every result and failure in the
+ *   folder, this run's streamed to temp files as they come, earlier runs' carried over, moved
+ *   into place by `finish`;
+ * - `.tosia-lock` while a run writes;
  * - run.json, written by `finish`.
  * Every file is written atomically (temp file in the folder's temp folder, then rename).
  */
