@@ -1,5 +1,7 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
+import { isAudioName } from '../io/inputs.js';
 import { matchEvents, MATCH_DEFAULTS, type MatchOptions, type TimeSpan } from '../../algos/events/match.js';
 import { TosiaError } from '../../algos/errors.js';
 import { parseCsv } from '../io/csv.js';
@@ -66,7 +68,9 @@ export async function readTruth(path: string): Promise<EventTable> {
     if (Array.isArray(j)) {
       for (const r of j as Record<string, unknown>[]) push(t, String(r.file ?? r.filename ?? ''), span(r.start ?? r.start_s, r.end ?? r.end_s));
     } else if (j && typeof j === 'object' && Array.isArray((j as { coughs?: unknown }).coughs)) {
-      const audio = basename(path).replace(/\.json$/i, '');
+      // a sample sidecar (x.json beside x.wav) names no file: it describes the audio file of its stem
+      const stem = basename(path).replace(/\.json$/i, '');
+      const audio = readdirSync(dirname(path)).find((f) => f !== basename(path) && isAudioName(f) && f.slice(0, f.length - extname(f).length) === stem) ?? stem;
       push(t, audio, null);
       for (const c of (j as { coughs: Record<string, unknown>[] }).coughs) push(t, audio, span(c.start_s ?? c.start, c.end_s ?? c.end));
     } else if (j && typeof j === 'object') {
@@ -87,28 +91,65 @@ export async function readTruth(path: string): Promise<EventTable> {
 
 /** Segments found by `tosia run`: a result JSON, a results.jsonl, or a --out folder. */
 export async function readPredictions(path: string): Promise<EventTable> {
-  let p = path;
+  let isDir: boolean;
   try {
-    if ((await stat(p)).isDirectory()) p = join(p, 'results.jsonl');
+    isDir = (await stat(path)).isDirectory();
   } catch {
     throw new TosiaError('E_INPUT', 'predictions not found', { file: path, stage: 'eval', hint: 'pass the output of tosia run: a result .json, a results.jsonl or the --out folder' });
   }
-  const text = await readFile(p, 'utf8');
+  let results: Result[];
+  let from = path;
+  if (isDir && !existsSync(join(path, 'results.jsonl'))) {
+    // a folder of result files (tosia run --json > x.json, one per recording), or a batch's
+    // tree without its tables: every .json that is a tosia result, other JSON ignored
+    results = [];
+    for (const f of jsonFilesUnder(path)) {
+      const r = parseResults(await readText(f), f, true)[0];
+      if (r) results.push(r);
+    }
+    if (results.length === 0) throw new TosiaError('E_INPUT', 'the folder holds no results.jsonl and no tosia result .json file', { file: path, stage: 'eval', hint: 'pass the output of tosia run: a result .json, a results.jsonl or the --out folder' });
+  } else {
+    if (isDir) from = join(path, 'results.jsonl');
+    results = parseResults(await readText(from), from, false);
+  }
+  const t: EventTable = new Map();
+  for (const r of results) {
+    push(t, r.source.path, null);
+    for (const s of r.segments) push(t, r.source.path, { start: s.start_s, end: s.end_s });
+  }
+  return t;
+}
+
+async function readText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    throw new TosiaError('E_INPUT', `predictions cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file, stage: 'eval', hint: 'check the path and its permissions' });
+  }
+}
+
+/** Every .json file under `dir`, recursively, in name order. */
+function jsonFilesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .flatMap((e) => (e.isDirectory() ? jsonFilesUnder(join(dir, e.name)) : e.name.endsWith('.json') ? [join(dir, e.name)] : []));
+}
+
+/** The results in a result .json or a results.jsonl; `lenient`: text that is not a result gives none instead of an error. */
+function parseResults(text: string, file: string, lenient: boolean): Result[] {
   const results: Result[] = [];
   try {
     const trimmed = text.trim();
     if (trimmed.startsWith('{') && !trimmed.includes('\n{')) results.push(JSON.parse(trimmed) as Result);
     else for (const line of trimmed.split('\n')) if (line.trim()) results.push(JSON.parse(line) as Result);
   } catch (e) {
-    throw new TosiaError('E_INPUT', `predictions are not tosia results: ${(e as Error).message}`, { file: p, stage: 'eval', hint: 'pass the output of tosia run --json or a batch --out folder' });
+    if (lenient) return [];
+    throw new TosiaError('E_INPUT', `predictions are not tosia results: ${(e as Error).message}`, { file, stage: 'eval', hint: 'pass the output of tosia run --json or a batch --out folder' });
   }
-  const t: EventTable = new Map();
-  for (const r of results) {
-    if (!r?.source?.path || !Array.isArray(r.segments)) throw new TosiaError('E_INPUT', 'predictions are not tosia results (no source.path / segments)', { file: p, stage: 'eval' });
-    push(t, r.source.path, null);
-    for (const s of r.segments) push(t, r.source.path, { start: s.start_s, end: s.end_s });
-  }
-  return t;
+  const ok = (r: Result) => typeof r?.source?.path === 'string' && Array.isArray(r.segments);
+  if (lenient) return results.filter(ok);
+  if (!results.every(ok)) throw new TosiaError('E_INPUT', 'predictions are not tosia results (no source.path / segments)', { file, stage: 'eval' });
+  return results;
 }
 
 /** Event-based scores per file and in total (micro-averaged over all events). */

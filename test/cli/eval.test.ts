@@ -52,7 +52,8 @@ describe('truth and prediction formats', () => {
     expect((await readTruth(js)).get('a.wav')).toHaveLength(1);
     const side = bundledSamples().find((s) => s.truth.length === 3)!;
     const sidecar = side.file.replace(/\.[^.]+$/, '.json');
-    expect((await readTruth(sidecar)).get(side.name.replace(/\.json$/, ''))).toBeUndefined();
+    // a sidecar describes the audio file of its stem, so predictions (keyed by file name) match it
+    expect((await readTruth(sidecar)).get(side.name)).toHaveLength(3);
   });
   it('names a bad truth file and a bad prediction path', async () => {
     const bad = join(dir, 'bad.csv');
@@ -82,5 +83,34 @@ describe('tosia eval', () => {
     expect(j.total.precision).toBeGreaterThan(0.9);
     const bad = tosia(['eval', '--truth', truth, '--pred', out, '--min-overlap', '2']);
     expect(bad.code).toBe(2);
+  });
+});
+
+describe('tosia eval --pred on a folder of result .json files (issue 15)', () => {
+  it('reads every result .json under the folder, ignoring other JSON, and scores as a batch folder would', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'tosia-eval-json-'));
+    const samples = bundledSamples().filter((s) => s.name.endsWith('.wav')).slice(0, 3);
+    for (const s of samples) {
+      const r = tosia(['run', s.file, '--json']);
+      expect(r.code).toBe(0);
+      writeFileSync(join(folder, `${s.name}.json`), r.stdout);
+    }
+    writeFileSync(join(folder, 'notes.json'), JSON.stringify({ about: 'not a result' }));
+    const truth = samples.map((s) => s.file.replace(/\.wav$/, '.json'));
+    const out = tosia(['eval', '--truth', truth[1]!, '--pred', folder, '--json']);
+    expect(out.stderr).toBe('');
+    expect(out.code).toBe(0);
+    const report = JSON.parse(out.stdout);
+    expect(report.files).toHaveLength(1);
+    expect(report.files[0]).toMatchObject({ file: samples[1]!.name, truth: samples[1]!.truth.length, tp: samples[1]!.truth.length });
+    expect(report.missing_predictions).toEqual([]);
+  });
+
+  it('a folder with neither results.jsonl nor any result is E_INPUT naming it, not a bug', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'tosia-eval-empty-'));
+    writeFileSync(join(empty, 'run.json'), '{}');
+    const r = tosia(['eval', '--truth', bundledSamples()[0]!.file.replace(/\.\w+$/, '.json'), '--pred', empty]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/E_INPUT: .*holds no results\.jsonl and no tosia result \.json file/);
   });
 });
