@@ -11,6 +11,7 @@ import { benchColdStart } from './cold-start.js';
 import { benchDecode } from './decode.js';
 import { benchMel } from './mel.js';
 import { benchBatch } from './batch.js';
+import { benchServe } from './serve.js';
 import { coughFolderCounts } from './eval-segmentation.js';
 
 const root = packageRoot();
@@ -27,6 +28,7 @@ show(mel.text);
 show(await benchDecode(join(shared, 'data/covid19-cough'), Number(process.env.BENCH_DECODE_FILES ?? Infinity)));
 show(benchColdStart(join(root, 'samples/coughs-3_snr-25db_white_16k.wav')).text);
 show(await benchBatch(join(shared, 'data/covid19-cough'), process.env.BENCH_QUICK === '1'));
+show(await benchServe(join(shared, 'data/covid19-cough'), process.env.BENCH_QUICK === '1'));
 show(await coughFolderCounts(join(shared, 'data/covid19-cough')));
 
 const file = join(root, 'BENCHMARKS.md');

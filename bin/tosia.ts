@@ -5,6 +5,9 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerEval } from './commands/eval.js';
 import { registerExtract } from './commands/extract.js';
 import { registerRun } from './commands/run.js';
+import { registerServe } from './commands/serve.js';
+import { registerKeys } from './commands/keys.js';
+import { registerDb } from './commands/db.js';
 import { EXIT } from './exit-codes.js';
 import { handleError } from './handle-error.js';
 import { tosiaVersion } from '../runtime/paths.js';
@@ -31,7 +34,14 @@ registerExtract(program, setExit);
 registerConfig(program, setExit);
 registerDoctor(program, setExit);
 registerEval(program, setExit);
-program.commands.forEach((c) => c.exitOverride());
+registerServe(program, setExit);
+registerKeys(program, setExit);
+registerDb(program, setExit);
+const override = (c: Command): void => {
+  c.exitOverride();
+  c.commands.forEach(override);
+};
+program.commands.forEach(override);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,101 @@
+import type { Command } from 'commander';
+import { TosiaError } from '../../algos/errors.js';
+import { loadConfig } from '../../runtime/config/load.js';
+import { EXIT } from '../exit-codes.js';
+import { handleError } from '../handle-error.js';
+import { addConfigFlags, applyOverrides, type FlagName } from '../overrides.js';
+
+const FLAGS: FlagName[] = ['model', 'device', 'decoder', 'ffmpeg', 'maxDuration', 'maxFileSize', 'minCoughScore', 'aggregate', 'threshold', 'allowConfigMismatch'];
+
+/** --data / --db, shared by serve, keys and db. */
+export function addStoreFlags(cmd: Command): Command {
+  return cmd
+    .option('--data <dir>', 'folder for audio, images and the SQLite records', './tosia-data')
+    .option('--db <url>', 'keep the records in PostgreSQL instead of SQLite (postgres://user@host:5432/db)');
+}
+
+function positive(name: string, v: unknown, integer: boolean): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!(Number.isFinite(n) && n > 0 && (!integer || Number.isInteger(n)))) {
+    throw new TosiaError('E_CONFIG', `--${name}=${String(v)} must be ${integer ? 'an integer' : 'a number'} > 0`, { stage: 'config' });
+  }
+  return n;
+}
+
+export function registerServe(program: Command, setExit: (code: number) => void): void {
+  const cmd = program
+    .command('serve')
+    .description('Serve the HTTP API: POST recordings, GET diagnoses; records in SQLite (or PostgreSQL), audio in --data.\nLogs one JSON line per request on stdout. SIGTERM drains: running recordings finish, then it exits 0.')
+    .option('--host <addr>', 'address to listen on (other than loopback only with an API key)', '127.0.0.1')
+    .option('--port <n>', 'port (0: any free port)', '8080')
+    .option('--concurrency <n>', 'worker threads (default: number of cores)')
+    .option('--max-upload-mb <mb>', 'largest upload accepted (413 above)', '50')
+    .option('--max-queue <n>', 'recordings waiting before POST answers 503', '1000')
+    .option('--webhook-secret <secret>', 'sign callback_url deliveries with HMAC-SHA256 (or TOSIA_WEBHOOK_SECRET); without it callbacks are refused')
+    .option('--retain-audio-days <days>', 'delete audio and images older than this; the records stay')
+    .option('--metrics-key <key>', '/metrics needs this key (default: open on loopback only)')
+    .option('--rate-limit <n>', 'requests per minute per API key', '600');
+  addStoreFlags(cmd);
+  addConfigFlags(cmd, FLAGS);
+  cmd.addHelpText('after', `
+Environment: TOSIA_API_KEY (one write key, for simple deployments), TOSIA_WEBHOOK_SECRET.
+
+Examples:
+  $ tosia serve                                   # http://127.0.0.1:8080, docs at /docs
+  $ tosia keys create --name ops --role admin     # then, with a key:
+  $ tosia serve --host 0.0.0.0 --port 8080 --data /var/lib/tosia
+  $ tosia serve --db postgres://tosia@db:5432/tosia --retain-audio-days 30`);
+  cmd.action(async (opts: Record<string, unknown>) => {
+    let server: import('../../server/index.js').TosiaServer;
+    try {
+      const cfg = applyOverrides(await loadConfig((opts.config as string | undefined) ?? null), opts, FLAGS);
+      const port = Number(opts.port);
+      if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new TosiaError('E_CONFIG', `--port=${String(opts.port)} must be 0-65535`, { stage: 'config' });
+      const { createServer } = await import('../../server/index.js');
+      server = await createServer({
+        config: cfg,
+        dataDir: opts.data as string,
+        db: opts.db as string | undefined,
+        concurrency: positive('concurrency', opts.concurrency, true),
+        maxUploadMb: positive('max-upload-mb', opts.maxUploadMb, false),
+        maxQueue: positive('max-queue', opts.maxQueue, true),
+        webhookSecret: (opts.webhookSecret as string | undefined) ?? process.env.TOSIA_WEBHOOK_SECRET ?? null,
+        retainAudioDays: positive('retain-audio-days', opts.retainAudioDays, false) ?? null,
+        metricsKey: (opts.metricsKey as string | undefined) ?? null,
+        rateLimitPerMinute: positive('rate-limit', opts.rateLimit, true),
+        apiKey: process.env.TOSIA_API_KEY || undefined,
+        logger: { level: 'info' },
+      });
+      const address = await server.listen(opts.host as string, port).catch(async (e) => {
+        await server.close();
+        throw e;
+      });
+      process.stderr.write(`tosia serve: listening on ${address}\n  docs:    ${address}/docs\n  OpenAPI: ${address}/openapi.json\n  keys:    tosia keys create --name NAME --role read|write|admin${opts.db ? ` --db ${String(opts.db).replace(/:[^:@/]*@/, ':***@')}` : ` --data ${String(opts.data)}`}\n`);
+    } catch (e) {
+      setExit(handleError(e));
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      let stopping = false;
+      const stop = (signal: NodeJS.Signals) => {
+        if (stopping) {
+          // a second signal: stop now; records in flight run again at the next start
+          process.stderr.write(`tosia serve: ${signal} again, exiting now\n`);
+          process.exit(EXIT.INTERRUPTED);
+        }
+        stopping = true;
+        process.stderr.write(`tosia serve: ${signal}: draining (new work gets 503), finishing what is running\n`);
+        void server.close().then(() => {
+          process.stderr.write('tosia serve: stopped\n');
+          resolve();
+        }, (e) => {
+          setExit(handleError(e));
+          resolve();
+        });
+      };
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
+    });
+  });
+}

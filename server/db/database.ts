@@ -1,0 +1,98 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Kysely, PostgresDialect, SqliteDialect, type Generated } from 'kysely';
+import { TosiaError } from '../../runtime/index.js';
+
+/** The records database: one typed query layer over SQLite (embedded default) and PostgreSQL. */
+
+export interface DiagnosesTable {
+  id: string;
+  external_id: string | null;
+  status: 'queued' | 'running' | 'done' | 'failed';
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  attempts: Generated<number>;
+  filename: string | null;
+  content_type: string;
+  size_bytes: number;
+  sha256: string;
+  metadata: string | null;
+  callback_url: string | null;
+  config_sha256: string;
+  model_sha256: string;
+  /** Scoped by the API key that sent it: `name:key`. */
+  idempotency_key: string | null;
+  result: string | null;
+  label: string | null;
+  score: number | null;
+  n_segments: number | null;
+  images: Generated<number>;
+  error_code: string | null;
+  error_stage: string | null;
+  error_message: string | null;
+  webhook_state: 'pending' | 'delivered' | 'failed' | null;
+  webhook_attempts: Generated<number>;
+  webhook_error: string | null;
+  webhook_at: string | null;
+  audio_purged_at: string | null;
+}
+
+export interface DiagnosisFlagsTable { diagnosis_id: string; flag: string }
+
+export interface ApiKeysTable {
+  name: string;
+  role: 'read' | 'write' | 'admin';
+  hash: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface Tables {
+  diagnoses: DiagnosesTable;
+  diagnosis_flags: DiagnosisFlagsTable;
+  api_keys: ApiKeysTable;
+}
+
+export type Db = Kysely<Tables>;
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Database { db: Db; dialect: Dialect; describe: string }
+
+/** `postgres://...` opens PostgreSQL; anything else is a SQLite file path. */
+export async function openDatabase(target: { url: string } | { sqliteFile: string }): Promise<Database> {
+  if ('url' in target) {
+    if (!/^postgres(ql)?:\/\//.test(target.url)) {
+      throw new TosiaError('E_CONFIG', `--db=${redact(target.url)} is not a PostgreSQL URL`, { stage: 'config', hint: 'pass postgres://user@host:5432/dbname, or leave --db out to use SQLite under --data' });
+    }
+    const { default: pg } = await import('pg');
+    const pool = new pg.Pool({ connectionString: target.url, max: 10, connectionTimeoutMillis: 5000 });
+    // a dropped connection must not bring the process down; the next query reconnects
+    pool.on('error', () => undefined);
+    try {
+      const c = await pool.connect();
+      c.release();
+    } catch (e) {
+      await pool.end().catch(() => undefined);
+      throw new TosiaError('E_CONFIG', `cannot connect to PostgreSQL at ${redact(target.url)}: ${(e as Error).message}`, { stage: 'database', hint: 'check that the server runs and the URL names an existing database', cause: e });
+    }
+    return { db: new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres', describe: redact(target.url) };
+  }
+  const { default: Sqlite } = await import('libsql');
+  let handle;
+  try {
+    mkdirSync(dirname(target.sqliteFile), { recursive: true });
+    handle = new Sqlite(target.sqliteFile);
+    // WAL: readers never wait for the writer; a commit survives a process kill
+    handle.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
+  } catch (e) {
+    throw new TosiaError('E_OUTPUT', `cannot open the records database: ${(e as Error).message}`, { file: target.sqliteFile, stage: 'database', hint: 'check that --data names a writable folder', cause: e });
+  }
+  return { db: new Kysely<Tables>({ dialect: new SqliteDialect({ database: handle as never }) }), dialect: 'sqlite', describe: target.sqliteFile };
+}
+
+/** A URL without its password, for messages and logs. */
+export function redact(url: string): string {
+  return url.replace(/(\/\/[^:/@]+):[^@/]*@/, '$1:***@');
+}

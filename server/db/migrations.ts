@@ -1,0 +1,93 @@
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { TosiaError } from '../../runtime/index.js';
+import type { Db } from './database.js';
+
+/**
+ * One set of versioned migrations for SQLite and PostgreSQL. Types are the ones both accept;
+ * times are ISO-8601 UTC text, which sorts in time order in both. Never edit a migration that
+ * has shipped: add the next one.
+ */
+const MIGRATIONS: Record<string, Migration> = {
+  '0001_records_and_keys': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.createTable('diagnoses')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('external_id', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text')
+        .addColumn('finished_at', 'text')
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('filename', 'text')
+        .addColumn('content_type', 'text', (c) => c.notNull())
+        .addColumn('size_bytes', 'integer', (c) => c.notNull())
+        .addColumn('sha256', 'text', (c) => c.notNull())
+        .addColumn('metadata', 'text')
+        .addColumn('callback_url', 'text')
+        .addColumn('config_sha256', 'text', (c) => c.notNull())
+        .addColumn('model_sha256', 'text', (c) => c.notNull())
+        .addColumn('idempotency_key', 'text', (c) => c.unique())
+        .addColumn('result', 'text')
+        .addColumn('label', 'text')
+        .addColumn('score', 'double precision')
+        .addColumn('n_segments', 'integer')
+        .addColumn('images', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('error_code', 'text')
+        .addColumn('error_stage', 'text')
+        .addColumn('error_message', 'text')
+        .addColumn('webhook_state', 'text')
+        .addColumn('webhook_attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('webhook_error', 'text')
+        .addColumn('webhook_at', 'text')
+        .addColumn('audio_purged_at', 'text')
+        .execute();
+      await db.schema.createIndex('diagnoses_dedup').on('diagnoses').columns(['sha256', 'config_sha256', 'model_sha256']).execute();
+      await db.schema.createIndex('diagnoses_status').on('diagnoses').columns(['status', 'id']).execute();
+      await db.schema.createIndex('diagnoses_external_id').on('diagnoses').columns(['external_id', 'id']).execute();
+      await db.schema.createIndex('diagnoses_created').on('diagnoses').columns(['created_at']).execute();
+      await db.schema.createTable('diagnosis_flags')
+        .addColumn('diagnosis_id', 'text', (c) => c.notNull().references('diagnoses.id').onDelete('cascade'))
+        .addColumn('flag', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('diagnosis_flags_pk', ['diagnosis_id', 'flag'])
+        .execute();
+      await db.schema.createIndex('diagnosis_flags_flag').on('diagnosis_flags').columns(['flag', 'diagnosis_id']).execute();
+      await db.schema.createTable('api_keys')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull().unique())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('last_used_at', 'text')
+        .addColumn('revoked_at', 'text')
+        .execute();
+    },
+  },
+};
+
+const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
+
+export const LATEST_MIGRATION = Object.keys(MIGRATIONS).at(-1)!;
+
+function migrator(db: Db): Migrator {
+  return new Migrator({ db, provider, migrationTableName: 'tosia_migrations', migrationLockTableName: 'tosia_migrations_lock' });
+}
+
+/** Bring the database to the latest version; several replicas starting at once take turns (kysely's lock). */
+export async function migrate(db: Db): Promise<string[]> {
+  const { error, results } = await migrator(db).migrateToLatest();
+  if (error) {
+    throw new TosiaError('E_CONFIG', `database migration failed: ${(error as Error).message ?? String(error)}`, { stage: 'database', hint: 'check that the database user may create tables; `tosia db status` shows the version', cause: error });
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+export interface MigrationStatus { name: string; applied_at: string | null }
+
+export async function migrationStatus(db: Db): Promise<MigrationStatus[]> {
+  const list = await migrator(db).getMigrations();
+  return list.map((m) => ({ name: m.name, applied_at: m.executedAt ? m.executedAt.toISOString() : null }));
+}
+
+/** Whether the database is reachable and writable (for /ready). */
+export async function probe(db: Db): Promise<void> {
+  await sql`select 1`.execute(db);
+}

@@ -1,0 +1,185 @@
+import type { Result } from '../../runtime/index.js';
+import type { Db, DiagnosesTable } from './database.js';
+import type { Selectable } from 'kysely';
+
+/**
+ * The records of diagnoses, behind one small interface: routes and the dispatcher never write
+ * SQL. The same code runs on SQLite and PostgreSQL; every value reaches SQL as a parameter.
+ */
+
+export type Status = DiagnosesTable['status'];
+export const STATUSES: readonly Status[] = ['queued', 'running', 'done', 'failed'];
+export type Row = Selectable<DiagnosesTable>;
+
+/** What an upload gives a new record; the rest starts empty. */
+export type NewRecord = Pick<DiagnosesTable, 'id' | 'external_id' | 'created_at' | 'filename' | 'content_type' | 'size_bytes' | 'sha256' | 'metadata' | 'callback_url' | 'config_sha256' | 'model_sha256' | 'idempotency_key'>;
+
+export interface ListFilter {
+  status?: Status;
+  label?: string;
+  external_id?: string;
+  flag?: string;
+  created_after?: string;
+  created_before?: string;
+  /** Only ids below this one (the keyset cursor: newest first). */
+  before_id?: string;
+  limit: number;
+}
+
+export interface Outcome {
+  result: Result;
+  images: number;
+}
+
+export interface Failure { code: string; stage: string | null; message: string }
+
+export interface Purged { id: string; sha256: string; images: number }
+
+export class RecordStore {
+  constructor(private readonly db: Db) {}
+
+  /** Insert a queued record; with an idempotency key already used, the record that holds it instead. */
+  async insert(rec: NewRecord): Promise<{ row: Row; inserted: boolean }> {
+    try {
+      await this.db.insertInto('diagnoses').values({ ...rec, status: 'queued' }).execute();
+    } catch (e) {
+      if (rec.idempotency_key !== null && isUniqueViolation(e)) {
+        const held = await this.byIdempotencyKey(rec.idempotency_key);
+        if (held) return { row: held, inserted: false };
+      }
+      throw e;
+    }
+    return { row: (await this.get(rec.id))!, inserted: true };
+  }
+
+  async get(id: string): Promise<Row | undefined> {
+    return this.db.selectFrom('diagnoses').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async byIdempotencyKey(key: string): Promise<Row | undefined> {
+    return this.db.selectFrom('diagnoses').selectAll().where('idempotency_key', '=', key).executeTakeFirst();
+  }
+
+  /** The newest record of the same bytes under the same config identity and model that has not failed. */
+  async duplicateOf(sha256: string, configSha: string, modelSha: string): Promise<Row | undefined> {
+    return this.db.selectFrom('diagnoses').selectAll()
+      .where('sha256', '=', sha256).where('config_sha256', '=', configSha).where('model_sha256', '=', modelSha)
+      .where('status', '!=', 'failed').where('audio_purged_at', 'is', null)
+      .orderBy('id', 'desc').limit(1).executeTakeFirst();
+  }
+
+  async flagsOf(ids: readonly string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    if (ids.length === 0) return out;
+    const rows = await this.db.selectFrom('diagnosis_flags').select(['diagnosis_id', 'flag']).where('diagnosis_id', 'in', ids).orderBy('flag').execute();
+    for (const r of rows) out.set(r.diagnosis_id, [...(out.get(r.diagnosis_id) ?? []), r.flag]);
+    return out;
+  }
+
+  /** Newest first, `limit` + 1 rows so the caller knows whether there is a next page. */
+  async list(f: ListFilter): Promise<Row[]> {
+    let q = this.db.selectFrom('diagnoses').selectAll();
+    if (f.status !== undefined) q = q.where('status', '=', f.status);
+    if (f.label !== undefined) q = q.where('label', '=', f.label);
+    if (f.external_id !== undefined) q = q.where('external_id', '=', f.external_id);
+    if (f.created_after !== undefined) q = q.where('created_at', '>', f.created_after);
+    if (f.created_before !== undefined) q = q.where('created_at', '<', f.created_before);
+    if (f.before_id !== undefined) q = q.where('id', '<', f.before_id);
+    if (f.flag !== undefined) {
+      const flag = f.flag;
+      q = q.where(({ exists, selectFrom }) => exists(selectFrom('diagnosis_flags').select('flag').whereRef('diagnosis_flags.diagnosis_id', '=', 'diagnoses.id').where('flag', '=', flag)));
+    }
+    return q.orderBy('id', 'desc').limit(f.limit + 1).execute();
+  }
+
+  /** Claim a queued record: it becomes running with one more attempt. False when another took it (or it is gone). */
+  async claim(id: string, now: string): Promise<boolean> {
+    const r = await this.db.updateTable('diagnoses')
+      .set((eb) => ({ status: 'running', started_at: now, attempts: eb('attempts', '+', 1) }))
+      .where('id', '=', id).where('status', '=', 'queued').executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async finish(id: string, now: string, o: Outcome): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx.updateTable('diagnoses').set({
+        status: 'done', finished_at: now, result: JSON.stringify(o.result), label: o.result.diagnosis.label,
+        score: o.result.diagnosis.score, n_segments: o.result.diagnosis.n_segments, images: o.images,
+        error_code: null, error_stage: null, error_message: null,
+      }).where('id', '=', id).execute();
+      await tx.deleteFrom('diagnosis_flags').where('diagnosis_id', '=', id).execute();
+      const flags = [...new Set(o.result.quality.flags)];
+      if (flags.length > 0) await tx.insertInto('diagnosis_flags').values(flags.map((flag) => ({ diagnosis_id: id, flag }))).execute();
+    });
+  }
+
+  async fail(id: string, now: string, err: Failure): Promise<void> {
+    await this.db.updateTable('diagnoses').set({ status: 'failed', finished_at: now, error_code: err.code, error_stage: err.stage, error_message: err.message })
+      .where('id', '=', id).execute();
+  }
+
+  /** A failed record queued again (POST .../retry); false when it is not failed. */
+  async requeueFailed(id: string): Promise<boolean> {
+    const r = await this.db.updateTable('diagnoses').set({
+      status: 'queued', started_at: null, finished_at: null, error_code: null, error_stage: null, error_message: null,
+      webhook_state: null, webhook_attempts: 0, webhook_error: null, webhook_at: null,
+    }).where('id', '=', id).where('status', '=', 'failed').executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Records a stopped server left unfinished, oldest first, all queued again: a record that was
+   * running when the process died runs once more (its attempts say so).
+   */
+  async recoverUnfinished(): Promise<string[]> {
+    await this.db.updateTable('diagnoses').set({ status: 'queued', started_at: null }).where('status', '=', 'running').execute();
+    const rows = await this.db.selectFrom('diagnoses').select('id').where('status', '=', 'queued').orderBy('id').execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** Records whose webhook was not delivered yet (to resume after a restart). */
+  async pendingWebhooks(): Promise<Row[]> {
+    return this.db.selectFrom('diagnoses').selectAll().where('webhook_state', '=', 'pending').where('status', 'in', ['done', 'failed']).orderBy('id').execute();
+  }
+
+  async setWebhook(id: string, state: 'pending' | 'delivered' | 'failed', attempts: number, error: string | null, at: string | null): Promise<void> {
+    await this.db.updateTable('diagnoses').set({ webhook_state: state, webhook_attempts: attempts, webhook_error: error, webhook_at: at }).where('id', '=', id).execute();
+  }
+
+  /** Delete a record; its sha256 and image count, or null when there was none. */
+  async delete(id: string): Promise<Purged | null> {
+    return this.db.transaction().execute(async (tx) => {
+      const row = await tx.selectFrom('diagnoses').select(['id', 'sha256', 'images']).where('id', '=', id).executeTakeFirst();
+      if (!row) return null;
+      await tx.deleteFrom('diagnosis_flags').where('diagnosis_id', '=', id).execute();
+      await tx.deleteFrom('diagnoses').where('id', '=', id).execute();
+      return row;
+    });
+  }
+
+  /** How many records still hold these bytes (their audio not purged). */
+  async audioRefs(sha256: string): Promise<number> {
+    const r = await this.db.selectFrom('diagnoses').select((eb) => eb.fn.countAll().as('n')).where('sha256', '=', sha256).where('audio_purged_at', 'is', null).executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  /** Mark the audio of finished records created before `cutoff` as purged; the records stay. */
+  async purgeAudioBefore(cutoff: string, now: string): Promise<Purged[]> {
+    const rows = await this.db.selectFrom('diagnoses').select(['id', 'sha256', 'images'])
+      .where('created_at', '<', cutoff).where('audio_purged_at', 'is', null).where('status', 'in', ['done', 'failed']).execute();
+    if (rows.length === 0) return [];
+    await this.db.updateTable('diagnoses').set({ audio_purged_at: now, images: 0 }).where('id', 'in', rows.map((r) => r.id)).execute();
+    return rows;
+  }
+
+  async countByStatus(): Promise<{ status: string; label: string | null; n: number }[]> {
+    const rows = await this.db.selectFrom('diagnoses').select(['status', 'label', (eb) => eb.fn.countAll().as('n')]).groupBy(['status', 'label']).execute();
+    return rows.map((r) => ({ status: r.status, label: r.label, n: Number(r.n) }));
+  }
+}
+
+function isUniqueViolation(e: unknown): boolean {
+  const err = e as { code?: string; message?: string };
+  // PostgreSQL: 23505; SQLite: SQLITE_CONSTRAINT_UNIQUE
+  return err.code === '23505' || /UNIQUE constraint failed/i.test(err.message ?? '') || /SQLITE_CONSTRAINT/.test(err.code ?? '');
+}

@@ -1,0 +1,234 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { uuidv7, decodeCursor, encodeCursor } from '../ids.js';
+import { Problem, statusOf } from '../problem.js';
+import type { Row } from '../db/record-store.js';
+import {
+  DiagnosisListSchema, DiagnosisSchema, ListQuerySchema, ParamsSchema, PostQuerySchema, ProblemSchema, SegmentParamsSchema, WaitQuerySchema, authProblems, MAX_PAGE,
+} from '../schemas/diagnosis.js';
+import type { Services } from '../services.js';
+import { renderOne, renderRecord } from './render.js';
+import { readUpload, tooLarge } from './upload.js';
+
+const tags = ['diagnoses'];
+/** Room for the form's boundaries and fields around a file at the limit. */
+const MULTIPART_SLACK = 64 * 1024;
+
+/** /v1/diagnoses: upload a recording, read, list, retry and delete records, fetch audio and images. */
+export function diagnosesRoutes(s: Services) {
+  return async function routes(fastify: FastifyInstance): Promise<void> {
+    const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+    // a raw audio/* body is handed on as a stream, never buffered whole
+    app.addContentTypeParser(/^(audio\/|video\/|application\/ogg)/i, (_req, payload, done) => done(null, payload));
+    const inFlight = new Map<string, Promise<Row | undefined>>();
+
+    const notFound = (id: string) => new Problem(404, 'E_NOT_FOUND', `no diagnosis ${id}`);
+    const get = async (id: string) => (await s.records.get(id)) ?? (() => { throw notFound(id); })();
+    const unavailable = (why: string) => new Problem(503, 'E_UNAVAILABLE', why, { headers: { 'retry-after': '5' } });
+
+    /** Wait up to `waitS` for a record to finish and answer with it as the API says. */
+    async function answer(reply: FastifyReply, row: Row, waitS: number, created: boolean, dedup?: boolean) {
+      if (row.status === 'queued' || row.status === 'running') {
+        await s.dispatcher.waitFor(row.id, waitS * 1000);
+        row = (await s.records.get(row.id)) ?? row;
+      }
+      const body = await renderOne(s.records, row, dedup === undefined ? {} : { deduplicated: dedup });
+      reply.header('location', body.links.self);
+      if (row.status === 'failed' && created && (row.error_code === 'E_INPUT' || row.error_code === 'E_DECODE')) {
+        throw new Problem(statusOf(row.error_code), row.error_code, row.error_message ?? 'the recording failed', { record: body });
+      }
+      if (!created) return reply.code(200).send(body);
+      return reply.code(row.status === 'done' || row.status === 'failed' ? 201 : 202).send(body);
+    }
+
+    app.post('/v1/diagnoses', {
+      schema: {
+        tags, summary: 'Upload one recording and diagnose it',
+        description: 'multipart/form-data (`file`, optional `external_id`, `metadata`, `callback_url`) or a raw audio/* body. Waits up to `wait` seconds: 201 with the finished record, else 202 with Location. The same bytes under the same config and model return the existing record (200, deduplicated) unless `force`. An `Idempotency-Key` header makes a retried POST return the record the first one made.',
+        querystring: PostQuerySchema,
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$' })) }),
+        response: { 200: DiagnosisSchema, 201: DiagnosisSchema, 202: DiagnosisSchema, 400: ProblemSchema, 413: ProblemSchema, 415: ProblemSchema, 422: ProblemSchema, 503: ProblemSchema, ...authProblems },
+      },
+      config: { role: 'write' },
+      // anything but a form or audio is refused before its body is read
+      onRequest: async (req) => {
+        const type = String(req.headers['content-type'] ?? '');
+        if (!/^multipart\/form-data/i.test(type) && !/^(audio\/|video\/|application\/ogg)/i.test(type)) {
+          throw new Problem(415, 'E_INPUT', `content type ${JSON.stringify(type)} is not a recording`, { hint: 'send multipart/form-data with a `file` part, or the raw recording with Content-Type: audio/<format>' });
+        }
+      },
+    }, async (req, reply) => {
+      if (!s.dispatcher.isAccepting) throw unavailable('the server is shutting down; send it to another replica or try again');
+      const waitS = req.query.wait ?? 30;
+      const key = req.headers['idempotency-key'];
+      const scoped = key === undefined ? null : `${req.caller!.name}:${key}`;
+      if (scoped !== null) {
+        // a retry of a POST that already made a record (even one still uploading) gets that record
+        const held = (await s.records.byIdempotencyKey(scoped)) ?? (await inFlight.get(scoped)?.catch(() => undefined));
+        if (held) {
+          reply.header('idempotent-replayed', 'true');
+          return answer(reply, held, waitS, false);
+        }
+      }
+      const declared = Number(req.headers['content-length']);
+      if (Number.isFinite(declared) && declared > s.maxUploadBytes + (req.isMultipart() ? MULTIPART_SLACK : 0)) throw tooLarge(s.maxUploadBytes);
+      if (s.dispatcher.full) throw unavailable('the queue is full; try again shortly');
+
+      const store = async (up: Awaited<ReturnType<typeof readUpload>>): Promise<{ row: Row; dedup: boolean; replay: boolean }> => {
+        if (up.callbackUrl !== null && s.webhookSecret === null) {
+          await s.audio.discard(up.received);
+          throw new Problem(400, 'E_INPUT', 'callback_url needs the server to sign callbacks, and it has no --webhook-secret', { errors: [{ field: 'callback_url', message: 'callbacks are off on this server' }] });
+        }
+        const { config_sha256, model_sha256 } = s.identity;
+        if (!req.query.force) {
+          const dup = await s.records.duplicateOf(up.received.sha256, config_sha256, model_sha256!);
+          if (dup) {
+            await s.audio.discard(up.received);
+            return { row: dup, dedup: true, replay: false };
+          }
+        }
+        // the audio is stored (fsynced) before the record exists, so a record never lacks its audio
+        await s.audio.keep(up.received);
+        const { row, inserted } = await s.records.insert({
+          id: uuidv7(s.now().getTime()), external_id: up.externalId, created_at: s.now().toISOString(), filename: up.filename, content_type: up.contentType,
+          size_bytes: up.received.size, sha256: up.received.sha256, metadata: up.metadata, callback_url: up.callbackUrl,
+          config_sha256, model_sha256: model_sha256!, idempotency_key: scoped,
+        });
+        if (!inserted) {
+          await s.audio.discard(up.received);
+          // other bytes under a used key (a client bug): the copy just stored belongs to nobody
+          if (row.sha256 !== up.received.sha256 && (await s.records.audioRefs(up.received.sha256)) === 0) await s.audio.removeAudio(up.received.sha256);
+          return { row, dedup: false, replay: true };
+        }
+        // again: a DELETE of another record of the same bytes may have removed it in between
+        await s.audio.keep(up.received);
+        await s.audio.discard(up.received);
+        if (row.callback_url) await s.records.setWebhook(row.id, 'pending', 0, null, null);
+        s.dispatcher.enqueue(row.id);
+        return { row, dedup: false, replay: false };
+      };
+      const work = (async (): Promise<{ row: Row; dedup: boolean; replay: boolean }> => {
+        const up = await readUpload(req, s.audio, s.maxUploadBytes, req.query);
+        if (!s.dispatcher.reserve()) {
+          await s.audio.discard(up.received);
+          throw unavailable('the queue is full; try again shortly');
+        }
+        try {
+          return await store(up);
+        } catch (e) {
+          await s.audio.discard(up.received);
+          throw e;
+        } finally {
+          s.dispatcher.release();
+        }
+      })();
+      if (scoped !== null) {
+        const p = work.then((w) => w.row);
+        inFlight.set(scoped, p);
+        void p.catch(() => undefined).finally(() => inFlight.delete(scoped));
+      }
+      const { row, dedup, replay } = await work;
+      if (replay) reply.header('idempotent-replayed', 'true');
+      return answer(reply, row, waitS, !dedup && !replay, dedup ? true : undefined);
+    });
+
+    app.get('/v1/diagnoses', {
+      schema: { tags, summary: 'List diagnoses, newest first', querystring: ListQuerySchema, response: { 200: DiagnosisListSchema, 400: ProblemSchema, ...authProblems } },
+      config: { role: 'read' },
+    }, async (req) => {
+      const q = req.query;
+      let before: string | undefined;
+      if (q.cursor !== undefined) {
+        before = decodeCursor(q.cursor) ?? undefined;
+        if (before === undefined) throw new Problem(400, 'E_INPUT', 'querystring.cursor is not a cursor this server gave out', { errors: [{ field: 'querystring.cursor', message: 'pass next_cursor from the previous page unchanged' }] });
+      }
+      const limit = Math.min(q.limit ?? 50, MAX_PAGE);
+      const rows = await s.records.list({ status: q.status, label: q.label, external_id: q.external_id, flag: q.flag, created_after: q.created_after, created_before: q.created_before, before_id: before, limit });
+      const page = rows.slice(0, limit);
+      const flags = await s.records.flagsOf(page.map((r) => r.id));
+      return { items: page.map((r) => renderRecord(r, flags.get(r.id) ?? [])), next_cursor: rows.length > limit ? encodeCursor(page.at(-1)!.id) : null };
+    });
+
+    app.get('/v1/diagnoses/:id', {
+      schema: { tags, summary: 'One diagnosis record', params: ParamsSchema, querystring: WaitQuerySchema, response: { 200: DiagnosisSchema, 400: ProblemSchema, 404: ProblemSchema, ...authProblems } },
+      config: { role: 'read' },
+    }, async (req, reply) => answer(reply, await get(req.params.id), req.query.wait ?? 0, false));
+
+    app.delete('/v1/diagnoses/:id', {
+      schema: { tags, summary: 'Delete a record, its images, and its audio once no other record holds the same bytes', params: ParamsSchema, response: { 204: Type.Null(), 400: ProblemSchema, 404: ProblemSchema, ...authProblems } },
+      config: { role: 'admin' },
+    }, async (req, reply) => {
+      const gone = await s.records.delete(req.params.id);
+      if (!gone) throw notFound(req.params.id);
+      await s.audio.removeImages(gone.id);
+      if ((await s.records.audioRefs(gone.sha256)) === 0) await s.audio.removeAudio(gone.sha256);
+      return reply.code(204).send(null);
+    });
+
+    app.post('/v1/diagnoses/:id/retry', {
+      schema: { tags, summary: 'Run a failed record again', params: ParamsSchema, querystring: WaitQuerySchema, response: { 200: DiagnosisSchema, 201: DiagnosisSchema, 202: DiagnosisSchema, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 410: ProblemSchema, 422: ProblemSchema, 503: ProblemSchema, ...authProblems } },
+      config: { role: 'write' },
+    }, async (req, reply) => {
+      if (!s.dispatcher.isAccepting) throw unavailable('the server is shutting down');
+      const row = await get(req.params.id);
+      if (row.audio_purged_at !== null) throw new Problem(410, 'E_GONE', `the audio of ${row.id} was deleted under the retention policy; upload it again`);
+      if (row.status !== 'failed') throw new Problem(409, 'E_CONFLICT', `${row.id} is ${row.status}; only a failed record can be retried`);
+      if (s.dispatcher.full) throw unavailable('the queue is full; try again shortly');
+      if (!(await s.records.requeueFailed(row.id))) throw new Problem(409, 'E_CONFLICT', `${row.id} was retried by another request`);
+      s.dispatcher.enqueue(row.id);
+      const queued = (await s.records.get(row.id))!;
+      if (queued.callback_url) await s.records.setWebhook(row.id, 'pending', 0, null, null);
+      return answer(reply, queued, req.query.wait ?? 0, true);
+    });
+
+    app.get('/v1/diagnoses/:id/audio', {
+      schema: {
+        tags, summary: 'The original recording, byte for byte (Range requests supported)', params: ParamsSchema,
+        response: { 200: Type.Unknown({ description: 'the uploaded bytes' }), 206: Type.Unknown({ description: 'the requested range' }), 400: ProblemSchema, 404: ProblemSchema, 410: ProblemSchema, 416: ProblemSchema, ...authProblems },
+      },
+      config: { role: 'read' },
+    }, async (req, reply) => {
+      const row = await get(req.params.id);
+      if (row.audio_purged_at !== null) throw new Problem(410, 'E_GONE', `the audio of ${row.id} was deleted on ${row.audio_purged_at} under the retention policy`);
+      const path = s.audio.audioPath(row.sha256);
+      const size = await stat(path).then((st) => st.size, () => { throw new Problem(410, 'E_GONE', `the audio of ${row.id} is no longer stored`); });
+      reply.header('accept-ranges', 'bytes').type(row.content_type);
+      if (row.filename) reply.header('content-disposition', `inline; filename*=UTF-8''${encodeURIComponent(row.filename)}`);
+      const range = parseRange(req.headers.range, size);
+      if (range === 'unsatisfiable') throw new Problem(416, 'E_RANGE', `the range ${req.headers.range} is outside the ${size} bytes of the recording`, { headers: { 'content-range': `bytes */${size}` } });
+      if (range === null) return reply.header('content-length', size).send(createReadStream(path));
+      return reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`).header('content-length', range.end - range.start + 1)
+        .send(createReadStream(path, { start: range.start, end: range.end }));
+    });
+
+    app.get('/v1/diagnoses/:id/segments/:n(^\\d+).png', {
+      schema: { tags, summary: "A segment's model-input image (PNG)", params: SegmentParamsSchema, response: { 200: Type.Unknown({ description: 'image/png' }), 400: ProblemSchema, 404: ProblemSchema, 410: ProblemSchema, ...authProblems } },
+      config: { role: 'read' },
+    }, async (req, reply) => {
+      const row = await get(req.params.id);
+      if (row.audio_purged_at !== null) throw new Problem(410, 'E_GONE', `the images of ${row.id} were deleted on ${row.audio_purged_at} under the retention policy`);
+      if (req.params.n >= Number(row.images)) throw new Problem(404, 'E_NOT_FOUND', `${row.id} has ${row.images} segment image(s); there is no segment ${req.params.n}`);
+      const path = s.audio.imagePath(row.id, req.params.n);
+      return reply.type('image/png').header('cache-control', 'private, max-age=86400').send(createReadStream(path));
+    });
+  };
+}
+
+/** One byte range of `bytes=a-b`, `bytes=a-` or `bytes=-n`; null for none or one not understood (RFC 9110 lets us send it all). */
+export function parseRange(header: string | undefined, size: number): { start: number; end: number } | null | 'unsatisfiable' {
+  if (header === undefined) return null;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return null;
+  if (m[1] === '') {
+    const n = Number(m[2]);
+    if (n === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - n), end: size - 1 };
+  }
+  const start = Number(m[1]);
+  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  if (start >= size || end < start) return 'unsatisfiable';
+  return { start, end };
+}

@@ -1,0 +1,181 @@
+import { isIP } from 'node:net';
+import { join, resolve } from 'node:path';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { identityOf, ThreadPool, TosiaError, type Config, type Pool } from '../runtime/index.js';
+import { buildApp } from './app.js';
+import { AudioStore } from './audio/audio-store.js';
+import { Authenticator } from './auth/api-keys.js';
+import { openDatabase, type Database } from './db/database.js';
+import { KeyStore } from './db/key-store.js';
+import { migrate, probe } from './db/migrations.js';
+import { RecordStore } from './db/record-store.js';
+import { Metrics } from './metrics.js';
+import { renderOne } from './routes/render.js';
+import type { Services } from './services.js';
+import { Dispatcher } from './work/dispatcher.js';
+import { Webhooks } from './work/webhook.js';
+
+export interface ServerOptions {
+  config: Config;
+  /** Audio, images and (without `db`) the SQLite records: default ./tosia-data. */
+  dataDir?: string;
+  /** postgres://... keeps the records in PostgreSQL instead of SQLite. */
+  db?: string;
+  /** Worker threads; default: the number of cores. */
+  concurrency?: number;
+  maxUploadMb?: number;
+  /** Records waiting for a worker before POST answers 503. */
+  maxQueue?: number;
+  webhookSecret?: string | null;
+  webhook?: { backoffMs?: number; timeoutMs?: number; maxTries?: number };
+  /** Delete audio and images of records older than this many days (records stay). */
+  retainAudioDays?: number | null;
+  metricsKey?: string | null;
+  /** The single write key of simple deployments (TOSIA_API_KEY). */
+  apiKey?: string;
+  rateLimitPerMinute?: number;
+  requestTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  /** The clock; tests set it to check retention. */
+  now?: () => Date;
+  logger?: FastifyServerOptions['logger'];
+  /** A pool to run on instead of worker threads here (a queue's, later). */
+  pool?: Pool;
+}
+
+export const DEFAULTS = { dataDir: './tosia-data', maxUploadMb: 50, maxQueue: 1000 } as const;
+
+/** A running tosia server: the app, its stores and its worker pool. */
+export class TosiaServer {
+  private retention: NodeJS.Timeout | null = null;
+  private closing: Promise<void> | null = null;
+
+  constructor(
+    readonly app: FastifyInstance,
+    readonly services: Services,
+    private readonly database: Database,
+    private readonly pool: Pool,
+    private readonly webhooks: Webhooks,
+    private readonly retainDays: number | null,
+  ) {}
+
+  /**
+   * Listen. Any address but loopback needs an API key to exist (or TOSIA_API_KEY): an open
+   * diagnosis service on a network is refused, with how to make a key.
+   */
+  async listen(host = '127.0.0.1', port = 8080): Promise<string> {
+    const loopback = host === 'localhost' || host === '::1' || host.startsWith('127.');
+    if (!loopback && !this.services.auth.hasEnvKey && !(await this.services.keys.any())) {
+      throw new TosiaError('E_CONFIG', `refusing to listen on ${host} with no API key configured: anyone who can reach it could use it`, { stage: 'serve', hint: 'make a key first: tosia keys create --name ops --role admin (with the same --data/--db), or set TOSIA_API_KEY; or listen on 127.0.0.1' });
+    }
+    if (host !== 'localhost' && isIP(host) === 0) throw new TosiaError('E_CONFIG', `--host=${host} is not an IP address`, { stage: 'serve', hint: 'pass 127.0.0.1, 0.0.0.0, :: or an address of this machine' });
+    this.services.auth.openOnLoopback = loopback && !this.services.auth.hasEnvKey;
+    const address = await this.app.listen({ host, port });
+    if (this.services.auth.openOnLoopback && !(await this.services.keys.any())) {
+      this.app.log.warn('no API key exists: the API is open to this machine only until one is made (tosia keys create)');
+    }
+    if (this.retainDays !== null) {
+      await this.purgeAudio();
+      this.retention = setInterval(() => void this.purgeAudio().catch((e) => this.app.log.error({ err: e }, 'retention failed')), 3600_000);
+      this.retention.unref();
+    }
+    return address;
+  }
+
+  /** Delete the audio and images of records older than the retention; returns how many records lost theirs. */
+  async purgeAudio(): Promise<number> {
+    if (this.retainDays === null) return 0;
+    const { records, audio, now } = this.services;
+    const cutoff = new Date(now().getTime() - this.retainDays * 86400_000).toISOString();
+    const purged = await records.purgeAudioBefore(cutoff, now().toISOString());
+    for (const p of purged) await audio.removeImages(p.id);
+    for (const sha of new Set(purged.map((p) => p.sha256))) {
+      if ((await records.audioRefs(sha)) === 0) await audio.removeAudio(sha);
+    }
+    return purged.length;
+  }
+
+  /**
+   * Stop: new work is refused (503 with Retry-After), what is running finishes, then the
+   * listener, the pool and the database close. Records still queued run at the next start.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.retention) clearInterval(this.retention);
+      await this.services.dispatcher.drain();
+      await this.app.close();
+      await this.webhooks.close();
+      await this.pool.close();
+      await this.database.db.destroy();
+    })();
+    return this.closing;
+  }
+}
+
+/** Open the stores, migrate, start the pool and queue again what a stopped server left unfinished. */
+export async function createServer(o: ServerOptions): Promise<TosiaServer> {
+  const now = o.now ?? (() => new Date());
+  const dataDir = resolve(o.dataDir ?? DEFAULTS.dataDir);
+  const maxUploadMb = o.maxUploadMb ?? DEFAULTS.maxUploadMb;
+  if (!(maxUploadMb > 0 && maxUploadMb <= 2000)) throw new TosiaError('E_CONFIG', `--max-upload-mb=${maxUploadMb} must be between 1 and 2000`, { stage: 'config' });
+  const maxQueue = o.maxQueue ?? DEFAULTS.maxQueue;
+  if (!(Number.isInteger(maxQueue) && maxQueue >= 1)) throw new TosiaError('E_CONFIG', `--max-queue=${maxQueue} must be an integer >= 1`, { stage: 'config' });
+  if (o.retainAudioDays != null && !(o.retainAudioDays > 0)) throw new TosiaError('E_CONFIG', `--retain-audio-days=${o.retainAudioDays} must be a number of days > 0`, { stage: 'config' });
+  if (o.webhookSecret != null && o.webhookSecret.length < 16) throw new TosiaError('E_CONFIG', '--webhook-secret must be at least 16 characters', { stage: 'config', hint: 'generate one: openssl rand -hex 32' });
+
+  const identity = await identityOf(o.config);
+  const audio = new AudioStore(dataDir);
+  await audio.open();
+  const database = await openDatabase(o.db ? { url: o.db } : { sqliteFile: join(dataDir, 'records.sqlite') });
+  const pool = o.pool ?? new ThreadPool({ config: o.config, concurrency: o.concurrency });
+  try {
+    await migrate(database.db);
+    const records = new RecordStore(database.db);
+    const keys = new KeyStore(database.db);
+    const auth = new Authenticator(keys, o.apiKey, now);
+    let dispatcher: Dispatcher | null = null;
+    const metrics = new Metrics({ depth: () => dispatcher?.depth ?? 0, busy: () => dispatcher?.busy ?? 0, records: () => records.countByStatus() });
+    const log = (msg: string, extra: Record<string, unknown>) => app?.log.warn(extra, msg);
+    const webhooks = new Webhooks(records, (row) => renderOne(records, row), { secret: o.webhookSecret ?? '', ...o.webhook }, now, log);
+    dispatcher = new Dispatcher(pool, records, audio, now, maxQueue, {
+      finished: (row) => webhooks.deliver(row),
+      timings: (r) => metrics.observeResult(r),
+    }, log);
+    let modelError: Error | null = null;
+    const started = pool.start().catch((e: Error) => { modelError = e; });
+    const services: Services = {
+      records, keys, audio, dispatcher, auth, metrics, identity, now,
+      webhookSecret: o.webhookSecret ?? null,
+      maxUploadBytes: Math.round(maxUploadMb * 1048576),
+      async notReady() {
+        if (!dispatcher!.isAccepting) return 'shutting down';
+        const ok = await Promise.race([started.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 50))]);
+        if (!ok) return 'the model is still loading';
+        const failed = modelError ?? dispatcher!.failure;
+        if (failed) return `the model cannot run: ${failed.message}`;
+        try {
+          await probe(database.db);
+        } catch (e) {
+          return `the records database is unreachable: ${(e as Error).message}`;
+        }
+        try {
+          await audio.probe();
+        } catch (e) {
+          return `the data folder is not writable: ${(e as Error).message}`;
+        }
+        return null;
+      },
+    };
+    const app = await buildApp({ services, rateLimitPerMinute: o.rateLimitPerMinute, metricsKey: o.metricsKey, requestTimeoutMs: o.requestTimeoutMs, headersTimeoutMs: o.headersTimeoutMs, logger: o.logger });
+    // a model that does not load stops the server before it takes anything
+    await started;
+    if (modelError) throw modelError;
+    for (const id of await records.recoverUnfinished()) dispatcher.enqueue(id);
+    if (o.webhookSecret) await webhooks.resume();
+    return new TosiaServer(app, services, database, pool, webhooks, o.retainAudioDays ?? null);
+  } catch (e) {
+    await pool.close().catch(() => undefined);
+    await database.db.destroy().catch(() => undefined);
+    throw e;
+  }
+}

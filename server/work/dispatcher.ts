@@ -1,0 +1,176 @@
+import { serializeError, type Pool, type Result } from '../../runtime/index.js';
+import type { AudioStore } from '../audio/audio-store.js';
+import type { RecordStore, Row } from '../db/record-store.js';
+
+/**
+ * The server's queue: records waiting to run, in arrival order, handed to the engine's pool
+ * (worker threads, never the HTTP event loop) with no more in flight than the pool takes.
+ * The database is the truth: a record is claimed (queued → running) before it runs, and one
+ * left queued or running by a stopped server is queued again at the next start.
+ */
+
+export interface DispatcherEvents {
+  /** A record finished (done or failed); its row as stored. */
+  finished?(row: Row): void;
+  /** Stage timings of a finished result. */
+  timings?(result: Result): void;
+}
+
+export class Dispatcher {
+  private readonly queue: string[] = [];
+  private readonly queued = new Set<string>();
+  private readonly running = new Set<string>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly idle = new Set<() => void>();
+  private jobSeq = 0;
+  private reserved = 0;
+  private accepting = true;
+  private poolError: Error | null = null;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly records: RecordStore,
+    private readonly audio: AudioStore,
+    private readonly now: () => Date,
+    private readonly maxQueue: number,
+    private readonly events: DispatcherEvents,
+    private readonly log: (msg: string, extra: Record<string, unknown>) => void,
+  ) {}
+
+  /** Records waiting, not yet handed to the pool. */
+  get depth(): number {
+    return this.queue.length;
+  }
+
+  /** Records the pool is running. */
+  get busy(): number {
+    return this.running.size;
+  }
+
+  get full(): boolean {
+    return this.queue.length + this.reserved >= this.maxQueue;
+  }
+
+  /**
+   * Hold a place in the queue for a record about to be stored, so that uploads arriving
+   * together cannot overfill it; false when it is full. release() gives it back once the record is queued or dropped.
+   */
+  reserve(): boolean {
+    if (this.full) return false;
+    this.reserved++;
+    return true;
+  }
+
+  release(): void {
+    this.reserved = Math.max(0, this.reserved - 1);
+  }
+
+  get isAccepting(): boolean {
+    return this.accepting;
+  }
+
+  /** The error that stopped the pool (a model that no longer loads), if any. */
+  get failure(): Error | null {
+    return this.poolError;
+  }
+
+  enqueue(id: string): void {
+    if (this.queued.has(id) || this.running.has(id)) return;
+    this.queued.add(id);
+    this.queue.push(id);
+    this.pump();
+  }
+
+  /** Resolves when the record finishes or after `ms`, whichever is first. */
+  waitFor(id: string, ms: number): Promise<void> {
+    if (ms <= 0 || (!this.queued.has(id) && !this.running.has(id))) return Promise.resolve();
+    return new Promise((resolve) => {
+      const set = this.waiters.get(id) ?? new Set();
+      this.waiters.set(id, set);
+      const done = () => {
+        clearTimeout(t);
+        set.delete(done);
+        if (set.size === 0) this.waiters.delete(id);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      set.add(done);
+    });
+  }
+
+  /**
+   * Stop taking work and let what is running finish. Records still queued stay queued in the
+   * database and run at the next start; requests waiting on them get their 202 now.
+   */
+  async drain(): Promise<void> {
+    this.accepting = false;
+    for (const id of this.queue) this.wake(id);
+    this.queue.length = 0;
+    this.queued.clear();
+    if (this.running.size === 0) return;
+    await new Promise<void>((resolve) => this.idle.add(resolve));
+  }
+
+  private wake(id: string): void {
+    for (const w of [...(this.waiters.get(id) ?? [])]) w();
+  }
+
+  private pump(): void {
+    while (this.accepting && this.running.size < this.pool.capacity && this.queue.length > 0) {
+      const id = this.queue.shift()!;
+      this.queued.delete(id);
+      this.running.add(id);
+      void this.run(id).catch((e) => this.log('dispatch failed', { id, error: (e as Error).message })).finally(() => {
+        this.running.delete(id);
+        this.wake(id);
+        if (this.running.size === 0) for (const r of [...this.idle]) (this.idle.delete(r), r());
+        this.pump();
+      });
+    }
+  }
+
+  private async run(id: string): Promise<void> {
+    if (!(await this.records.claim(id, this.now().toISOString()))) return;
+    const row = (await this.records.get(id))!;
+    let bytes: Buffer;
+    try {
+      bytes = await this.audio.readAudio(row.sha256);
+    } catch {
+      await this.finishFailed(id, { code: 'E_INPUT', stage: 'input', message: 'the recording is no longer stored (its audio was deleted or never written); upload it again' });
+      return;
+    }
+    let outcome;
+    try {
+      outcome = await this.pool.run({ id: ++this.jobSeq, input: { bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), name: row.filename ?? `upload-${id}` }, task: { kind: 'diagnose', images: true } });
+    } catch (e) {
+      // the pool itself cannot go on (the model stopped loading): this record fails with that error
+      this.poolError = e as Error;
+      await this.finishFailed(id, serializeError(e, { stage: 'model' }));
+      return;
+    }
+    if (!outcome.ok) {
+      await this.finishFailed(id, outcome.error);
+      return;
+    }
+    if (outcome.output.kind !== 'diagnose') throw new Error('a diagnose job returned another kind of output');
+    const { result, images } = outcome.output;
+    try {
+      await this.audio.putImages(id, images);
+    } catch (e) {
+      await this.finishFailed(id, serializeError(e, { stage: 'output' }));
+      return;
+    }
+    await this.records.finish(id, this.now().toISOString(), { result, images: images.length });
+    this.events.timings?.(result);
+    const after = await this.records.get(id);
+    // deleted while it ran: its images go too
+    if (!after) await this.audio.removeImages(id);
+    else this.events.finished?.(after);
+  }
+
+  private async finishFailed(id: string, err: { code: string; stage?: string; message: string }): Promise<void> {
+    await this.records.fail(id, this.now().toISOString(), { code: err.code, stage: err.stage ?? null, message: err.message });
+    const row = await this.records.get(id);
+    if (row) this.events.finished?.(row);
+  }
+}
