@@ -17,7 +17,7 @@ export async function openStore(where: StoreLocation): Promise<Database> {
 async function withKeys<T>(where: StoreLocation, fn: (keys: KeyStore) => Promise<T>): Promise<T> {
   const database = await openStore(where);
   try {
-    await migrate(database.db);
+    await migrate(database);
     return await fn(new KeyStore(database.db));
   } finally {
     await database.db.destroy();
@@ -48,7 +48,7 @@ export async function revokeKey(where: StoreLocation, name: string): Promise<voi
 export async function dbMigrate(where: StoreLocation): Promise<{ applied: string[]; database: string }> {
   const database = await openStore(where);
   try {
-    return { applied: await migrate(database.db), database: database.describe };
+    return { applied: await migrate(database), database: database.describe };
   } finally {
     await database.db.destroy();
   }
@@ -57,7 +57,7 @@ export async function dbMigrate(where: StoreLocation): Promise<{ applied: string
 export async function dbStatus(where: StoreLocation): Promise<{ database: string; dialect: string; migrations: MigrationStatus[] }> {
   const database = await openStore(where);
   try {
-    return { database: database.describe, dialect: database.dialect, migrations: await migrationStatus(database.db) };
+    return { database: database.describe, dialect: database.dialect, migrations: await migrationStatus(database) };
   } finally {
     await database.db.destroy();
   }

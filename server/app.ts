@@ -63,12 +63,13 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     // one line per request, written by the onResponse hook below
     logController: new LogController({ disableRequestLogging: true }),
     requestTimeout: o.requestTimeoutMs ?? 120_000,
+    // headers must arrive within headersTimeout; Node checks both limits once a second
+    http: { headersTimeout: o.headersTimeoutMs ?? 15_000, connectionsCheckingInterval: 1000 },
     connectionTimeout: 0,
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   });
-  app.server.headersTimeout = o.headersTimeoutMs ?? 15_000;
 
   await app.register(swagger, {
     openapi: {

@@ -87,12 +87,15 @@ export class TosiaServer {
     if (this.retainDays === null) return 0;
     const { records, audio, now } = this.services;
     const cutoff = new Date(now().getTime() - this.retainDays * 86400_000).toISOString();
-    const purged = await records.purgeAudioBefore(cutoff, now().toISOString());
-    for (const p of purged) await audio.removeImages(p.id);
-    for (const sha of new Set(purged.map((p) => p.sha256))) {
-      if ((await records.audioRefs(sha)) === 0) await audio.removeAudio(sha);
+    let total = 0;
+    for (;;) {
+      const purged = await records.purgeAudioBefore(cutoff, now().toISOString());
+      if (purged.length === 0) return total;
+      total += purged.length;
+      for (const sha of new Set(purged.map((p) => p.sha256))) {
+        if ((await records.audioRefs(sha)) === 0) await audio.removeAudio(sha);
+      }
     }
-    return purged.length;
   }
 
   /**
@@ -129,7 +132,7 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
   const database = await openDatabase(o.db ? { url: o.db } : { sqliteFile: join(dataDir, 'records.sqlite') });
   const pool = o.pool ?? new ThreadPool({ config: o.config, concurrency: o.concurrency });
   try {
-    await migrate(database.db);
+    await migrate(database);
     const records = new RecordStore(database.db);
     const keys = new KeyStore(database.db);
     const auth = new Authenticator(keys, o.apiKey, now);

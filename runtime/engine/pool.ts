@@ -12,8 +12,17 @@ import { modelPathFor, packageRoot } from '../paths.js';
 import type { ClassifierInfo } from './inference.js';
 import type { InferenceWorkerMessage, WorkerInit, WorkerMessage } from './protocol.js';
 
-/** A recording to run: a file, or bytes with the name they came under. */
-export type JobInput = { path: string } | { bytes: Uint8Array; name: string };
+/**
+ * A recording to run: a file; bytes with the name they came under; or a file the worker reads
+ * but reports under another name (the server's content-addressed audio, whose path means
+ * nothing to whoever sent it). Only `path` is ever opened; a name is only metadata.
+ */
+export type JobInput = { path: string } | { bytes: Uint8Array; name: string } | { path: string; name: string };
+
+/** The name a job's input is reported under. */
+export function inputName(input: JobInput): string {
+  return 'name' in input ? input.name : input.path;
+}
 
 /** What to compute for it. */
 export type JobTask =

@@ -1,14 +1,16 @@
+import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
+import { TosiaError } from '../../algos/errors.js';
 import { serializeError } from '../errors.js';
 import { extractSegments } from '../extract/extract-segments.js';
-import { encodePng, setImagingThreads } from '../image/png.js';
+import { encodePng } from '../image/png.js';
 import { sha256OfFile } from '../io/sha256.js';
 import type { Classifier } from '../model/model.js';
 import { checkModelConfig, runRecording } from '../pipeline/execute.js';
 import { WorkUnit } from '../pipeline/work-unit.js';
 import { Engine } from './engine.js';
 import { RemoteClassifier } from './inference.js';
-import type { Job, JobOutput } from './pool.js';
+import { inputName, type Job, type JobInput, type JobOutput } from './pool.js';
 import type { WorkerInit, WorkerMessage } from './protocol.js';
 
 // One worker thread of a ThreadPool: loads the model once, then runs jobs one at a time and
@@ -18,13 +20,20 @@ const port = parentPort!;
 const send = (m: WorkerMessage) => port.postMessage(m);
 // one thread, one recording at a time, its own core: blocking reads cost least here
 const engine = new Engine({ blockingReads: true });
-// sharp loads only in threads that encode images, with one libvips thread (the workers already use every core)
-let imaging: Promise<void> | null = null;
-const imagingReady = () => (imaging ??= setImagingThreads(1));
+
+function unitInput(input: JobInput): { sourceFile: string; sourceBytes?: Uint8Array } {
+  if ('bytes' in input) return { sourceFile: input.name, sourceBytes: input.bytes };
+  if (!('name' in input)) return { sourceFile: input.path };
+  try {
+    // this thread has its own core: a blocking read costs least here
+    return { sourceFile: input.name, sourceBytes: readFileSync(input.path) };
+  } catch (e) {
+    throw new TosiaError('E_INPUT', `is no longer stored (${(e as NodeJS.ErrnoException).code ?? e})`, { file: input.name, stage: 'input', hint: 'send the recording again' });
+  }
+}
 
 async function compute(job: Job, model: Classifier | null): Promise<JobOutput> {
-  const input = 'path' in job.input ? { sourceFile: job.input.path } : { sourceFile: job.input.name, sourceBytes: job.input.bytes };
-  if (job.task.kind === 'extract' || job.task.images) await imagingReady();
+  const input = unitInput(job.input);
   if (job.task.kind === 'extract') {
     return { kind: 'extract', ...(await extractSegments(input, init.config, job.task, engine)) };
   }
@@ -44,7 +53,7 @@ try {
       send({ type: 'job', id: job.id, ok: true, output: await compute(job, model) });
     } catch (e) {
       const sha256 = 'path' in job.input ? await sha256OfFile(job.input.path) : undefined;
-      send({ type: 'job', id: job.id, ok: false, error: serializeError(e, { file: 'path' in job.input ? job.input.path : job.input.name }), sha256 });
+      send({ type: 'job', id: job.id, ok: false, error: serializeError(e, { file: inputName(job.input) }), sha256 });
     }
   };
   if (init.inference) {

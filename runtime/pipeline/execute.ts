@@ -5,7 +5,7 @@ import { sigmoid, softmax } from '../../algos/classify/activation.js';
 import { imagesToTensor } from '../../algos/classify/tensor.js';
 import { TosiaError } from '../../algos/errors.js';
 import type { Config } from '../config/schema.js';
-import { preloadImaging, writePng } from '../image/png.js';
+import { writePng } from '../image/png.js';
 import { compareWithConfig, describeMismatches } from '../model/manifest.js';
 import type { Classifier } from '../model/model.js';
 import { tosiaVersion } from '../paths.js';
@@ -73,8 +73,6 @@ function qualityOf(audio: DecodedAudio, seg: Segmentation, nSegments: number): Q
  */
 export async function execute(work: WorkUnit, options: ExecuteOptions = {}): Promise<Result> {
   const cfg = work.config;
-  // sharp takes tens of milliseconds to load: it loads while the recording runs
-  if (cfg.output.save_images) void preloadImaging();
   const { result, images } = await runRecording(work, options);
   if (cfg.output.save_images) {
     const prefix = options.imagePrefix ?? join(cfg.output.save_images, basename(work.sourceFile, extname(work.sourceFile)));

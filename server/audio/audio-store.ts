@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { TosiaError, writeFileAtomic } from '../../runtime/index.js';
+import { TosiaError } from '../../runtime/index.js';
 
 /** An upload received into the store's temp folder, hashed on the way in. */
 export interface Received { tmp: string; sha256: string; size: number }
@@ -14,18 +14,22 @@ export class TooLarge extends Error {
 }
 
 /**
- * Audio and images on disk: audio content-addressed (`audio/ab/<sha256>`, so the same bytes are
- * stored once), each record's images under `images/<id>/`. Every file is written to `tmp/`,
- * fsynced, then renamed into place, so a crash never leaves half a file under a final name.
+ * Audio on disk, content-addressed (`audio/ab/<sha256>`), so the same bytes are stored once.
+ * Every upload is written to `tmp/`, fsynced, then linked into place, so a crash never leaves
+ * half a file under a final name. (Segment images, a few kB each, are kept with the records.)
  */
 export class AudioStore {
+  /** The audio/ab folders known to exist (256 at most). */
+  private readonly dirs = new Set<string>();
+  /** Counts removals: keep() after a record is written need only run again when one happened. */
+  removals = 0;
+
   constructor(readonly root: string) {}
 
   async open(): Promise<void> {
     try {
       await mkdir(join(this.root, 'tmp'), { recursive: true });
       await mkdir(join(this.root, 'audio'), { recursive: true });
-      await mkdir(join(this.root, 'images'), { recursive: true });
       // uploads that a crash cut off
       for (const name of await readdir(join(this.root, 'tmp'))) await rm(join(this.root, 'tmp', name), { force: true, recursive: true });
     } catch (e) {
@@ -36,10 +40,6 @@ export class AudioStore {
   audioPath(sha256: string): string {
     if (!/^[0-9a-f]{64}$/.test(sha256)) throw new TosiaError('E_INTERNAL', `not a sha256: ${sha256}`);
     return join(this.root, 'audio', sha256.slice(0, 2), sha256);
-  }
-
-  imagePath(id: string, n: number): string {
-    return join(this.root, 'images', id, `${n}.png`);
   }
 
   /** Stream a body into tmp/, hashing it; stops reading at `limit` bytes and throws TooLarge. */
@@ -75,7 +75,11 @@ export class AudioStore {
    */
   async keep(r: Received): Promise<void> {
     const dest = this.audioPath(r.sha256);
-    await mkdir(join(dest, '..'), { recursive: true });
+    const dir = join(dest, '..');
+    if (!this.dirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.dirs.add(dir);
+    }
     try {
       await link(r.tmp, dest);
     } catch (e) {
@@ -93,23 +97,9 @@ export class AudioStore {
     return stat(this.audioPath(sha256)).then((s) => s.isFile(), () => false);
   }
 
-  async readAudio(sha256: string): Promise<Buffer> {
-    return readFile(this.audioPath(sha256));
-  }
-
   async removeAudio(sha256: string): Promise<void> {
+    this.removals++;
     await rm(this.audioPath(sha256), { force: true });
-  }
-
-  async putImages(id: string, pngs: readonly Uint8Array[]): Promise<void> {
-    if (pngs.length === 0) return;
-    const dir = join(this.root, 'images', id);
-    await mkdir(dir, { recursive: true });
-    for (let i = 0; i < pngs.length; i++) await writeFileAtomic(this.imagePath(id, i), pngs[i]!);
-  }
-
-  async removeImages(id: string): Promise<void> {
-    await rm(join(this.root, 'images', id), { recursive: true, force: true });
   }
 
   /** Whether files can be created here (for /ready). */

@@ -49,8 +49,12 @@ export interface ApiKeysTable {
   revoked_at: string | null;
 }
 
+/** Segment images (PNG, a few kB each) live beside their record: one write with it, no files. */
+export interface SegmentImagesTable { diagnosis_id: string; n: number; png: Uint8Array }
+
 export interface Tables {
   diagnoses: DiagnosesTable;
+  segment_images: SegmentImagesTable;
   diagnosis_flags: DiagnosisFlagsTable;
   api_keys: ApiKeysTable;
 }
@@ -84,12 +88,39 @@ export async function openDatabase(target: { url: string } | { sqliteFile: strin
   try {
     mkdirSync(dirname(target.sqliteFile), { recursive: true });
     handle = new Sqlite(target.sqliteFile);
-    // WAL: readers never wait for the writer; a commit survives a process kill
-    handle.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
+    // WAL: readers never wait for the writer. synchronous=NORMAL: a commit survives a process
+    // kill (the WAL is written before the call returns) without an fsync per commit, which
+    // would block the event loop (libsql is synchronous) three times per recording; an OS
+    // crash or power loss may lose the last commits, the audio (fsynced) stays
+    handle.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
   } catch (e) {
     throw new TosiaError('E_OUTPUT', `cannot open the records database: ${(e as Error).message}`, { file: target.sqliteFile, stage: 'database', hint: 'check that --data names a writable folder', cause: e });
   }
-  return { db: new Kysely<Tables>({ dialect: new SqliteDialect({ database: handle as never }) }), dialect: 'sqlite', describe: target.sqliteFile };
+  return { db: new Kysely<Tables>({ dialect: new SqliteDialect({ database: cachingStatements(handle) as never }) }), dialect: 'sqlite', describe: target.sqliteFile };
+}
+
+/**
+ * The SQLite handle with its prepared statements kept: kysely prepares every query anew, and
+ * preparing cost as much main-thread time as running. The server's queries are a few dozen
+ * shapes; the cache is bounded all the same.
+ */
+function cachingStatements(handle: { prepare(sql: string): unknown; close(): void }) {
+  const cache = new Map<string, unknown>();
+  return {
+    prepare(sql: string) {
+      let st = cache.get(sql);
+      if (st === undefined) {
+        if (cache.size >= 256) cache.clear();
+        st = handle.prepare(sql);
+        cache.set(sql, st);
+      }
+      return st;
+    },
+    close() {
+      cache.clear();
+      handle.close();
+    },
+  };
 }
 
 /** A URL without its password, for messages and logs. */

@@ -1,13 +1,15 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { TosiaError } from '../../runtime/index.js';
-import type { Db } from './database.js';
+import type { Database, Db, Dialect } from './database.js';
 
 /**
  * One set of versioned migrations for SQLite and PostgreSQL. Types are the ones both accept;
  * times are ISO-8601 UTC text, which sorts in time order in both. Never edit a migration that
  * has shipped: add the next one.
  */
-const MIGRATIONS: Record<string, Migration> = {
+function migrations(dialect: Dialect): Record<string, Migration> {
+  const blob = dialect === 'postgres' ? 'bytea' : 'blob';
+  return {
   '0001_records_and_keys': {
     async up(db: Kysely<unknown>) {
       await db.schema.createTable('diagnoses')
@@ -59,21 +61,25 @@ const MIGRATIONS: Record<string, Migration> = {
         .addColumn('last_used_at', 'text')
         .addColumn('revoked_at', 'text')
         .execute();
+      await db.schema.createTable('segment_images')
+        .addColumn('diagnosis_id', 'text', (c) => c.notNull().references('diagnoses.id').onDelete('cascade'))
+        .addColumn('n', 'integer', (c) => c.notNull())
+        .addColumn('png', blob, (c) => c.notNull())
+        .addPrimaryKeyConstraint('segment_images_pk', ['diagnosis_id', 'n'])
+        .execute();
     },
   },
-};
+  };
+}
 
-const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
-
-export const LATEST_MIGRATION = Object.keys(MIGRATIONS).at(-1)!;
-
-function migrator(db: Db): Migrator {
-  return new Migrator({ db, provider, migrationTableName: 'tosia_migrations', migrationLockTableName: 'tosia_migrations_lock' });
+function migrator(database: Database): Migrator {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(database.dialect) };
+  return new Migrator({ db: database.db, provider, migrationTableName: 'tosia_migrations', migrationLockTableName: 'tosia_migrations_lock' });
 }
 
 /** Bring the database to the latest version; several replicas starting at once take turns (kysely's lock). */
-export async function migrate(db: Db): Promise<string[]> {
-  const { error, results } = await migrator(db).migrateToLatest();
+export async function migrate(database: Database): Promise<string[]> {
+  const { error, results } = await migrator(database).migrateToLatest();
   if (error) {
     throw new TosiaError('E_CONFIG', `database migration failed: ${(error as Error).message ?? String(error)}`, { stage: 'database', hint: 'check that the database user may create tables; `tosia db status` shows the version', cause: error });
   }
@@ -82,8 +88,8 @@ export async function migrate(db: Db): Promise<string[]> {
 
 export interface MigrationStatus { name: string; applied_at: string | null }
 
-export async function migrationStatus(db: Db): Promise<MigrationStatus[]> {
-  const list = await migrator(db).getMigrations();
+export async function migrationStatus(database: Database): Promise<MigrationStatus[]> {
+  const list = await migrator(database).getMigrations();
   return list.map((m) => ({ name: m.name, applied_at: m.executedAt ? m.executedAt.toISOString() : null }));
 }
 

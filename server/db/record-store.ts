@@ -28,12 +28,13 @@ export interface ListFilter {
 
 export interface Outcome {
   result: Result;
-  images: number;
+  /** Each segment's model-input image, PNG. */
+  images: readonly Uint8Array[];
 }
 
 export interface Failure { code: string; stage: string | null; message: string }
 
-export interface Purged { id: string; sha256: string; images: number }
+export interface Purged { id: string; sha256: string }
 
 export class RecordStore {
   constructor(private readonly db: Db) {}
@@ -41,7 +42,7 @@ export class RecordStore {
   /** Insert a queued record; with an idempotency key already used, the record that holds it instead. */
   async insert(rec: NewRecord): Promise<{ row: Row; inserted: boolean }> {
     try {
-      await this.db.insertInto('diagnoses').values({ ...rec, status: 'queued' }).execute();
+      return { row: await this.db.insertInto('diagnoses').values({ ...rec, status: 'queued' }).returningAll().executeTakeFirstOrThrow(), inserted: true };
     } catch (e) {
       if (rec.idempotency_key !== null && isUniqueViolation(e)) {
         const held = await this.byIdempotencyKey(rec.idempotency_key);
@@ -49,7 +50,6 @@ export class RecordStore {
       }
       throw e;
     }
-    return { row: (await this.get(rec.id))!, inserted: true };
   }
 
   async get(id: string): Promise<Row | undefined> {
@@ -92,25 +92,36 @@ export class RecordStore {
     return q.orderBy('id', 'desc').limit(f.limit + 1).execute();
   }
 
-  /** Claim a queued record: it becomes running with one more attempt. False when another took it (or it is gone). */
-  async claim(id: string, now: string): Promise<boolean> {
-    const r = await this.db.updateTable('diagnoses')
+  /** Claim a queued record: it becomes running with one more attempt. Undefined when another took it (or it is gone). */
+  async claim(id: string, now: string): Promise<Row | undefined> {
+    return this.db.updateTable('diagnoses')
       .set((eb) => ({ status: 'running', started_at: now, attempts: eb('attempts', '+', 1) }))
-      .where('id', '=', id).where('status', '=', 'queued').executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+      .where('id', '=', id).where('status', '=', 'queued').returningAll().executeTakeFirst();
   }
 
-  async finish(id: string, now: string, o: Outcome): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
-      await tx.updateTable('diagnoses').set({
+  /** Store a result and its images in one transaction; false when the record is gone (deleted while it ran). */
+  async finish(id: string, now: string, o: Outcome): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const r = await tx.updateTable('diagnoses').set({
         status: 'done', finished_at: now, result: JSON.stringify(o.result), label: o.result.diagnosis.label,
-        score: o.result.diagnosis.score, n_segments: o.result.diagnosis.n_segments, images: o.images,
+        score: o.result.diagnosis.score, n_segments: o.result.diagnosis.n_segments, images: o.images.length,
         error_code: null, error_stage: null, error_message: null,
-      }).where('id', '=', id).execute();
+      }).where('id', '=', id).executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return false;
       await tx.deleteFrom('diagnosis_flags').where('diagnosis_id', '=', id).execute();
+      await tx.deleteFrom('segment_images').where('diagnosis_id', '=', id).execute();
       const flags = [...new Set(o.result.quality.flags)];
       if (flags.length > 0) await tx.insertInto('diagnosis_flags').values(flags.map((flag) => ({ diagnosis_id: id, flag }))).execute();
+      if (o.images.length > 0) await tx.insertInto('segment_images').values(o.images.map((png, n) => ({ diagnosis_id: id, n, png: Buffer.from(png.buffer, png.byteOffset, png.byteLength) }))).execute();
+      return true;
     });
+  }
+
+  /** Segment n's image, PNG. */
+  async image(id: string, n: number): Promise<Buffer | undefined> {
+    const r = await this.db.selectFrom('segment_images').select('png').where('diagnosis_id', '=', id).where('n', '=', n).executeTakeFirst();
+    // PostgreSQL gives a Buffer, libsql an ArrayBuffer
+    return r ? Buffer.from(r.png as Uint8Array | ArrayBuffer as Uint8Array) : undefined;
   }
 
   async fail(id: string, now: string, err: Failure): Promise<void> {
@@ -149,9 +160,10 @@ export class RecordStore {
   /** Delete a record; its sha256 and image count, or null when there was none. */
   async delete(id: string): Promise<Purged | null> {
     return this.db.transaction().execute(async (tx) => {
-      const row = await tx.selectFrom('diagnoses').select(['id', 'sha256', 'images']).where('id', '=', id).executeTakeFirst();
+      const row = await tx.selectFrom('diagnoses').select(['id', 'sha256']).where('id', '=', id).executeTakeFirst();
       if (!row) return null;
       await tx.deleteFrom('diagnosis_flags').where('diagnosis_id', '=', id).execute();
+      await tx.deleteFrom('segment_images').where('diagnosis_id', '=', id).execute();
       await tx.deleteFrom('diagnoses').where('id', '=', id).execute();
       return row;
     });
@@ -163,12 +175,16 @@ export class RecordStore {
     return Number(r.n);
   }
 
-  /** Mark the audio of finished records created before `cutoff` as purged; the records stay. */
+  /** Mark the audio of up to 500 finished records created before `cutoff` as purged and drop their images; the records stay. */
   async purgeAudioBefore(cutoff: string, now: string): Promise<Purged[]> {
-    const rows = await this.db.selectFrom('diagnoses').select(['id', 'sha256', 'images'])
-      .where('created_at', '<', cutoff).where('audio_purged_at', 'is', null).where('status', 'in', ['done', 'failed']).execute();
+    const rows = await this.db.selectFrom('diagnoses').select(['id', 'sha256'])
+      .where('created_at', '<', cutoff).where('audio_purged_at', 'is', null).where('status', 'in', ['done', 'failed']).limit(500).execute();
     if (rows.length === 0) return [];
-    await this.db.updateTable('diagnoses').set({ audio_purged_at: now, images: 0 }).where('id', 'in', rows.map((r) => r.id)).execute();
+    const ids = rows.map((r) => r.id);
+    await this.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('segment_images').where('diagnosis_id', 'in', ids).execute();
+      await tx.updateTable('diagnoses').set({ audio_purged_at: now, images: 0 }).where('id', 'in', ids).execute();
+    });
     return rows;
   }
 

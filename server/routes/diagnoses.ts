@@ -92,6 +92,7 @@ export function diagnosesRoutes(s: Services) {
         }
         // the audio is stored (fsynced) before the record exists, so a record never lacks its audio
         await s.audio.keep(up.received);
+        const removals = s.audio.removals;
         const { row, inserted } = await s.records.insert({
           id: uuidv7(s.now().getTime()), external_id: up.externalId, created_at: s.now().toISOString(), filename: up.filename, content_type: up.contentType,
           size_bytes: up.received.size, sha256: up.received.sha256, metadata: up.metadata, callback_url: up.callbackUrl,
@@ -103,8 +104,8 @@ export function diagnosesRoutes(s: Services) {
           if (row.sha256 !== up.received.sha256 && (await s.records.audioRefs(up.received.sha256)) === 0) await s.audio.removeAudio(up.received.sha256);
           return { row, dedup: false, replay: true };
         }
-        // again: a DELETE of another record of the same bytes may have removed it in between
-        await s.audio.keep(up.received);
+        // again if a DELETE of another record of the same bytes may have removed it in between
+        if (s.audio.removals !== removals) await s.audio.keep(up.received);
         await s.audio.discard(up.received);
         if (row.callback_url) await s.records.setWebhook(row.id, 'pending', 0, null, null);
         s.dispatcher.enqueue(row.id);
@@ -163,7 +164,6 @@ export function diagnosesRoutes(s: Services) {
     }, async (req, reply) => {
       const gone = await s.records.delete(req.params.id);
       if (!gone) throw notFound(req.params.id);
-      await s.audio.removeImages(gone.id);
       if ((await s.records.audioRefs(gone.sha256)) === 0) await s.audio.removeAudio(gone.sha256);
       return reply.code(204).send(null);
     });
@@ -211,8 +211,9 @@ export function diagnosesRoutes(s: Services) {
       const row = await get(req.params.id);
       if (row.audio_purged_at !== null) throw new Problem(410, 'E_GONE', `the images of ${row.id} were deleted on ${row.audio_purged_at} under the retention policy`);
       if (req.params.n >= Number(row.images)) throw new Problem(404, 'E_NOT_FOUND', `${row.id} has ${row.images} segment image(s); there is no segment ${req.params.n}`);
-      const path = s.audio.imagePath(row.id, req.params.n);
-      return reply.type('image/png').header('cache-control', 'private, max-age=86400').send(createReadStream(path));
+      const png = await s.records.image(row.id, req.params.n);
+      if (!png) throw new Problem(404, 'E_NOT_FOUND', `${row.id} has no image of segment ${req.params.n}`);
+      return reply.type('image/png').header('cache-control', 'private, max-age=86400').send(png);
     });
   };
 }

@@ -10,7 +10,7 @@ import type { RecordStore, Row } from '../db/record-store.js';
  */
 
 export interface DispatcherEvents {
-  /** A record finished (done or failed); its row as stored. */
+  /** A record with a callback_url finished (done or failed); its row as stored. */
   finished?(row: Row): void;
   /** Stage timings of a finished result. */
   timings?(result: Result): void;
@@ -130,18 +130,12 @@ export class Dispatcher {
   }
 
   private async run(id: string): Promise<void> {
-    if (!(await this.records.claim(id, this.now().toISOString()))) return;
-    const row = (await this.records.get(id))!;
-    let bytes: Buffer;
-    try {
-      bytes = await this.audio.readAudio(row.sha256);
-    } catch {
-      await this.finishFailed(id, { code: 'E_INPUT', stage: 'input', message: 'the recording is no longer stored (its audio was deleted or never written); upload it again' });
-      return;
-    }
+    const row = await this.records.claim(id, this.now().toISOString());
+    if (!row) return;
     let outcome;
     try {
-      outcome = await this.pool.run({ id: ++this.jobSeq, input: { bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), name: row.filename ?? `upload-${id}` }, task: { kind: 'diagnose', images: true } });
+      // the worker reads the stored audio itself; the caller's file name is only what it is reported under
+      outcome = await this.pool.run({ id: ++this.jobSeq, input: { path: this.audio.audioPath(row.sha256), name: row.filename ?? `upload-${id}` }, task: { kind: 'diagnose', images: true } });
     } catch (e) {
       // the pool itself cannot go on (the model stopped loading): this record fails with that error
       this.poolError = e as Error;
@@ -154,23 +148,15 @@ export class Dispatcher {
     }
     if (outcome.output.kind !== 'diagnose') throw new Error('a diagnose job returned another kind of output');
     const { result, images } = outcome.output;
-    try {
-      await this.audio.putImages(id, images);
-    } catch (e) {
-      await this.finishFailed(id, serializeError(e, { stage: 'output' }));
-      return;
-    }
-    await this.records.finish(id, this.now().toISOString(), { result, images: images.length });
     this.events.timings?.(result);
-    const after = await this.records.get(id);
-    // deleted while it ran: its images go too
-    if (!after) await this.audio.removeImages(id);
-    else this.events.finished?.(after);
+    // false: deleted while it ran
+    if (!(await this.records.finish(id, this.now().toISOString(), { result, images }))) return;
+    if (row.callback_url !== null) this.events.finished?.((await this.records.get(id))!);
   }
 
   private async finishFailed(id: string, err: { code: string; stage?: string; message: string }): Promise<void> {
     await this.records.fail(id, this.now().toISOString(), { code: err.code, stage: err.stage ?? null, message: err.message });
     const row = await this.records.get(id);
-    if (row) this.events.finished?.(row);
+    if (row?.callback_url) this.events.finished?.(row);
   }
 }

@@ -10,11 +10,13 @@ import { variant } from './harness.js';
 
 // `tosia serve` as a real process: killed with SIGKILL mid-load and restarted, and drained with SIGTERM.
 
-interface Served { proc: ChildProcess; url: string; exited: Promise<number | null>; stderr: () => string }
+interface Served { proc: ChildProcess; url: string; exited: Promise<number | null>; stderr: () => string; stdout: () => string }
 
 async function serve(dir: string, extra: string[] = []): Promise<Served> {
-  const proc = spawn(process.execPath, [BIN, 'serve', '--data', dir, '--port', '0', '--concurrency', '2', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [BIN, 'serve', '--data', dir, '--port', '0', '--concurrency', '2', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
+  let out = '';
+  proc.stdout!.on('data', (c) => (out += c));
   const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
   const url = await new Promise<string>((resolve, reject) => {
     proc.stderr!.on('data', (c) => {
@@ -24,7 +26,7 @@ async function serve(dir: string, extra: string[] = []): Promise<Served> {
     });
     void exited.then((code) => reject(new Error(`tosia serve exited ${code}: ${err}`)));
   });
-  return { proc, url, exited, stderr: () => err };
+  return { proc, url, exited, stderr: () => err, stdout: () => out };
 }
 
 let dir: string;
@@ -136,6 +138,10 @@ describe('crash safety', () => {
     expect((await fetch(`${server.url}/ready`)).status).toBe(503);
     expect(await server.exited).toBe(0);
     expect(server.stderr()).toMatch(/draining/);
+    // one JSON line per request on stdout
+    const lines = server.stdout().trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.msg === 'request');
+    expect(lines.filter((l) => l.route === '/v1/diagnoses' && l.method === 'POST').map((l) => l.status)).toEqual([202, 202, 202, 202, 202, 202, 503]);
+    expect(lines[0]).toMatchObject({ key: 'drain', ms: expect.any(Number) });
     // nothing is left running; the rest runs after a restart
     const again = await serve(data);
     const statuses: string[] = [];
@@ -144,4 +150,31 @@ describe('crash safety', () => {
     again.proc.kill('SIGTERM');
     expect(await again.exited).toBe(0);
   }, 240_000);
+});
+
+describe('tosia keys and tosia db', () => {
+  it('create prints a key once, list shows it without the key, revoke takes it away; bad input is E_CONFIG (exit 2)', async () => {
+    const { tosia } = await import('../helpers/cli.js');
+    const data = join(dir, 'keys');
+    const made = tosia(['keys', 'create', '--name', 'ops', '--role', 'admin', '--data', data]);
+    expect(made.code).toBe(0);
+    expect(made.stdout.trim()).toMatch(/^tosia_[A-Za-z0-9_-]{43}$/);
+    const list = tosia(['keys', 'list', '--data', data, '--json']);
+    expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ name: 'ops', role: 'admin', revoked_at: null })]);
+    expect(list.stdout).not.toContain(made.stdout.trim());
+    expect(tosia(['keys', 'create', '--name', 'ops', '--role', 'read', '--data', data])).toMatchObject({ code: 2, stderr: expect.stringMatching(/E_CONFIG.*already exists/) });
+    expect(tosia(['keys', 'create', '--name', 'x', '--role', 'root', '--data', data])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--role=root must be read, write, admin/) });
+    expect(tosia(['keys', 'create', '--name', 'a b', '--role', 'read', '--data', data]).code).toBe(2);
+    expect(tosia(['keys', 'revoke', 'ops', '--data', data]).code).toBe(0);
+    expect(tosia(['keys', 'revoke', 'ops', '--data', data])).toMatchObject({ code: 2, stderr: expect.stringMatching(/no live key is named ops/) });
+    expect(JSON.parse(tosia(['keys', 'list', '--data', data, '--json']).stdout)[0].revoked_at).not.toBeNull();
+    const status = JSON.parse(tosia(['db', 'status', '--data', data, '--json']).stdout);
+    expect(status).toMatchObject({ dialect: 'sqlite', migrations: [{ name: '0001_records_and_keys', applied_at: expect.any(String) }] });
+    expect(tosia(['db', 'migrate', '--data', data]).stdout).toMatch(/up to date/);
+    expect(tosia(['db', 'status', '--db', 'mysql://x/y'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/not a PostgreSQL URL/) });
+    expect(tosia(['db', 'status', '--db', 'postgres://nobody:secret@127.0.0.1:1/none'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/cannot connect to PostgreSQL at postgres:\/\/nobody:\*\*\*@/) });
+    expect(tosia(['serve', '--data', data, '--host', '0.0.0.0', '--port', '0'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/refusing to listen on 0\.0\.0\.0.*tosia keys create/) });
+    expect(tosia(['serve', '--data', data, '--port', 'x'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--port=x/) });
+    expect(tosia(['serve', '--data', data, '--max-upload-mb', '0'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--max-upload-mb=0/) });
+  });
 });
