@@ -8,6 +8,7 @@ import { registerRun } from './commands/run.js';
 import { registerServe } from './commands/serve.js';
 import { registerKeys } from './commands/keys.js';
 import { registerDb } from './commands/db.js';
+import { registerWorker } from './commands/worker.js';
 import { EXIT } from './exit-codes.js';
 import { handleError } from './handle-error.js';
 import { tosiaVersion } from '../runtime/paths.js';
@@ -37,6 +38,7 @@ registerEval(program, setExit);
 registerServe(program, setExit);
 registerKeys(program, setExit);
 registerDb(program, setExit);
+registerWorker(program, setExit);
 const override = (c: Command): void => {
   c.exitOverride();
   c.commands.forEach(override);

@@ -12,6 +12,10 @@ import { errorLine, handleError } from '../handle-error.js';
 import { addConfigFlags, applyOverrides, type FlagName } from '../overrides.js';
 import type { ProgressMode } from '../progress.js';
 import type { InferenceMode } from '../../runtime/engine/pool.js';
+import type { BatchOptions } from '../../runtime/batch/run-batch.js';
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import { addQueueFlags, queueSettings } from './worker.js';
 import { renderResult } from '../render-result.js';
 
 const FLAGS: FlagName[] = ['model', 'device', 'saveImages', 'labels', 'minCoughScore', 'aggregate', 'threshold', 'sampleRate', 'decoder', 'ffmpeg', 'maxDuration', 'maxFileSize', 'allowConfigMismatch'];
@@ -31,7 +35,9 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
     .option('--inference <mode>', "batch: per-worker (each worker thread runs the model; the faster here) or shared (one inference thread batches segments across files)", 'per-worker')
     .option('--force', 'batch: reprocess every input, even with an up-to-date result')
     .option('--retry-failed', "batch: process only the files in the output's errors.jsonl")
-    .option('--progress <mode>', 'batch: auto (a bar on a TTY), bar, json (NDJSON events on stderr) or none', 'auto');
+    .option('--progress <mode>', 'batch: auto (a bar on a TTY), bar, json (NDJSON events on stderr) or none', 'auto')
+    .option('--queue <url>', 'batch: run on remote `tosia worker` processes through NATS JetStream (nats://host:4222); --concurrency is then the jobs kept in flight (default 64)');
+  addQueueFlags(cmd);
   addConfigFlags(cmd, FLAGS);
   cmd.addHelpText('after', `
 Examples:
@@ -43,7 +49,8 @@ Examples:
   $ find /data -name '*.wav' | tosia run --from-list - --out results/
   $ tosia run calls/ --out results/ --retry-failed
   $ tosia run calls/ --out results/ --inference shared     # one inference thread for all workers
-  $ tosia run calls/ --out results/ --labels audacity --min-cough-score 0.3`);
+  $ tosia run calls/ --out results/ --labels audacity --min-cough-score 0.3
+  $ tosia run calls/ --out results/ --queue nats://queue:4222   # on tosia worker processes`);
   cmd.action(async (inputs: string[], opts: Record<string, unknown>) => {
     let cfg: Config;
     try {
@@ -144,10 +151,19 @@ async function runAsBatch(inputs: string[], cfg: Config, opts: Record<string, un
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
   const progress = new Progress(mode);
+  let pool: BatchOptions['pool'];
+  if (opts.queue !== undefined) {
+    if (cfg.output.labels || cfg.output.save_images) throw new TosiaError('E_CONFIG', '--labels and --save-images are not available with --queue yet', { stage: 'queue', hint: 'run without --queue for them' });
+    const { NatsPool } = await import('../../server/index.js');
+    const settings = queueSettings(opts);
+    // the same output folder on the same machine is the same submitter: a re-run takes the results that arrived meanwhile
+    const submitter = createHash('sha256').update(`${hostname()}\n${outDir}`).digest('hex').slice(0, 16);
+    pool = (identity) => new NatsPool({ url: opts.queue as string, config: cfg, identity, submitter, capacity: concurrency ?? 64, settings });
+  }
   try {
     const it = runBatch(inputs, {
-      config: cfg, outDir, concurrency, inference, force: Boolean(opts.force), retryFailed: Boolean(opts.retryFailed),
-      include: opts.include as string[] | undefined, exclude: opts.exclude as string[] | undefined, signal: controller.signal,
+      config: cfg, outDir, concurrency: pool ? undefined : concurrency, inference, force: Boolean(opts.force), retryFailed: Boolean(opts.retryFailed),
+      include: opts.include as string[] | undefined, exclude: opts.exclude as string[] | undefined, signal: controller.signal, pool,
     });
     for await (const e of it) {
       progress.event(e);

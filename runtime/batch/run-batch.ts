@@ -5,7 +5,7 @@ import { relative, resolve } from 'node:path';
 import { TosiaError } from '../../algos/errors.js';
 import { configHash, limitsHash } from '../config/identity.js';
 import type { Config } from '../config/schema.js';
-import { ThreadPool, type InferenceMode } from '../engine/pool.js';
+import { ThreadPool, type InferenceMode, type Pool } from '../engine/pool.js';
 import { schedule, type BatchEvent, type RunSummary, type Schedule } from '../engine/scheduler.js';
 import { inputSource } from '../engine/source.js';
 import { sha256Hex } from '../io/sha256.js';
@@ -42,6 +42,11 @@ export interface BatchOptions {
    * machine.
    */
   inference?: InferenceMode;
+  /**
+   * The pool to run on instead of worker threads here: `tosia run --queue` passes one of remote
+   * workers. It gets the batch's identity (what results must match) and concurrency.
+   */
+  pool?: (identity: Identity, concurrency: number) => Pool;
 }
 
 /**
@@ -88,7 +93,7 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
 
     const run = schedule({
       source: source.stream(), total, store, identity, wants, task: { kind: 'diagnose', images: wants.images },
-      pool: () => new ThreadPool({ config: cfg, concurrency, inference: options.inference ?? 'per-worker' }),
+      pool: () => options.pool?.(identity, concurrency) ?? new ThreadPool({ config: cfg, concurrency, inference: options.inference ?? 'per-worker' }),
       force: options.force, keepFailures: !options.retryFailed, signal: options.signal, hardSignal: options.hardSignal,
       onPoolStart: (m) => { if (m) store.setLabels(m.labels); },
     });

@@ -20,6 +20,8 @@ export class Dispatcher {
   private readonly queue: string[] = [];
   private readonly queued = new Set<string>();
   private readonly running = new Set<string>();
+  /** Jobs the pool holds: the pool's capacity bounds this, not the records still being stored. */
+  private inPool = 0;
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly idle = new Set<() => void>();
   private jobSeq = 0;
@@ -42,9 +44,9 @@ export class Dispatcher {
     return this.queue.length;
   }
 
-  /** Records the pool is running. */
+  /** Recordings the pool is running. */
   get busy(): number {
-    return this.running.size;
+    return this.inPool;
   }
 
   get full(): boolean {
@@ -116,20 +118,30 @@ export class Dispatcher {
   }
 
   private pump(): void {
-    while (this.accepting && this.running.size < this.pool.capacity && this.queue.length > 0) {
+    while (this.accepting && this.inPool < this.pool.capacity && this.queue.length > 0) {
       const id = this.queue.shift()!;
       this.queued.delete(id);
       this.running.add(id);
-      void this.run(id).catch((e) => this.log('dispatch failed', { id, error: (e as Error).message })).finally(() => {
+      // the pool's place is held from here and given back as soon as the pool is done with the
+      // job, before its result is stored: a worker never waits for the database
+      this.inPool++;
+      let held = true;
+      const free = () => {
+        if (!held) return;
+        held = false;
+        this.inPool--;
+        this.pump();
+      };
+      void this.run(id, free).catch((e) => this.log('dispatch failed', { id, error: (e as Error).message })).finally(() => {
+        free();
         this.running.delete(id);
         this.wake(id);
         if (this.running.size === 0) for (const r of [...this.idle]) (this.idle.delete(r), r());
-        this.pump();
       });
     }
   }
 
-  private async run(id: string): Promise<void> {
+  private async run(id: string, free: () => void): Promise<void> {
     const row = await this.records.claim(id, this.now().toISOString());
     if (!row) return;
     let outcome;
@@ -137,11 +149,13 @@ export class Dispatcher {
       // the worker reads the stored audio itself; the caller's file name is only what it is reported under
       outcome = await this.pool.run({ id: ++this.jobSeq, input: { path: this.audio.audioPath(row.sha256), name: row.filename ?? `upload-${id}` }, task: { kind: 'diagnose', images: true } });
     } catch (e) {
+      free();
       // the pool itself cannot go on (the model stopped loading): this record fails with that error
       this.poolError = e as Error;
       await this.finishFailed(id, serializeError(e, { stage: 'model' }));
       return;
     }
+    free();
     if (!outcome.ok) {
       await this.finishFailed(id, outcome.error);
       return;

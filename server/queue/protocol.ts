@@ -1,0 +1,56 @@
+import type { Config, JobOutcome, JobTask } from '../../runtime/index.js';
+
+/**
+ * What travels on the queue. A job names its audio by sha256 in the object store, never
+ * carries it (NATS's default max payload is 1 MiB), and carries the analysis and limit fields
+ * of the submitter's config: a worker runs them over its own deployment fields (its model
+ * file, its ffmpeg), after checking that its model is the one the submitter named.
+ */
+
+export const SUBJECT_JOBS = 'tosia.jobs';
+export const SUBJECT_RESULTS = 'tosia.results';
+export const STREAM_JOBS = 'TOSIA_JOBS';
+export const STREAM_RESULTS = 'TOSIA_RESULTS';
+export const WORKERS_CONSUMER = 'tosia-workers';
+export const AUDIO_BUCKET = 'tosia-audio';
+
+export interface JobMessage {
+  v: 1;
+  /** Stable for the same submitter, input and identity: a re-published job is dropped as a duplicate. */
+  job: string;
+  /** The submitter's results subject. */
+  reply: string;
+  sha256: string;
+  /** What the audio is reported under (a file name; only metadata). */
+  name: string;
+  task: JobTask;
+  analysis: Record<string, Record<string, unknown>>;
+  limits: Record<string, Record<string, unknown>>;
+  model_sha256: string;
+}
+
+export interface ResultMessage {
+  v: 1;
+  job: string;
+  /** The worker that ran it (host:pid). */
+  worker: string;
+  outcome: JobOutcome;
+}
+
+/** Uint8Arrays (images) as base64 in JSON, and back. */
+export function encode(value: unknown): Uint8Array {
+  return Buffer.from(JSON.stringify(value, (_k, v) => (v instanceof Uint8Array ? { $b64: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') } : v)));
+}
+
+export function decode<T>(data: Uint8Array): T {
+  return JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'), (_k, v) => (v && typeof v === 'object' && typeof v.$b64 === 'string' ? new Uint8Array(Buffer.from(v.$b64, 'base64')) : v)) as T;
+}
+
+/** The worker's config for a job: its own, with the job's analysis and limit fields over it. */
+export function configForJob(local: Config, job: JobMessage): Config {
+  const out = structuredClone(local) as unknown as Record<string, Record<string, unknown>>;
+  for (const part of [job.analysis, job.limits]) {
+    for (const [section, fields] of Object.entries(part)) Object.assign((out[section] ??= {}), fields);
+  }
+  return out as unknown as Config;
+}

@@ -1,0 +1,83 @@
+import { connect } from '@nats-io/transport-node';
+import { AckPolicy, DeliverPolicy, jetstreamManager, RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { Objm, type ObjectStore } from '@nats-io/obj';
+import { TosiaError } from '../../runtime/index.js';
+import { AUDIO_BUCKET, STREAM_JOBS, STREAM_RESULTS, SUBJECT_JOBS, SUBJECT_RESULTS, WORKERS_CONSUMER } from './protocol.js';
+
+/** How jobs are delivered: the work-queue consumer's settings. */
+export interface QueueSettings {
+  /** Seconds a worker has to ack (or say it is still working) before the job goes to another. */
+  ackWaitS: number;
+  /** Deliveries of one job before it is given up as poison. */
+  maxDeliver: number;
+}
+
+export const QUEUE_DEFAULTS: QueueSettings = { ackWaitS: 30, maxDeliver: 5 };
+
+export interface Queue { nc: NatsConnection; jsm: JetStreamManager; audio: ObjectStore }
+
+const ns = (s: number) => Math.round(s * 1e9);
+
+/** Connect and make sure the streams, the workers' consumer and the audio bucket exist. */
+export async function openQueue(url: string, settings: QueueSettings, name: string): Promise<Queue> {
+  if (!/^nats:\/\/|^tls:\/\//.test(url)) throw new TosiaError('E_CONFIG', `--queue=${url} is not a NATS URL`, { stage: 'queue', hint: 'pass nats://host:4222' });
+  let nc: NatsConnection;
+  try {
+    nc = await connect({ servers: url, name, reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: 5000 });
+  } catch (e) {
+    throw new TosiaError('E_CONFIG', `cannot connect to NATS at ${url}: ${(e as Error).message}`, { stage: 'queue', hint: 'check that nats-server runs with JetStream (-js) and the URL is right', cause: e });
+  }
+  try {
+    const jsm = await jetstreamManager(nc);
+    await ensureStream(jsm, { name: STREAM_JOBS, subjects: [SUBJECT_JOBS], retention: RetentionPolicy.Workqueue, storage: StorageType.File, duplicate_window: ns(600) });
+    await ensureStream(jsm, { name: STREAM_RESULTS, subjects: [`${SUBJECT_RESULTS}.>`], retention: RetentionPolicy.Limits, storage: StorageType.File, max_age: ns(7 * 86400), duplicate_window: ns(600) });
+    const w = settings.ackWaitS;
+    // backoff applies to redeliveries after an ack timeout: the first is ack_wait
+    const backoff = [w, w * 2, w * 4, w * 4].slice(0, Math.max(1, settings.maxDeliver - 1)).map(ns);
+    const consumer = { durable_name: WORKERS_CONSUMER, ack_policy: AckPolicy.Explicit, ack_wait: ns(w), max_deliver: settings.maxDeliver, backoff, max_ack_pending: 10_000, deliver_policy: DeliverPolicy.All };
+    try {
+      await jsm.consumers.info(STREAM_JOBS, WORKERS_CONSUMER);
+      await jsm.consumers.update(STREAM_JOBS, WORKERS_CONSUMER, { ack_wait: consumer.ack_wait, max_deliver: consumer.max_deliver, backoff, max_ack_pending: consumer.max_ack_pending });
+    } catch (e) {
+      if (!/consumer not found/i.test((e as Error).message)) throw e;
+      await jsm.consumers.add(STREAM_JOBS, consumer).catch(async (err) => {
+        // another process made it meanwhile
+        if (!/already (exists|in use)/i.test((err as Error).message)) throw err;
+      });
+    }
+    const audio = await new Objm(nc).create(AUDIO_BUCKET, { storage: StorageType.File, ttl: ns(7 * 86400) });
+    return { nc, jsm, audio };
+  } catch (e) {
+    await nc.close().catch(() => undefined);
+    if (e instanceof TosiaError) throw e;
+    throw new TosiaError('E_CONFIG', `NATS at ${url} has no usable JetStream: ${(e as Error).message}`, { stage: 'queue', hint: 'start nats-server with -js (JetStream) and a store folder (-sd)', cause: e });
+  }
+}
+
+async function ensureStream(jsm: JetStreamManager, cfg: Parameters<JetStreamManager['streams']['add']>[0]): Promise<void> {
+  try {
+    await jsm.streams.info(cfg.name!);
+  } catch (e) {
+    if (!/stream not found/i.test((e as Error).message)) throw e;
+    await jsm.streams.add(cfg).catch((err) => {
+      if (!/already in use|already exists/i.test((err as Error).message)) throw err;
+    });
+  }
+}
+
+/**
+ * Run `fn` until it succeeds, retrying with backoff (100 ms doubling to 2 s) through a NATS
+ * restart or a network cut, while the client reconnects by itself; `giveUp` says when to stop
+ * and throw the last error.
+ */
+export async function retrying<T>(fn: () => Promise<T>, giveUp: () => boolean): Promise<T> {
+  for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (giveUp()) throw e;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}

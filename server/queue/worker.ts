@@ -1,0 +1,161 @@
+import { hostname } from 'node:os';
+import { jetstream, type JsMsg } from '@nats-io/jetstream';
+import { configHash, identityOf, limitsHash, serializeError, ThreadPool, TosiaError, type Config, type JobOutcome } from '../../runtime/index.js';
+import { configForJob, decode, encode, STREAM_JOBS, WORKERS_CONSUMER, type JobMessage, type ResultMessage } from './protocol.js';
+import { openQueue, QUEUE_DEFAULTS, retrying, type QueueSettings } from './topology.js';
+
+export interface WorkerOptions {
+  url: string;
+  /** This machine's config: its deployment fields (model file, ffmpeg) are used; analysis and limits come with each job. */
+  config: Config;
+  /** Worker threads; default: the number of cores. */
+  concurrency?: number;
+  settings?: Partial<QueueSettings>;
+  log?: (line: Record<string, unknown>) => void;
+  /** Resolves to stop: take no more jobs, finish and ack the ones held, then return. */
+  stop?: Promise<void>;
+}
+
+export interface WorkerSummary { done: number; failed: number }
+
+/**
+ * `tosia worker`: takes jobs from the shared durable consumer and runs them on this machine's
+ * ThreadPool. For each job: hold it with in-progress acks while it runs, fetch the audio from
+ * the object store, run, publish the result (the job id is its message id, so a duplicate is
+ * dropped), then ack. A crash anywhere before the ack makes JetStream deliver the job again.
+ */
+export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
+  const settings = { ...QUEUE_DEFAULTS, ...o.settings };
+  const log = o.log ?? (() => undefined);
+  const me = `${hostname()}:${process.pid}`;
+  // a worker that cannot load its model takes nothing
+  const localModel = (await identityOf(o.config)).model_sha256!;
+  const q = await openQueue(o.url, settings, `tosia-worker-${me}`);
+  const js = jetstream(q.nc);
+  const pools = new Map<string, { pool: ThreadPool; ready: Promise<unknown> }>();
+  const concurrency = o.concurrency;
+  const poolFor = (cfg: Config) => {
+    const key = `${configHash(cfg)}:${limitsHash(cfg)}`;
+    let p = pools.get(key);
+    if (!p) {
+      // one config at a time is the normal case; an old one's threads are let go
+      for (const [k, old] of pools) {
+        void old.pool.close();
+        pools.delete(k);
+      }
+      const pool = new ThreadPool({ config: cfg, concurrency });
+      p = { pool, ready: pool.start() };
+      pools.set(key, p);
+    }
+    return p;
+  };
+  const first = poolFor(o.config);
+  await first.ready;
+  // each thread runs one job and has the next one waiting
+  const capacity = first.pool.capacity;
+  const summary: WorkerSummary = { done: 0, failed: 0 };
+  const consumer = await js.consumers.get(STREAM_JOBS, WORKERS_CONSUMER);
+  let stopping = false;
+  let fetching: { stop(): void } | null = null;
+  void o.stop?.then(() => {
+    stopping = true;
+    fetching?.stop();
+    wake?.();
+  });
+  let fatal: TosiaError | null = null;
+  const inFlight = new Set<Promise<void>>();
+  let wake: (() => void) | null = null;
+  const waitForSlot = () => new Promise<void>((r) => (wake = r));
+
+  const handle = async (m: JsMsg): Promise<void> => {
+    // held (and still queued here) jobs say they are alive, so ack_wait only catches dead workers
+    const alive = setInterval(() => m.working(), Math.max(250, (settings.ackWaitS * 1000) / 3));
+    try {
+      const job = decode<JobMessage>(m.data);
+      if (job.model_sha256 !== localModel) {
+        m.nak();
+        fatal ??= new TosiaError('E_MODEL', `this worker's model (sha256 ${localModel.slice(0, 12)}) is not the submitter's (${job.model_sha256.slice(0, 12)}); it takes no jobs`, { stage: 'worker', hint: 'give every worker the same model file as the submitters (--model)' });
+        return;
+      }
+      if (process.env.TOSIA_TEST_CRASH_ON && job.name.includes(process.env.TOSIA_TEST_CRASH_ON)) {
+        // a test-only fault hook: a recording that kills its worker every time
+        process.kill(process.pid, 'SIGKILL');
+      }
+      let outcome: JobOutcome;
+      const bytes = await retrying(() => q.audio.getBlob(job.sha256), () => stopping);
+      if (!bytes) {
+        outcome = { ok: false, error: { code: 'E_INPUT', stage: 'input', message: `${job.name} [input]: the recording is not in the queue's object store (expired or removed); submit it again` } };
+      } else {
+        const { pool, ready } = poolFor(configForJob(o.config, job));
+        try {
+          await ready;
+          outcome = await pool.run({ id: m.seq, input: { bytes, name: job.name }, task: job.task });
+        } catch (e) {
+          outcome = { ok: false, error: serializeError(e, { file: job.name, stage: 'worker' }) };
+        }
+      }
+      const result: ResultMessage = { v: 1, job: job.job, worker: me, outcome };
+      // through a NATS restart the publish is retried; the job stays held (in-progress acks) meanwhile
+      await retrying(() => js.publish(job.reply, encode(result), { msgID: job.job }), () => stopping);
+      m.ack();
+      if (outcome.ok) summary.done++;
+      else summary.failed++;
+      log({ job: job.job, file: job.name, ok: outcome.ok, ...(outcome.ok ? {} : { code: outcome.error.code }), deliveries: m.info.deliveryCount });
+    } finally {
+      clearInterval(alive);
+    }
+  };
+
+  // Jobs are fetched, not streamed, so that this worker holds only what it runs. A job
+  // delivered before (its worker may have died on it) is taken alone, and after one the next
+  // fetch is of one job again: a recording that kills its worker takes no other job down with
+  // it, and ends given up after max_deliver while the rest go through.
+  let single = true;
+  try {
+    while (!stopping && !fatal) {
+      const free = capacity - inFlight.size;
+      if (free <= 0) {
+        await waitForSlot();
+        continue;
+      }
+      let batch;
+      try {
+        batch = await consumer.fetch({ max_messages: single ? 1 : free, expires: 2000 });
+      } catch {
+        // reconnecting (a NATS restart): fetch again shortly
+        await new Promise((r) => setTimeout(r, 250));
+        continue;
+      }
+      fetching = batch;
+      try {
+        for await (const m of batch) {
+          if (stopping || fatal) {
+            m.nak();
+            continue;
+          }
+          const suspect = m.info.deliveryCount > 1;
+          single = suspect;
+          if (suspect) while (inFlight.size > 0) await waitForSlot();
+          const p = handle(m).catch((e) => {
+            // not acked: JetStream delivers it again after ack_wait
+            log({ error: (e as Error).message, seq: m.seq });
+          }).finally(() => {
+            inFlight.delete(p);
+            wake?.();
+          });
+          inFlight.add(p);
+          if (suspect) await p;
+        }
+      } catch {
+        // the fetch broke off (a NATS restart); what it delivered and was not acked comes again
+      }
+      fetching = null;
+    }
+    await Promise.all(inFlight);
+  } finally {
+    await Promise.all([...pools.values()].map((p) => p.pool.close()));
+    await q.nc.drain().catch(() => undefined);
+  }
+  if (fatal) throw fatal;
+  return summary;
+}

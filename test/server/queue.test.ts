@@ -1,0 +1,174 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, tosia } from '../helpers/cli.js';
+import { freePort, Nats, natsMissing, recordings, Worker } from './queue-harness.js';
+
+// `tosia run --queue` and `tosia worker` against a real nats-server of the test's own (so it
+// can be killed and restarted), with real worker processes killed mid-job.
+const missing = natsMissing();
+
+function runAsync(args: string[]) {
+  const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout!.on('data', (c) => (stdout += c));
+  proc.stderr!.on('data', (c) => (stderr += c));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((r) => proc.once('exit', (code) => r({ code, stdout, stderr })));
+  return { proc, done, progress: () => stderr };
+}
+
+/** Every input exactly once in results.jsonl, results.csv and as a per-file JSON, and they agree. */
+function checkOutput(out: string, inputs: string[]) {
+  const lines = readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const files = lines.map((l) => l.source.path as string);
+  expect(new Set(files).size).toBe(files.length);
+  expect(files.length).toBe(inputs.length);
+  const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
+  expect(csv.length - 1).toBe(inputs.length);
+  for (const l of lines) {
+    const own = JSON.parse(readFileSync(join(out, ...(l.source.path as string).split('/').slice(-2)) + '.json', 'utf8'));
+    expect(own.diagnosis).toEqual(l.diagnosis);
+  }
+  return lines;
+}
+
+describe.skipIf(missing)('the queue (NATS JetStream)', () => {
+  let nats: Nats;
+  const dirs: string[] = [];
+  const tmp = (p: string) => {
+    const d = mkdtempSync(join(tmpdir(), p));
+    dirs.push(d);
+    return d;
+  };
+  beforeAll(async () => {
+    nats = new Nats(await freePort());
+    await nats.start();
+  });
+  afterAll(async () => {
+    await nats?.kill();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    if (nats) rmSync(nats.store, { recursive: true, force: true });
+  });
+  const q = () => ['--queue', nats.url, '--ack-wait', '2', '--max-deliver', '3'];
+
+  it('run --queue on two workers writes what a local batch writes', async () => {
+    const input = recordings(30);
+    dirs.push(input);
+    const workers = [new Worker([...q(), '--concurrency', '1']).start(), new Worker([...q(), '--concurrency', '1']).start()];
+    try {
+      const local = tmp('tosia-local-');
+      expect(tosia(['run', input, '--out', local, '--progress', 'none']).code).toBe(0);
+      const remote = tmp('tosia-remote-');
+      const r = await runAsync(['run', input, '--out', remote, '--progress', 'none', ...q()]).done;
+      expect(r.code, r.stderr).toBe(0);
+      const a = checkOutput(local, readdirSync(input));
+      const b = checkOutput(remote, readdirSync(input));
+      const strip = (l: Record<string, any>) => ({ ...l, timings_ms: null, source: { ...l.source } });
+      const byPath = (x: Record<string, any>, y: Record<string, any>) => String(x.source.path).localeCompare(String(y.source.path));
+      expect(b.map(strip).sort(byPath)).toEqual(a.map(strip).sort(byPath));
+      // both workers took jobs
+      expect(workers.every((w) => w.jobs().length > 0)).toBe(true);
+      // run again: everything is up to date, nothing goes to the queue
+      const again = await runAsync(['run', input, '--out', remote, '--progress', 'none', ...q()]).done;
+      expect(again.stdout).toMatch(/0 processed, 30 up to date/);
+    } finally {
+      await Promise.all(workers.map((w) => w.stop()));
+    }
+  }, 120_000);
+
+  it('a worker killed mid-job: 300 files, every one in the output exactly once', async () => {
+    const input = recordings(300);
+    dirs.push(input);
+    const a = new Worker([...q(), '--concurrency', '1']).start();
+    const b = new Worker([...q(), '--concurrency', '1']).start();
+    try {
+      const out = tmp('tosia-kill-');
+      const run = runAsync(['run', input, '--out', out, '--progress', 'json', ...q()]);
+      let ended = false;
+      void run.done.then(() => (ended = true));
+      while (a.jobs().length < 10 && !ended) await new Promise((r) => setTimeout(r, 10));
+      expect(ended, 'the batch was still running when the worker was killed').toBe(false);
+      a.proc!.kill('SIGKILL');
+      const r = await run.done;
+      expect(r.code, r.stderr.slice(-2000)).toBe(0);
+      checkOutput(out, readdirSync(input));
+      expect(b.jobs().length).toBeGreaterThan(150);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  }, 240_000);
+
+  it('a poison file that kills its worker every time ends failed after max_deliver; the rest completes', async () => {
+    const input = recordings(20, { 'poison-take.wav': readFileSync(join(readdirSync('.').includes('samples') ? 'samples' : '.', 'coughs-3_snr-25db_white_16k.wav')) });
+    dirs.push(input);
+    const w = new Worker([...q(), '--concurrency', '1'], { TOSIA_TEST_CRASH_ON: 'poison' }, true).start();
+    try {
+      const out = tmp('tosia-poison-');
+      const r = await runAsync(['run', input, '--out', out, '--progress', 'none', ...q()]).done;
+      expect(r.code, r.stderr.slice(-2000)).toBe(1);
+      expect(r.stderr).toMatch(/poison-take\.wav.*gave up after 3 deliveries: the worker died each time/);
+      const errors = readFileSync(join(out, 'errors.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      expect(errors, JSON.stringify(errors)).toEqual([expect.objectContaining({ code: 'E_INTERNAL', message: expect.stringContaining('gave up after 3 deliveries') })]);
+      expect(readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n')).toHaveLength(20);
+      expect(w.deaths).toBe(3);
+    } finally {
+      await w.stop();
+    }
+  }, 120_000);
+
+  it('the NATS server restarted mid-batch: the batch completes, nothing lost or duplicated', async () => {
+    const input = recordings(150);
+    dirs.push(input);
+    const w = new Worker([...q(), '--concurrency', '2']).start();
+    try {
+      const out = tmp('tosia-restart-');
+      const run = runAsync(['run', input, '--out', out, '--progress', 'none', ...q()]);
+      while (w.jobs().length < 30) await new Promise((r) => setTimeout(r, 20));
+      await nats.kill();
+      await new Promise((r) => setTimeout(r, 500));
+      await nats.start();
+      const r = await run.done;
+      expect(r.code, r.stderr.slice(-2000)).toBe(0);
+      checkOutput(out, readdirSync(input));
+    } finally {
+      await w.stop();
+    }
+  }, 180_000);
+
+  it('a submitter killed mid-batch: the same command again resumes and takes the results that arrived meanwhile', async () => {
+    const input = recordings(120);
+    dirs.push(input);
+    const w = new Worker([...q(), '--concurrency', '2']).start();
+    try {
+      const out = tmp('tosia-submitter-');
+      const first = runAsync(['run', input, '--out', out, '--progress', 'json', ...q()]);
+      while (!/file-done/.test(first.progress())) await new Promise((r) => setTimeout(r, 20));
+      first.proc.kill('SIGKILL');
+      await first.done;
+      // the workers go on with what was published
+      await new Promise((r) => setTimeout(r, 1500));
+      const r = await runAsync(['run', input, '--out', out, '--progress', 'none', ...q()]).done;
+      expect(r.code, r.stderr.slice(-2000)).toBe(0);
+      checkOutput(out, readdirSync(input));
+      // no job ran twice: what arrived while the submitter was down was taken, not redone
+      const ran = w.jobs().map((j) => j.file);
+      expect(new Set(ran).size).toBe(ran.length);
+    } finally {
+      await w.stop();
+    }
+  }, 180_000);
+
+  it('a worker whose model cannot load takes nothing and exits with E_MODEL (3); a bad --queue is E_CONFIG (2)', async () => {
+    const w = new Worker([...q(), '--model', '/nonexistent/model.onnx']).start();
+    expect(await w.exited()).toBe(3);
+    expect(w.log).toMatch(/E_MODEL/);
+    expect(tosia(['worker', '--queue', 'http://x'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/not a NATS URL/) });
+    expect(tosia(['worker', '--queue', nats.url, '--ack-wait', '0'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--ack-wait=0/) });
+    const port = await freePort();
+    expect(tosia(['run', 'samples', '--out', join(tmp('tosia-noq-'), 'o'), '--queue', `nats://127.0.0.1:${port}`])).toMatchObject({ code: 2, stderr: expect.stringMatching(/cannot connect to NATS/) });
+    expect(existsSync(BIN)).toBe(true);
+  }, 60_000);
+});
