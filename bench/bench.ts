@@ -23,13 +23,17 @@ const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(to
 const when = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 process.stdout.write(`tosia bench — ${when}\n${machine}\n\n`);
 
-const mel = await benchMel();
-show(mel.text);
-show(await benchDecode(join(shared, 'data/covid19-cough'), Number(process.env.BENCH_DECODE_FILES ?? Infinity)));
-show(benchColdStart(join(root, 'samples/coughs-3_snr-25db_white_16k.wav')).text);
-show(await benchBatch(join(shared, 'data/covid19-cough'), process.env.BENCH_QUICK === '1'));
-show(await benchServe(join(shared, 'data/covid19-cough'), process.env.BENCH_QUICK === '1'));
-show(await coughFolderCounts(join(shared, 'data/covid19-cough')));
+// BENCH_ONLY=serve,batch runs only those sections (mel, decode, cold, batch, serve, counts)
+const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
+const wanted = (name: string) => !only || only.has(name);
+const quick = process.env.BENCH_QUICK === '1';
+const cough = join(shared, 'data/covid19-cough');
+if (wanted('mel')) show((await benchMel()).text);
+if (wanted('decode')) show(await benchDecode(cough, Number(process.env.BENCH_DECODE_FILES ?? Infinity)));
+if (wanted('cold')) show(benchColdStart(join(root, 'samples/coughs-3_snr-25db_white_16k.wav')).text);
+if (wanted('batch')) show(await benchBatch(cough, quick));
+if (wanted('serve')) show(await benchServe(cough, quick));
+if (wanted('counts')) show(await coughFolderCounts(cough));
 
 const file = join(root, 'BENCHMARKS.md');
 if (!existsSync(file)) writeFileSync(file, '# Benchmarks\n\nEach entry is one `make bench` run, appended by bench/bench.ts. Numbers are medians over repeated runs after warm-up, with min–max.\n');
