@@ -5,7 +5,11 @@ import { identityOf, ThreadPool, TosiaError, type Config, type Pool } from '../r
 import { buildApp } from './app.js';
 import { AudioStore } from './audio/audio-store.js';
 import { Authenticator } from './auth/api-keys.js';
-import { openDatabase, type Database } from './db/database.js';
+import { openDatabase, redact, type Database } from './db/database.js';
+import { NatsPool } from './queue/nats-pool.js';
+import type { QueueSettings } from './queue/topology.js';
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import { KeyStore } from './db/key-store.js';
 import { migrate, probe } from './db/migrations.js';
 import { RecordStore } from './db/record-store.js';
@@ -39,8 +43,10 @@ export interface ServerOptions {
   /** The clock; tests set it to check retention. */
   now?: () => Date;
   logger?: FastifyServerOptions['logger'];
-  /** A pool to run on instead of worker threads here (a queue's, later). */
+  /** A pool to run on instead of worker threads here. */
   pool?: Pool;
+  /** Run recordings on `tosia worker` processes through NATS JetStream instead of here. */
+  queue?: { url: string; settings?: Partial<QueueSettings>; submitter?: string };
 }
 
 export const DEFAULTS = { dataDir: './tosia-data', maxUploadMb: 50, maxQueue: 1000 } as const;
@@ -130,7 +136,10 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
   const audio = new AudioStore(dataDir);
   await audio.open();
   const database = await openDatabase(o.db ? { url: o.db } : { sqliteFile: join(dataDir, 'records.sqlite') });
-  const pool = o.pool ?? new ThreadPool({ config: o.config, concurrency: o.concurrency });
+  // a replica is one submitter: its results come back to it durably, across its restarts
+  const submitter = o.queue?.submitter ?? `serve-${createHash('sha256').update(`${hostname()}\n${o.db ? redact(o.db) : dataDir}`).digest('hex').slice(0, 16)}`;
+  const pool: Pool = o.pool
+    ?? (o.queue ? new NatsPool({ url: o.queue.url, config: o.config, identity, submitter, settings: o.queue.settings }) : new ThreadPool({ config: o.config, concurrency: o.concurrency }));
   try {
     await migrate(database);
     const records = new RecordStore(database.db);
@@ -156,6 +165,8 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
         if (!ok) return 'the model is still loading';
         const failed = modelError ?? dispatcher!.failure;
         if (failed) return `the model cannot run: ${failed.message}`;
+        const queue = pool.unavailable?.();
+        if (queue) return queue;
         try {
           await probe(database.db);
         } catch (e) {

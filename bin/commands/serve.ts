@@ -4,6 +4,7 @@ import { loadConfig } from '../../runtime/config/load.js';
 import { EXIT } from '../exit-codes.js';
 import { handleError } from '../handle-error.js';
 import { addConfigFlags, applyOverrides, type FlagName } from '../overrides.js';
+import { addQueueFlags, queueSettings } from './worker.js';
 
 const FLAGS: FlagName[] = ['model', 'device', 'decoder', 'ffmpeg', 'maxDuration', 'maxFileSize', 'minCoughScore', 'aggregate', 'threshold', 'allowConfigMismatch'];
 
@@ -35,7 +36,9 @@ export function registerServe(program: Command, setExit: (code: number) => void)
     .option('--webhook-secret <secret>', 'sign callback_url deliveries with HMAC-SHA256 (or TOSIA_WEBHOOK_SECRET); without it callbacks are refused')
     .option('--retain-audio-days <days>', 'delete audio and images older than this; the records stay')
     .option('--metrics-key <key>', '/metrics needs this key (default: open on loopback only)')
-    .option('--rate-limit <n>', 'requests per minute per API key', '600');
+    .option('--rate-limit <n>', 'requests per minute per API key', '600')
+    .option('--queue <url>', 'run recordings on `tosia worker` processes through NATS JetStream (nats://host:4222) instead of here');
+  addQueueFlags(cmd);
   addStoreFlags(cmd);
   addConfigFlags(cmd, FLAGS);
   cmd.addHelpText('after', `
@@ -45,7 +48,8 @@ Examples:
   $ tosia serve                                   # http://127.0.0.1:8080, docs at /docs
   $ tosia keys create --name ops --role admin     # then, with a key:
   $ tosia serve --host 0.0.0.0 --port 8080 --data /var/lib/tosia
-  $ tosia serve --db postgres://tosia@db:5432/tosia --retain-audio-days 30`);
+  $ tosia serve --db postgres://tosia@db:5432/tosia --retain-audio-days 30
+  $ tosia serve --queue nats://queue:4222          # recordings run on tosia worker processes`);
   cmd.action(async (opts: Record<string, unknown>) => {
     let server: import('../../server/index.js').TosiaServer;
     try {
@@ -65,6 +69,7 @@ Examples:
         metricsKey: (opts.metricsKey as string | undefined) ?? null,
         rateLimitPerMinute: positive('rate-limit', opts.rateLimit, true),
         apiKey: process.env.TOSIA_API_KEY || undefined,
+        queue: opts.queue === undefined ? undefined : { url: opts.queue as string, settings: queueSettings(opts) },
         logger: { level: 'info' },
       });
       const address = await server.listen(opts.host as string, port).catch(async (e) => {

@@ -60,6 +60,13 @@ export interface Pool {
   run(job: Job): Promise<JobOutcome>;
   /** Stop every worker; jobs still in flight are dropped. */
   close(): Promise<void>;
+  /**
+   * The job's outcome has been stored. A queue acknowledges the result message only now, so a
+   * submitter that dies between receiving a result and storing it gets it again on restart.
+   */
+  stored?(job: Job): void;
+  /** Why the pool cannot take jobs right now (a queue that is unreachable), or null; for readiness checks. */
+  unavailable?(): string | null;
 }
 
 export type InferenceMode = 'per-worker' | 'shared';

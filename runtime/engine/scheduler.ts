@@ -151,7 +151,8 @@ export async function* schedule(o: ScheduleOptions): AsyncGenerator<BatchEvent, 
     const job: Job = { id: nextId++, input: { path: input.path }, task: o.task };
     inFlight++;
     p.run(job).then(
-      (outcome) => settle(input, outcome, kept),
+      // the pool hears when the outcome is stored: a queue acks its result message only then
+      (outcome) => settle(input, outcome, kept).then(() => p.stored?.(job)),
       (e) => broken(e),
     ).finally(() => { inFlight--; notify(); });
   };

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { ConsumerMessages } from '@nats-io/jetstream';
-import { AckPolicy, DeliverPolicy, jetstream } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, type JsMsg } from '@nats-io/jetstream';
 import type { Subscription } from '@nats-io/nats-core';
 import {
   checkManifest, fieldsWithRole, modelPathFor, TosiaError, type Config, type Identity, type Job, type JobOutcome, type ModelIdentity, type Pool,
@@ -44,6 +44,11 @@ export class NatsPool implements Pool {
   private readonly settings: QueueSettings;
   private readonly replySubject: string;
   private closed = false;
+  private down: string | null = null;
+  /** Result messages acked only once their outcome is stored (stored()), by job id. */
+  private readonly unacked = new Map<string, JsMsg>();
+  /** The queue's job id of each Job handed to run(). */
+  private readonly jobIds = new Map<Job, string>();
 
   constructor(private readonly o: NatsPoolOptions) {
     this.capacity = o.capacity ?? 64;
@@ -54,11 +59,17 @@ export class NatsPool implements Pool {
   start(): Promise<ModelIdentity | null> {
     this.started ??= (async () => {
       const q = (this.queue = await openQueue(this.o.url, this.settings, `tosia-submitter-${this.o.submitter}`));
+      void (async () => {
+        for await (const st of q.nc.status()) {
+          if (st.type === 'disconnect') this.down = `the queue at ${this.o.url} is unreachable (reconnecting)`;
+          else if (st.type === 'reconnect') this.down = null;
+        }
+      })();
       const durable = `submitter-${this.o.submitter}`;
       try {
         await q.jsm.consumers.info(STREAM_RESULTS, durable);
       } catch {
-        await q.jsm.consumers.add(STREAM_RESULTS, { durable_name: durable, filter_subject: this.replySubject, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ack_wait: 5e9, max_ack_pending: 100_000 });
+        await q.jsm.consumers.add(STREAM_RESULTS, { durable_name: durable, filter_subject: this.replySubject, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ack_wait: 10e9, max_ack_pending: 100_000 });
       }
       const consumer = await jetstream(q.nc).consumers.get(STREAM_RESULTS, durable);
       // results are taken until close(); a consume that ends or fails (a NATS restart) starts again
@@ -67,13 +78,19 @@ export class NatsPool implements Pool {
           try {
             this.messages = await consumer.consume({ max_messages: 256 });
             for await (const m of this.messages) {
+              let r: ResultMessage;
               try {
-                const r = decode<ResultMessage>(m.data);
-                this.settle(r.job, r.outcome);
+                r = decode<ResultMessage>(m.data);
               } catch {
                 // not a result of ours: nothing to do with it
+                m.ack();
+                continue;
               }
-              m.ack();
+              // the same result again (redelivered: it waited longer than ack_wait to be stored) is
+              // held in place of the first, to be acked when stored
+              const again = this.unacked.has(r.job);
+              this.unacked.set(r.job, m);
+              if (!again) this.settle(r.job, r.outcome);
             }
           } catch {
             // reconnecting: try again shortly
@@ -139,6 +156,7 @@ export class NatsPool implements Pool {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const name = 'name' in input ? input.name : input.path;
     const id = createHash('sha256').update(`${this.o.submitter}\n${name}\n${sha256}\n${this.o.identity.config_sha256}\n${this.o.identity.limits_sha256}\n${this.o.identity.model_sha256}\n${JSON.stringify(job.task)}`).digest('hex').slice(0, 32);
+    this.jobIds.set(job, id);
     const already = this.early.get(id);
     if (already) {
       this.early.delete(id);
@@ -162,6 +180,19 @@ export class NatsPool implements Pool {
       throw new TosiaError('E_INTERNAL', `the queue did not take a job for 120 s: ${(e as Error).message}`, { stage: 'queue', hint: 'check the NATS server; run the same command again to resume', cause: e });
     }
     return answer;
+  }
+
+  stored(job: Job): void {
+    const id = this.jobIds.get(job);
+    if (id === undefined) return;
+    this.jobIds.delete(job);
+    this.unacked.get(id)?.ack();
+    this.unacked.delete(id);
+  }
+
+  unavailable(): string | null {
+    if (!this.queue) return `not connected to the queue at ${this.o.url} yet`;
+    return this.down;
   }
 
   async close(): Promise<void> {

@@ -145,9 +145,10 @@ export class Dispatcher {
     const row = await this.records.claim(id, this.now().toISOString());
     if (!row) return;
     let outcome;
+    // the worker reads the stored audio itself; the caller's file name is only what it is reported under
+    const job = { id: ++this.jobSeq, input: { path: this.audio.audioPath(row.sha256), name: row.filename ?? `upload-${id}` }, task: { kind: 'diagnose' as const, images: true } };
     try {
-      // the worker reads the stored audio itself; the caller's file name is only what it is reported under
-      outcome = await this.pool.run({ id: ++this.jobSeq, input: { path: this.audio.audioPath(row.sha256), name: row.filename ?? `upload-${id}` }, task: { kind: 'diagnose', images: true } });
+      outcome = await this.pool.run(job);
     } catch (e) {
       free();
       // the pool itself cannot go on (the model stopped loading): this record fails with that error
@@ -158,13 +159,16 @@ export class Dispatcher {
     free();
     if (!outcome.ok) {
       await this.finishFailed(id, outcome.error);
+      this.pool.stored?.(job);
       return;
     }
     if (outcome.output.kind !== 'diagnose') throw new Error('a diagnose job returned another kind of output');
     const { result, images } = outcome.output;
     this.events.timings?.(result);
     // false: deleted while it ran
-    if (!(await this.records.finish(id, this.now().toISOString(), { result, images }))) return;
+    const kept = await this.records.finish(id, this.now().toISOString(), { result, images });
+    this.pool.stored?.(job);
+    if (!kept) return;
     if (row.callback_url !== null) this.events.finished?.((await this.records.get(id))!);
   }
 

@@ -161,6 +161,38 @@ describe.skipIf(missing)('the queue (NATS JetStream)', () => {
     }
   }, 180_000);
 
+  it('serve --queue: a POST runs on a remote worker, images and all; /ready says when the queue is gone', async () => {
+    const { startServer, variant } = await import('./harness.js');
+    const w = new Worker([...q(), '--concurrency', '1']).start();
+    const h = await startServer({ queue: { url: nats.url, settings: { ackWaitS: 2, maxDeliver: 3 } } });
+    try {
+      const res = await h.call('/v1/diagnoses?wait=60', { method: 'POST', body: variant(9000), headers: { 'content-type': 'audio/wav' } });
+      expect(res.status).toBe(201);
+      const rec = await res.json();
+      expect(rec).toMatchObject({ status: 'done', result: { segments: expect.any(Array) } });
+      expect(rec.links.segments.length).toBe(rec.result.segments.length);
+      expect((await h.call(rec.links.segments[0], { role: 'read' })).headers.get('content-type')).toBe('image/png');
+      expect(w.jobs()).toHaveLength(1);
+      const bad = await h.call('/v1/diagnoses?wait=60', { method: 'POST', body: Buffer.from('not audio'), headers: { 'content-type': 'audio/wav' } });
+      expect(bad.status).toBe(422);
+      expect((await fetch(`${h.url}/ready`)).status).toBe(200);
+      await nats.kill();
+      let ready = await fetch(`${h.url}/ready`);
+      for (let i = 0; i < 200 && ready.status !== 503; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        ready = await fetch(`${h.url}/ready`);
+      }
+      expect(ready.status).toBe(503);
+      expect((await ready.json()).detail).toMatch(/queue .* unreachable/);
+      await nats.start();
+      for (let i = 0; i < 300 && (await fetch(`${h.url}/ready`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+      expect((await fetch(`${h.url}/ready`)).status).toBe(200);
+    } finally {
+      await h.close();
+      await w.stop();
+    }
+  }, 120_000);
+
   it('a worker whose model cannot load takes nothing and exits with E_MODEL (3); a bad --queue is E_CONFIG (2)', async () => {
     const w = new Worker([...q(), '--model', '/nonexistent/model.onnx']).start();
     expect(await w.exited()).toBe(3);
