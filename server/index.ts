@@ -5,3 +5,4 @@ export { signature } from './work/webhook.js';
 export { NatsPool, type NatsPoolOptions } from './queue/nats-pool.js';
 export { runWorker, type WorkerOptions, type WorkerSummary } from './queue/worker.js';
 export { QUEUE_DEFAULTS, type QueueSettings } from './queue/topology.js';
+export { queueChecks } from './queue/queue-doctor.js';

@@ -193,6 +193,22 @@ describe.skipIf(missing)('the queue (NATS JetStream)', () => {
     }
   }, 120_000);
 
+  it('tosia doctor --queue reports the streams, the bucket and the workers\' consumer; an unreachable queue fails it (3)', async () => {
+    // what the first worker or submitter makes
+    const { openQueue } = await import('../../server/queue/topology.js');
+    await (await openQueue(nats.url, { ackWaitS: 2, maxDeliver: 3 }, 'test')).nc.close();
+    const r = tosia(['doctor', '--queue', nats.url, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const checks = JSON.parse(r.stdout).checks as { name: string; ok: boolean; detail: string }[];
+    expect(checks.find((c) => c.name === 'jetstream')).toMatchObject({ ok: true, detail: expect.stringMatching(/^enabled/) });
+    expect(checks.find((c) => c.name === 'queue jobs')?.detail).toMatch(/TOSIA_JOBS: \d+ message/);
+    expect(checks.find((c) => c.name === 'queue audio')?.detail).toMatch(/OBJ_tosia-audio: \d+ message/);
+    expect(checks.find((c) => c.name === 'queue workers')?.detail).toMatch(/job\(s\) waiting, \d+ held by workers.*max_deliver 3/);
+    const down = tosia(['doctor', '--queue', `nats://127.0.0.1:${await freePort()}`]);
+    expect(down.code).toBe(3);
+    expect(down.stdout).toMatch(/FAIL\s+queue\s+cannot connect to NATS/);
+  }, 60_000);
+
   it('a worker whose model cannot load takes nothing and exits with E_MODEL (3); a bad --queue is E_CONFIG (2)', async () => {
     const w = new Worker([...q(), '--model', '/nonexistent/model.onnx']).start();
     expect(await w.exited()).toBe(3);
