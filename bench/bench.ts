@@ -12,6 +12,7 @@ import { benchDecode } from './decode.js';
 import { benchMel } from './mel.js';
 import { benchBatch } from './batch.js';
 import { benchServe } from './serve.js';
+import { benchQueue } from './queue.js';
 import { coughFolderCounts } from './eval-segmentation.js';
 
 const root = packageRoot();
@@ -23,7 +24,7 @@ const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(to
 const when = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 process.stdout.write(`tosia bench — ${when}\n${machine}\n\n`);
 
-// BENCH_ONLY=serve,batch runs only those sections (mel, decode, cold, batch, serve, counts)
+// BENCH_ONLY=serve,batch runs only those sections (mel, decode, cold, batch, serve, queue, counts)
 const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
 const wanted = (name: string) => !only || only.has(name);
 const quick = process.env.BENCH_QUICK === '1';
@@ -33,6 +34,7 @@ if (wanted('decode')) show(await benchDecode(cough, Number(process.env.BENCH_DEC
 if (wanted('cold')) show(benchColdStart(join(root, 'samples/coughs-3_snr-25db_white_16k.wav')).text);
 if (wanted('batch')) show(await benchBatch(cough, quick));
 if (wanted('serve')) show(await benchServe(cough, quick));
+if (wanted('queue')) show(await benchQueue(cough, quick));
 if (wanted('counts')) show(await coughFolderCounts(cough));
 
 const file = join(root, 'BENCHMARKS.md');

@@ -9,6 +9,7 @@ import { registerServe } from './commands/serve.js';
 import { registerKeys } from './commands/keys.js';
 import { registerDb } from './commands/db.js';
 import { registerWorker } from './commands/worker.js';
+import { registerWatch } from './commands/watch.js';
 import { EXIT } from './exit-codes.js';
 import { handleError } from './handle-error.js';
 import { tosiaVersion } from '../runtime/paths.js';
@@ -39,6 +40,7 @@ registerServe(program, setExit);
 registerKeys(program, setExit);
 registerDb(program, setExit);
 registerWorker(program, setExit);
+registerWatch(program, setExit);
 const override = (c: Command): void => {
   c.exitOverride();
   c.commands.forEach(override);

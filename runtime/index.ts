@@ -33,4 +33,5 @@ export { loadPffft, loadPffftSync } from './dsp/pffft.js';
 export { melSpectrogram } from './dsp/mel.js';
 export { doctor, type DoctorReport, type DoctorCheck } from './doctor.js';
 export { runBatch, identityOf, type BatchOptions } from './batch/run-batch.js';
+export { watchFolder, type WatchOptions, type WatchEvent } from './watch/watch-folder.js';
 export { readTruth, readPredictions, evaluate, type EvalReport, type FileScore, type EventTable } from './eval/eval.js';

@@ -1,6 +1,5 @@
-import { rmSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { TosiaError } from '../../algos/errors.js';
 import type { Config } from '../../runtime/config/schema.js';
@@ -10,13 +9,8 @@ import { WorkUnit } from '../../runtime/pipeline/work-unit.js';
 import { EXIT } from '../exit-codes.js';
 import { errorLine, handleError } from '../handle-error.js';
 import { addConfigFlags, applyOverrides, type FlagName } from '../overrides.js';
-import type { ProgressMode } from '../progress.js';
-import type { InferenceMode } from '../../runtime/engine/pool.js';
-import type { BatchOptions } from '../../runtime/batch/run-batch.js';
-import { createHash } from 'node:crypto';
-import { hostname } from 'node:os';
-import { addQueueFlags, queueSettings } from './worker.js';
 import { renderResult } from '../render-result.js';
+import { addQueueFlags } from './worker.js';
 
 const FLAGS: FlagName[] = ['model', 'device', 'saveImages', 'labels', 'minCoughScore', 'aggregate', 'threshold', 'sampleRate', 'decoder', 'ffmpeg', 'maxDuration', 'maxFileSize', 'allowConfigMismatch'];
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -113,53 +107,15 @@ async function runOne(file: string, cfg: Config, json: boolean): Promise<number>
 async function runAsBatch(inputs: string[], cfg: Config, opts: Record<string, unknown>): Promise<number> {
   // the batch engine loads only for batches, keeping a single-file run's start-up short
   const { runBatch } = await import('../../runtime/batch/run-batch.js');
-  const { INFERENCE_MODES } = await import('../../runtime/engine/pool.js');
-  const { TMP_DIR_NAME, LOCK_FILE_NAME } = await import('../../runtime/store/folder-store.js');
   const { Progress, renderSummary } = await import('../progress.js');
-  const outDir = resolve(opts.out as string);
-  const concurrency = opts.concurrency === undefined ? undefined : Number(opts.concurrency);
-  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
-    throw new TosiaError('E_CONFIG', `--concurrency=${String(opts.concurrency)} must be an integer >= 1`, { stage: 'config' });
-  }
-  const inference = opts.inference as InferenceMode;
-  if (!INFERENCE_MODES.includes(inference)) throw new TosiaError('E_CONFIG', `--inference=${String(opts.inference)} must be ${INFERENCE_MODES.join(' or ')}`, { stage: 'config', hint: 'omit it to use per-worker' });
-  const mode = opts.progress as ProgressMode;
-  if (!['auto', 'bar', 'json', 'none'].includes(mode)) throw new TosiaError('E_CONFIG', `--progress=${mode} must be auto, bar, json or none`, { stage: 'config' });
-  if (cfg.output.save_images) cfg = { ...cfg, output: { ...cfg.output, save_images: outDir } };
-
-  // First SIGINT/SIGTERM/SIGHUP (a closed terminal or ssh session): stop taking files, finish
-  // those in flight, write the tables.
-  // Second: leave at once; atomic writes mean no partial result exists, and temp files go too.
-  // Leaving is SIGINT's default action, re-raised: an exit through Node's teardown while a worker
-  // thread is inside onnxruntime aborts the process (SIGABRT, about 1 run in 20); the kernel's
-  // own end of the process does not, and the shell sees 130 all the same.
+  const { batchFlags, queuePool, stopOnSignals } = await import('../batch-flags.js');
+  const f = batchFlags(opts, cfg);
+  const { outDir, concurrency, inference, mode } = f;
+  cfg = f.config;
+  const pool = await queuePool(opts, f);
   const controller = new AbortController();
-  let signals = 0;
-  const onSignal = () => {
-    signals++;
-    if (signals === 1) {
-      process.stderr.write('\ntosia: stopping after the files in flight (press Ctrl-C again to abort now)\n');
-      controller.abort();
-    } else {
-      rmSync(join(outDir, TMP_DIR_NAME), { recursive: true, force: true });
-      rmSync(join(outDir, LOCK_FILE_NAME), { force: true });
-      for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(s);
-      process.kill(process.pid, 'SIGINT');
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', onSignal);
+  const release = stopOnSignals(controller, outDir, '\ntosia: stopping after the files in flight (press Ctrl-C again to abort now)\n');
   const progress = new Progress(mode);
-  let pool: BatchOptions['pool'];
-  if (opts.queue !== undefined) {
-    if (cfg.output.labels || cfg.output.save_images) throw new TosiaError('E_CONFIG', '--labels and --save-images are not available with --queue yet', { stage: 'queue', hint: 'run without --queue for them' });
-    const { NatsPool } = await import('../../server/index.js');
-    const settings = queueSettings(opts);
-    // the same output folder on the same machine is the same submitter: a re-run takes the results that arrived meanwhile
-    const submitter = createHash('sha256').update(`${hostname()}\n${outDir}`).digest('hex').slice(0, 16);
-    pool = (identity) => new NatsPool({ url: opts.queue as string, config: cfg, identity, submitter, capacity: concurrency ?? 64, settings });
-  }
   try {
     const it = runBatch(inputs, {
       config: cfg, outDir, concurrency: pool ? undefined : concurrency, inference, force: Boolean(opts.force), retryFailed: Boolean(opts.retryFailed),
@@ -180,8 +136,6 @@ async function runAsBatch(inputs: string[], cfg: Config, opts: Record<string, un
     }
     return EXIT.OK;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('SIGHUP', onSignal);
+    release();
   }
 }

@@ -47,6 +47,12 @@ export interface BatchOptions {
    * workers. It gets the batch's identity (what results must match) and concurrency.
    */
   pool?: (identity: Identity, concurrency: number) => Pool;
+  /**
+   * The folder results mirror paths relative to; default: the deepest folder holding every input
+   * argument. `tosia watch` fixes it so that each round of new files lands where `tosia run` of
+   * the whole folder would put it.
+   */
+  base?: string;
 }
 
 /**
@@ -75,7 +81,7 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
   const started = new Date().toISOString();
   const cfg = options.config;
   const outDir = resolve(options.outDir);
-  const base = commonDir(inputs.filter((p) => existsSync(p)));
+  const base = options.base ? resolve(options.base) : commonDir(inputs.filter((p) => existsSync(p)));
   const store = new FolderStore(outDir, base);
   await store.loadFailures();
   const source = inputSource(inputs, { outDir, include: options.include, exclude: options.exclude, only: options.retryFailed ? store.failedBefore() : undefined });

@@ -8,7 +8,7 @@ import {
   checkManifest, fieldsWithRole, modelPathFor, TosiaError, type Config, type Identity, type Job, type JobOutcome, type ModelIdentity, type Pool,
 } from '../../runtime/index.js';
 import { decode, encode, STREAM_JOBS, STREAM_RESULTS, SUBJECT_JOBS, SUBJECT_RESULTS, WORKERS_CONSUMER, type JobMessage, type ResultMessage } from './protocol.js';
-import { openQueue, QUEUE_DEFAULTS, retrying, type Queue, type QueueSettings } from './topology.js';
+import { openQueue, putAudio, QUEUE_DEFAULTS, retrying, type Queue, type QueueSettings } from './topology.js';
 
 export interface NatsPoolOptions {
   url: string;
@@ -164,7 +164,7 @@ export class NatsPool implements Pool {
     }
     const answer = new Promise<JobOutcome>((resolve) => this.pending.set(id, resolve));
     const msg: JobMessage = {
-      v: 1, job: id, reply: this.replySubject, sha256, name, task: job.task,
+      v: 1, job: id, reply: this.replySubject, sha256, name, task: job.task, audio: undefined,
       analysis: fieldsWithRole(this.o.config, 'analysis'), limits: fieldsWithRole(this.o.config, 'limit'), model_sha256: this.o.identity.model_sha256!,
     };
     // through a NATS restart this is retried, for two minutes; a job published twice is dropped by its message id
@@ -172,7 +172,8 @@ export class NatsPool implements Pool {
     try {
       await retrying(async () => {
         // the same bytes are uploaded once
-        if (!(await q.audio.info(sha256))) await q.audio.putBlob({ name: sha256 }, bytes);
+        const info = await q.audio.info(sha256);
+        msg.audio = info && !info.deleted ? { nuid: info.nuid, size: info.size } : await putAudio(q, sha256, bytes);
         await jetstream(q.nc).publish(SUBJECT_JOBS, encode(msg), { msgID: id });
       }, () => Date.now() > until || this.closed);
     } catch (e) {

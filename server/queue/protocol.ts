@@ -21,6 +21,8 @@ export interface JobMessage {
   /** The submitter's results subject. */
   reply: string;
   sha256: string;
+  /** Where the audio's chunks are in the bucket, as the submitter saw it: saves the worker a lookup. */
+  audio?: { nuid: string; size: number };
   /** What the audio is reported under (a file name; only metadata). */
   name: string;
   task: JobTask;

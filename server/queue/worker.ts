@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { jetstream, type JsMsg } from '@nats-io/jetstream';
 import { configHash, identityOf, limitsHash, serializeError, ThreadPool, TosiaError, type Config, type JobOutcome } from '../../runtime/index.js';
 import { configForJob, decode, encode, STREAM_JOBS, WORKERS_CONSUMER, type JobMessage, type ResultMessage } from './protocol.js';
-import { openQueue, QUEUE_DEFAULTS, retrying, type QueueSettings } from './topology.js';
+import { openQueue, QUEUE_DEFAULTS, readAudio, retrying, type QueueSettings } from './topology.js';
 
 export interface WorkerOptions {
   url: string;
@@ -14,6 +14,11 @@ export interface WorkerOptions {
   log?: (line: Record<string, unknown>) => void;
   /** Resolves to stop: take no more jobs, finish and ack the ones held, then return. */
   stop?: Promise<void>;
+  /**
+   * Runs a job in place of the local ThreadPool: `make bench` measures the queue's own ceiling
+   * with a runner that does nothing, so that only publishing, the object get and the result remain.
+   */
+  runner?: { capacity: number; run(job: JobMessage, bytes: Uint8Array): Promise<JobOutcome> };
 }
 
 export interface WorkerSummary { done: number; failed: number }
@@ -49,10 +54,14 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
     }
     return p;
   };
-  const first = poolFor(o.config);
-  await first.ready;
-  // each thread runs one job and has the next one waiting
-  const capacity = first.pool.capacity;
+  let capacity: number;
+  if (o.runner) capacity = o.runner.capacity;
+  else {
+    const first = poolFor(o.config);
+    await first.ready;
+    // each thread runs one job and has the next one waiting
+    capacity = first.pool.capacity;
+  }
   const summary: WorkerSummary = { done: 0, failed: 0 };
   const consumer = await js.consumers.get(STREAM_JOBS, WORKERS_CONSUMER);
   let stopping = false;
@@ -82,9 +91,17 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
         process.kill(process.pid, 'SIGKILL');
       }
       let outcome: JobOutcome;
-      const bytes = await retrying(() => q.audio.getBlob(job.sha256), () => stopping);
+      let bytes: Uint8Array | null;
+      try {
+        bytes = await retrying(() => readAudio(q, job.sha256, job.audio), () => stopping);
+      } catch (e) {
+        if (!(e instanceof TosiaError)) throw e;
+        bytes = null;
+      }
       if (!bytes) {
         outcome = { ok: false, error: { code: 'E_INPUT', stage: 'input', message: `${job.name} [input]: the recording is not in the queue's object store (expired or removed); submit it again` } };
+      } else if (o.runner) {
+        outcome = await o.runner.run(job, bytes);
       } else {
         const { pool, ready } = poolFor(configForJob(o.config, job));
         try {

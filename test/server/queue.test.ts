@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, tosia } from '../helpers/cli.js';
+import { Watch } from '../helpers/watch.js';
 import { freePort, Nats, natsMissing, recordings, Worker } from './queue-harness.js';
 
 // `tosia run --queue` and `tosia worker` against a real nats-server of the test's own (so it
@@ -160,6 +162,53 @@ describe.skipIf(missing)('the queue (NATS JetStream)', () => {
       await w.stop();
     }
   }, 180_000);
+
+  it('watch --queue: files arriving in a watched folder run on a worker, each once; a restart runs nothing again', async () => {
+    const src = recordings(40);
+    dirs.push(src);
+    const dir = tmp('tosia-watch-q-');
+    const out = tmp('tosia-watch-q-out-');
+    const w = new Worker([...q(), '--concurrency', '2']).start();
+    try {
+      const watch = new Watch(dir, out, q());
+      await watch.until(() => watch.events.some((e) => e.type === 'watching'));
+      for (const f of readdirSync(src)) writeFileSync(join(dir, f), readFileSync(join(src, f)));
+      await watch.until(() => watch.reported(false).length >= 40, 120_000);
+      expect(await watch.stop()).toBe(0);
+      expect(new Set(watch.reported(false)).size).toBe(40);
+      checkOutput(out, readdirSync(src));
+      const ran = w.jobs().map((j) => j.file);
+      expect(ran.length).toBe(40);
+      expect(new Set(ran).size).toBe(40);
+      const again = new Watch(dir, out, q());
+      await again.until(() => again.reported().length >= 40);
+      expect(again.reported(false)).toEqual([]);
+      expect(await again.stop()).toBe(0);
+      expect(w.jobs().length).toBe(40);
+    } finally {
+      await w.stop();
+    }
+  }, 180_000);
+
+  it('audio in the bucket: what putAudio stores the object store client reads, and readAudio finds it without the hint or past a stale one', async () => {
+    const { openQueue, putAudio, readAudio } = await import('../../server/queue/topology.js');
+    const queue = await openQueue(nats.url, { ackWaitS: 30, maxDeliver: 5 }, 'test-audio');
+    try {
+      for (const n of [0, 1000, 128 * 1024, 300_000]) {
+        const bytes = randomBytes(n);
+        const sha = createHash('sha256').update(bytes).digest('hex');
+        const where = await putAudio(queue, sha, bytes);
+        expect(Buffer.compare(Buffer.from((await queue.audio.getBlob(sha))!), bytes)).toBe(0);
+        expect(await queue.audio.info(sha)).toMatchObject({ size: n, chunks: Math.ceil(n / (128 * 1024)) });
+        expect(Buffer.compare(Buffer.from((await readAudio(queue, sha, where))!), bytes)).toBe(0);
+        expect(Buffer.compare(Buffer.from((await readAudio(queue, sha))!), bytes)).toBe(0);
+        expect(Buffer.compare(Buffer.from((await readAudio(queue, sha, { nuid: 'gone', size: n }))!), bytes)).toBe(0);
+      }
+      expect(await readAudio(queue, 'f'.repeat(64))).toBeNull();
+    } finally {
+      await queue.nc.close();
+    }
+  });
 
   it('serve --queue: a POST runs on a remote worker, images and all; /ready says when the queue is gone', async () => {
     const { startServer, variant } = await import('./harness.js');
