@@ -7,7 +7,9 @@ import type { Config, JobOutcome, JobTask } from '../../runtime/index.js';
  * file, its ffmpeg), after checking that its model is the one the submitter named.
  */
 
+/** Jobs go on `tosia.jobs.<job id>`: the stream can say whether a job is still waiting or held. */
 export const SUBJECT_JOBS = 'tosia.jobs';
+/** Results go on `tosia.results.<submitter>.<job id>`, consumed durably by that submitter. */
 export const SUBJECT_RESULTS = 'tosia.results';
 export const STREAM_JOBS = 'TOSIA_JOBS';
 export const STREAM_RESULTS = 'TOSIA_RESULTS';
@@ -36,7 +38,9 @@ export interface ResultMessage {
   job: string;
   /** The worker that ran it (host:pid). */
   worker: string;
-  outcome: JobOutcome;
+  /** The outcome, or, when it is too big for one message (many segment images), where it is in the bucket. */
+  outcome?: JobOutcome;
+  stored?: { name: string; sha256: string; nuid: string; size: number };
 }
 
 /** Uint8Arrays (images) as base64 in JSON, and back. */

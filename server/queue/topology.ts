@@ -31,7 +31,7 @@ export async function openQueue(url: string, settings: QueueSettings, name: stri
   }
   try {
     const jsm = await jetstreamManager(nc);
-    await ensureStream(jsm, { name: STREAM_JOBS, subjects: [SUBJECT_JOBS], retention: RetentionPolicy.Workqueue, storage: StorageType.File, duplicate_window: ns(600) });
+    await ensureStream(jsm, { name: STREAM_JOBS, subjects: [`${SUBJECT_JOBS}.>`], retention: RetentionPolicy.Workqueue, storage: StorageType.File, duplicate_window: ns(600) });
     await ensureStream(jsm, { name: STREAM_RESULTS, subjects: [`${SUBJECT_RESULTS}.>`], retention: RetentionPolicy.Limits, storage: StorageType.File, max_age: ns(7 * 86400), duplicate_window: ns(600) });
     const w = settings.ackWaitS;
     // backoff applies to redeliveries after an ack timeout: the first is ack_wait
@@ -58,7 +58,9 @@ export async function openQueue(url: string, settings: QueueSettings, name: stri
 
 async function ensureStream(jsm: JetStreamManager, cfg: Parameters<JetStreamManager['streams']['add']>[0]): Promise<void> {
   try {
-    await jsm.streams.info(cfg.name!);
+    const info = await jsm.streams.info(cfg.name!);
+    // a stream an earlier tosia made, with other subjects: brought up to date
+    if (JSON.stringify(info.config.subjects) !== JSON.stringify(cfg.subjects)) await jsm.streams.update(cfg.name!, { ...info.config, subjects: cfg.subjects });
   } catch (e) {
     if (!/stream not found/i.test((e as Error).message)) throw e;
     await jsm.streams.add(cfg).catch((err) => {
@@ -84,6 +86,9 @@ export async function retrying<T>(fn: () => Promise<T>, giveUp: (e: unknown) => 
   }
 }
 
+/** Where an object's chunks are in the bucket, and what they must hash to. */
+export interface BlobRef { nuid: string; size: number }
+
 /**
  * A recording from the audio bucket, by its sha256, or null when it is not there. The object
  * store client's own get() sets up a push consumer per object, which capped the whole queue at
@@ -91,17 +96,22 @@ export async function retrying<T>(fn: () => Promise<T>, giveUp: (e: unknown) => 
  * consumer), where the job says the chunks are, or else where the object's info says, and
  * checks the bytes against the key.
  */
-export async function readAudio(q: Queue, sha256: string, where?: { nuid: string; size: number }): Promise<Uint8Array | null> {
+export function readAudio(q: Queue, sha256: string, where?: BlobRef): Promise<Uint8Array | null> {
+  return readBlob(q, sha256, sha256, where);
+}
+
+/** An object of the bucket by name, checked against its sha256; see readAudio. */
+export async function readBlob(q: Queue, name: string, sha256: string, where?: BlobRef): Promise<Uint8Array | null> {
   if (where) {
     const bytes = await readChunks(q, where.nuid, where.size);
     // the object was put again since (it expired and came back): its info says where it is now
     if (bytes && sha256Of(bytes) === sha256) return bytes;
   }
-  const info = await q.audio.info(sha256);
+  const info = await q.audio.info(name);
   if (!info || info.deleted) return null;
   const bytes = await readChunks(q, info.nuid, info.size);
   if (!bytes || sha256Of(bytes) !== sha256) {
-    throw new TosiaError('E_INTERNAL', `the queue's copy of ${sha256.slice(0, 12)} is damaged (its chunks are missing or have another sha256)`, { stage: 'queue' });
+    throw new TosiaError('E_INTERNAL', `the queue's copy of ${name.slice(0, 40)} is damaged (its chunks are missing or have another sha256)`, { stage: 'queue' });
   }
   return bytes;
 }
@@ -128,24 +138,29 @@ async function readChunks(q: Queue, nuid: string, size: number): Promise<Uint8Ar
 
 const CHUNK = 128 * 1024;
 
+/** Store a recording in the audio bucket under its sha256; see putBlob. */
+export function putAudio(q: Queue, sha256: string, bytes: Uint8Array): Promise<BlobRef> {
+  return putBlob(q, sha256, bytes, sha256);
+}
+
 /**
- * Store a recording in the audio bucket under its sha256, as the object store lays it out
- * (chunks on `$O.<bucket>.C.<nuid>`, then the info on its meta subject, rolled up), so any
- * object store client reads it. The client's own put() hashes the bytes again in JavaScript,
- * which was a tenth of a submitter's CPU; the key already is the sha256.
+ * Store bytes in the bucket under `name`, as the object store lays them out (chunks on
+ * `$O.<bucket>.C.<nuid>`, then the info on its meta subject, rolled up), so any object store
+ * client reads them. The client's own put() hashes the bytes again in JavaScript, which was a
+ * tenth of a submitter's CPU; a recording's sha256 is known already.
  */
-export async function putAudio(q: Queue, sha256: string, bytes: Uint8Array): Promise<{ nuid: string; size: number }> {
+export async function putBlob(q: Queue, name: string, bytes: Uint8Array, sha256 = sha256Of(bytes)): Promise<BlobRef> {
   const js = jetstream(q.nc);
   const nuid = randomBytes(16).toString('hex');
   let chunks = 0;
   for (let at = 0; at < bytes.length; at += CHUNK, chunks++) await js.publish(`$O.${AUDIO_BUCKET}.C.${nuid}`, bytes.subarray(at, at + CHUNK));
   const info = {
-    name: sha256, description: '', options: { max_chunk_size: CHUNK }, bucket: AUDIO_BUCKET, nuid, size: bytes.length, chunks,
+    name, description: '', options: { max_chunk_size: CHUNK }, bucket: AUDIO_BUCKET, nuid, size: bytes.length, chunks,
     mtime: new Date().toISOString(), digest: `SHA-256=${b64urlPadded(Buffer.from(sha256, 'hex'))}`, deleted: false,
   };
   const h = headers();
   h.set('Nats-Rollup', 'sub');
-  await js.publish(`$O.${AUDIO_BUCKET}.M.${b64urlPadded(Buffer.from(sha256))}`, JSON.stringify(info), { headers: h });
+  await js.publish(`$O.${AUDIO_BUCKET}.M.${b64urlPadded(Buffer.from(name))}`, JSON.stringify(info), { headers: h });
   return { nuid, size: bytes.length };
 }
 

@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { jetstream, type JsMsg } from '@nats-io/jetstream';
 import { configHash, identityOf, limitsHash, serializeError, ThreadPool, TosiaError, type Config, type JobOutcome } from '../../runtime/index.js';
 import { configForJob, decode, encode, STREAM_JOBS, WORKERS_CONSUMER, type JobMessage, type ResultMessage } from './protocol.js';
-import { openQueue, QUEUE_DEFAULTS, readAudio, retrying, type QueueSettings } from './topology.js';
+import { openQueue, putBlob, QUEUE_DEFAULTS, readAudio, retrying, type QueueSettings } from './topology.js';
 
 export interface WorkerOptions {
   url: string;
@@ -111,9 +112,16 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
           outcome = { ok: false, error: serializeError(e, { file: job.name, stage: 'worker' }) };
         }
       }
-      const result: ResultMessage = { v: 1, job: job.job, worker: me, outcome };
+      let body = encode({ v: 1, job: job.job, worker: me, outcome } satisfies ResultMessage);
+      // an outcome too big for one message (many segment images) goes into the bucket, and the message says where
+      if (body.length > (q.nc.info?.max_payload ?? 1048576) - 16384) {
+        const name = `result-${job.job}`;
+        const sha256 = createHash('sha256').update(body).digest('hex');
+        const where = await retrying(() => putBlob(q, name, body, sha256), () => stopping);
+        body = encode({ v: 1, job: job.job, worker: me, stored: { name, sha256, ...where } } satisfies ResultMessage);
+      }
       // through a NATS restart the publish is retried; the job stays held (in-progress acks) meanwhile
-      await retrying(() => js.publish(job.reply, encode(result), { msgID: job.job }), () => stopping);
+      await retrying(() => js.publish(job.reply, body, { msgID: job.job }), () => stopping);
       m.ack();
       if (outcome.ok) summary.done++;
       else summary.failed++;
