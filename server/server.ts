@@ -1,22 +1,21 @@
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
-import { identityOf, ThreadPool, TosiaError, type Config, type Pool } from '../runtime/index.js';
+import { identityOf, ThreadPool, TosiaError, type Config, type Pool, type Result } from '../runtime/index.js';
 import { buildApp } from './app.js';
 import { AudioStore } from './audio/audio-store.js';
 import { Authenticator } from './auth/api-keys.js';
-import { openDatabase, redact, type Database } from './db/database.js';
-import { NatsPool } from './queue/nats-pool.js';
+import { openDatabase, type Database } from './db/database.js';
+import { JobQueue } from './queue/job-queue.js';
 import type { QueueSettings } from './queue/topology.js';
-import { createHash } from 'node:crypto';
-import { hostname } from 'node:os';
 import { KeyStore } from './db/key-store.js';
-import { migrate, probe } from './db/migrations.js';
-import { RecordStore } from './db/record-store.js';
+import { instanceId, migrate, probe } from './db/migrations.js';
+import { RecordStore, type Row } from './db/record-store.js';
 import { Metrics } from './metrics.js';
 import { renderOne } from './routes/render.js';
-import type { Services } from './services.js';
+import type { Services, Work } from './services.js';
 import { Dispatcher } from './work/dispatcher.js';
+import { QueueDispatcher } from './work/queue-dispatcher.js';
 import { Webhooks } from './work/webhook.js';
 
 export interface ServerOptions {
@@ -60,7 +59,8 @@ export class TosiaServer {
     readonly app: FastifyInstance,
     readonly services: Services,
     private readonly database: Database,
-    private readonly pool: Pool,
+    /** Closes the pool or the queue connection. */
+    private readonly closeWork: () => Promise<void>,
     private readonly webhooks: Webhooks,
     private readonly retainDays: number | null,
   ) {}
@@ -114,7 +114,7 @@ export class TosiaServer {
       await this.services.dispatcher.drain();
       await this.app.close();
       await this.webhooks.close();
-      await this.pool.close();
+      await this.closeWork();
       await this.database.db.destroy();
     })();
     return this.closing;
@@ -136,37 +136,50 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
   const audio = new AudioStore(dataDir);
   await audio.open();
   const database = await openDatabase(o.db ? { url: o.db } : { sqliteFile: join(dataDir, 'records.sqlite') });
-  // a replica is one submitter: its results come back to it durably, across its restarts
-  const submitter = o.queue?.submitter ?? `serve-${createHash('sha256').update(`${hostname()}\n${o.db ? redact(o.db) : dataDir}`).digest('hex').slice(0, 16)}`;
-  const pool: Pool = o.pool
-    ?? (o.queue ? new NatsPool({ url: o.queue.url, config: o.config, identity, submitter, settings: o.queue.settings }) : new ThreadPool({ config: o.config, concurrency: o.concurrency }));
+  const viaQueue = o.queue && !o.pool ? o.queue : null;
+  const pool: Pool | null = viaQueue ? null : o.pool ?? new ThreadPool({ config: o.config, concurrency: o.concurrency });
+  let queue: JobQueue | null = null;
+  const closeWork = async () => {
+    await pool?.close();
+    await queue?.close();
+  };
   try {
     await migrate(database);
     const records = new RecordStore(database.db);
     const keys = new KeyStore(database.db);
     const auth = new Authenticator(keys, o.apiKey, now);
-    let dispatcher: Dispatcher | null = null;
-    const metrics = new Metrics({ depth: () => dispatcher?.depth ?? 0, busy: () => dispatcher?.busy ?? 0, records: () => records.countByStatus() });
+    let work: Work | null = null;
+    const metrics = new Metrics({ depth: () => work?.depth ?? 0, busy: () => work?.busy ?? 0, records: () => records.countByStatus() });
     const log = (msg: string, extra: Record<string, unknown>) => app?.log.warn(extra, msg);
     const webhooks = new Webhooks(records, (row) => renderOne(records, row), { secret: o.webhookSecret ?? '', ...o.webhook }, now, log);
-    dispatcher = new Dispatcher(pool, records, audio, now, maxQueue, {
-      finished: (row) => webhooks.deliver(row),
-      timings: (r) => metrics.observeResult(r),
-    }, log);
+    const events = { finished: (row: Row) => webhooks.deliver(row), timings: (r: Result) => metrics.observeResult(r) };
+    let queued: QueueDispatcher | null = null;
+    let started: Promise<unknown>;
+    if (viaQueue) {
+      // every replica on this database is one submitter: any of them stores any result
+      const submitter = viaQueue.submitter ?? `serve-${await instanceId(database.db)}`;
+      queue = new JobQueue({ url: viaQueue.url, config: o.config, identity, submitter, settings: viaQueue.settings, onResult: (job, outcome) => queued!.stored(job, outcome) });
+      work = queued = new QueueDispatcher(queue, submitter, records, audio, now, maxQueue, events, log);
+      started = queue.start();
+    } else {
+      work = new Dispatcher(pool!, records, audio, now, maxQueue, events, log);
+      started = pool!.start();
+    }
     let modelError: Error | null = null;
-    const started = pool.start().catch((e: Error) => { modelError = e; });
+    started = started.catch((e: Error) => { modelError = e; });
+    const dispatcher = work;
     const services: Services = {
       records, keys, audio, dispatcher, auth, metrics, identity, now,
       webhookSecret: o.webhookSecret ?? null,
       maxUploadBytes: Math.round(maxUploadMb * 1048576),
       async notReady() {
-        if (!dispatcher!.isAccepting) return 'shutting down';
+        if (!dispatcher.isAccepting) return 'shutting down';
         const ok = await Promise.race([started.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 50))]);
-        if (!ok) return 'the model is still loading';
-        const failed = modelError ?? dispatcher!.failure;
-        if (failed) return `the model cannot run: ${failed.message}`;
-        const queue = pool.unavailable?.();
-        if (queue) return queue;
+        if (!ok) return viaQueue ? 'connecting to the queue' : 'the model is still loading';
+        const failed = modelError ?? dispatcher.failure;
+        if (failed) return viaQueue ? `the queue cannot be used: ${failed.message}` : `the model cannot run: ${failed.message}`;
+        const down = queue?.unavailable() ?? pool?.unavailable?.();
+        if (down) return down;
         try {
           await probe(database.db);
         } catch (e) {
@@ -181,14 +194,15 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
       },
     };
     const app = await buildApp({ services, rateLimitPerMinute: o.rateLimitPerMinute, metricsKey: o.metricsKey, requestTimeoutMs: o.requestTimeoutMs, headersTimeoutMs: o.headersTimeoutMs, logger: o.logger });
-    // a model that does not load stops the server before it takes anything
+    // a model that does not load (or a queue that cannot be reached) stops the server before it takes anything
     await started;
     if (modelError) throw modelError;
-    for (const id of await records.recoverUnfinished()) dispatcher.enqueue(id);
+    if (queued) await queued.start();
+    else for (const id of await records.recoverUnfinished()) dispatcher.enqueue(id);
     if (o.webhookSecret) await webhooks.resume();
-    return new TosiaServer(app, services, database, pool, webhooks, o.retainAudioDays ?? null);
+    return new TosiaServer(app, services, database, closeWork, webhooks, o.retainAudioDays ?? null);
   } catch (e) {
-    await pool.close().catch(() => undefined);
+    await closeWork().catch(() => undefined);
     await database.db.destroy().catch(() => undefined);
     throw e;
   }

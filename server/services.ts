@@ -4,14 +4,36 @@ import type { Authenticator } from './auth/api-keys.js';
 import type { KeyStore } from './db/key-store.js';
 import type { RecordStore } from './db/record-store.js';
 import type { Metrics } from './metrics.js';
-import type { Dispatcher } from './work/dispatcher.js';
+
+/**
+ * Where records run: the engine's pool in this process (Dispatcher) or `tosia worker`
+ * processes through NATS (QueueDispatcher).
+ */
+export interface Work {
+  /** Records waiting to run. */
+  readonly depth: number;
+  /** Records running. */
+  readonly busy: number;
+  readonly full: boolean;
+  /** Hold a place for a record about to be stored; false when full. */
+  reserve(): boolean;
+  release(): void;
+  readonly isAccepting: boolean;
+  /** What stopped the work from running (a model that no longer loads), if anything. */
+  readonly failure: Error | null;
+  enqueue(id: string): void;
+  /** Resolves when the record finishes or after `ms`, whichever is first. */
+  waitFor(id: string, ms: number): Promise<void>;
+  /** Stop taking records and let what is running finish. */
+  drain(): Promise<void>;
+}
 
 /** What the routes are handed: the stores and the queue, behind their interfaces. */
 export interface Services {
   records: RecordStore;
   keys: KeyStore;
   audio: AudioStore;
-  dispatcher: Dispatcher;
+  dispatcher: Work;
   auth: Authenticator;
   metrics: Metrics;
   /** The config identity and model every record of this server is computed under. */

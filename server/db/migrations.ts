@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { TosiaError } from '../../runtime/index.js';
 import type { Database, Db, Dialect } from './database.js';
@@ -69,6 +70,15 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         .execute();
     },
   },
+  '0002_settings': {
+    async up(db: Kysely<unknown>) {
+      // settings of the deployment, shared by every replica on this database (its instance id)
+      await db.schema.createTable('tosia_settings')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
   };
 }
 
@@ -91,6 +101,17 @@ export interface MigrationStatus { name: string; applied_at: string | null }
 export async function migrationStatus(database: Database): Promise<MigrationStatus[]> {
   const list = await migrator(database).getMigrations();
   return list.map((m) => ({ name: m.name, applied_at: m.executedAt ? m.executedAt.toISOString() : null }));
+}
+
+/**
+ * This database's deployment id, made by the first process that asks: replicas on the same
+ * database are one queue submitter under it, however each reaches the database.
+ */
+export async function instanceId(db: Db): Promise<string> {
+  const table = db.withTables<{ tosia_settings: { key: string; value: string } }>();
+  // the first insert wins; the others read its value
+  await table.insertInto('tosia_settings').values({ key: 'instance_id', value: randomBytes(8).toString('hex') }).onConflict((c) => c.column('key').doNothing()).execute();
+  return (await table.selectFrom('tosia_settings').select('value').where('key', '=', 'instance_id').executeTakeFirstOrThrow()).value;
 }
 
 /** Whether the database is reachable and writable (for /ready). */

@@ -99,14 +99,19 @@ export class RecordStore {
       .where('id', '=', id).where('status', '=', 'queued').returningAll().executeTakeFirst();
   }
 
-  /** Store a result and its images in one transaction; false when the record is gone (deleted while it ran). */
-  async finish(id: string, now: string, o: Outcome): Promise<boolean> {
+  /**
+   * Store a result and its images in one transaction; false when the record is gone (deleted
+   * while it ran), or, with `onlyRunning`, no longer running (a duplicate result from the queue).
+   */
+  async finish(id: string, now: string, o: Outcome, opts: { onlyRunning?: boolean } = {}): Promise<boolean> {
     return this.db.transaction().execute(async (tx) => {
-      const r = await tx.updateTable('diagnoses').set({
+      let q = tx.updateTable('diagnoses').set({
         status: 'done', finished_at: now, result: JSON.stringify(o.result), label: o.result.diagnosis.label,
         score: o.result.diagnosis.score, n_segments: o.result.diagnosis.n_segments, images: o.images.length,
         error_code: null, error_stage: null, error_message: null,
-      }).where('id', '=', id).executeTakeFirst();
+      }).where('id', '=', id);
+      if (opts.onlyRunning) q = q.where('status', '=', 'running');
+      const r = await q.executeTakeFirst();
       if (Number(r.numUpdatedRows) !== 1) return false;
       await tx.deleteFrom('diagnosis_flags').where('diagnosis_id', '=', id).execute();
       await tx.deleteFrom('segment_images').where('diagnosis_id', '=', id).execute();
@@ -124,9 +129,12 @@ export class RecordStore {
     return r ? Buffer.from(r.png as Uint8Array | ArrayBuffer as Uint8Array) : undefined;
   }
 
-  async fail(id: string, now: string, err: Failure): Promise<void> {
-    await this.db.updateTable('diagnoses').set({ status: 'failed', finished_at: now, error_code: err.code, error_stage: err.stage, error_message: err.message })
-      .where('id', '=', id).execute();
+  /** Mark a record failed; false when it is gone or, with `onlyRunning`, no longer running. */
+  async fail(id: string, now: string, err: Failure, opts: { onlyRunning?: boolean } = {}): Promise<boolean> {
+    let q = this.db.updateTable('diagnoses').set({ status: 'failed', finished_at: now, error_code: err.code, error_stage: err.stage, error_message: err.message })
+      .where('id', '=', id);
+    if (opts.onlyRunning) q = q.where('status', '=', 'running');
+    return Number((await q.executeTakeFirst()).numUpdatedRows) === 1;
   }
 
   /** A failed record queued again (POST .../retry); false when it is not failed. */
@@ -146,6 +154,11 @@ export class RecordStore {
     await this.db.updateTable('diagnoses').set({ status: 'queued', started_at: null }).where('status', '=', 'running').execute();
     const rows = await this.db.selectFrom('diagnoses').select('id').where('status', '=', 'queued').orderBy('id').execute();
     return rows.map((r) => r.id);
+  }
+
+  /** Records queued or running, oldest first, as they are (a queue's replicas decide per record what to do). */
+  async unfinished(): Promise<Row[]> {
+    return this.db.selectFrom('diagnoses').selectAll().where('status', 'in', ['queued', 'running']).orderBy('id').execute();
   }
 
   /** Records whose webhook was not delivered yet (to resume after a restart). */

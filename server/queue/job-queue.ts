@@ -170,11 +170,12 @@ export class JobQueue {
     return 'absent';
   }
 
-  /** Jobs waiting for a worker (not yet delivered), from the workers' consumer; null when unknown. */
-  async backlog(): Promise<number | null> {
+  /** Jobs waiting for a worker and jobs workers hold, from the workers' consumer; null when unknown. */
+  async consumerState(): Promise<{ waiting: number; held: number } | null> {
     if (!this.queue) return null;
     try {
-      return (await this.queue.jsm.consumers.info(STREAM_JOBS, WORKERS_CONSUMER)).num_pending;
+      const c = await this.queue.jsm.consumers.info(STREAM_JOBS, WORKERS_CONSUMER);
+      return { waiting: c.num_pending, held: c.num_ack_pending };
     } catch {
       return null;
     }

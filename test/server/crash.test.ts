@@ -1,33 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey } from '../../server/index.js';
-import { BIN } from '../helpers/cli.js';
 import { burstySignal, writeWav } from '../helpers/wav.js';
-import { variant } from './harness.js';
+import { serve, variant } from './harness.js';
 
 // `tosia serve` as a real process: killed with SIGKILL mid-load and restarted, and drained with SIGTERM.
-
-interface Served { proc: ChildProcess; url: string; exited: Promise<number | null>; stderr: () => string; stdout: () => string }
-
-async function serve(dir: string, extra: string[] = []): Promise<Served> {
-  const proc = spawn(process.execPath, [BIN, 'serve', '--data', dir, '--port', '0', '--concurrency', '2', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  let out = '';
-  proc.stdout!.on('data', (c) => (out += c));
-  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    proc.stderr!.on('data', (c) => {
-      err += c;
-      const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m) resolve(m[1]!);
-    });
-    void exited.then((code) => reject(new Error(`tosia serve exited ${code}: ${err}`)));
-  });
-  return { proc, url, exited, stderr: () => err, stdout: () => out };
-}
 
 let dir: string;
 let key: string;
@@ -169,7 +148,7 @@ describe('tosia keys and tosia db', () => {
     expect(tosia(['keys', 'revoke', 'ops', '--data', data])).toMatchObject({ code: 2, stderr: expect.stringMatching(/no live key is named ops/) });
     expect(JSON.parse(tosia(['keys', 'list', '--data', data, '--json']).stdout)[0].revoked_at).not.toBeNull();
     const status = JSON.parse(tosia(['db', 'status', '--data', data, '--json']).stdout);
-    expect(status).toMatchObject({ dialect: 'sqlite', migrations: [{ name: '0001_records_and_keys', applied_at: expect.any(String) }] });
+    expect(status).toMatchObject({ dialect: 'sqlite', migrations: [{ name: '0001_records_and_keys', applied_at: expect.any(String) }, { name: '0002_settings', applied_at: expect.any(String) }] });
     expect(tosia(['db', 'migrate', '--data', data]).stdout).toMatch(/up to date/);
     expect(tosia(['db', 'status', '--db', 'mysql://x/y'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/not a PostgreSQL URL/) });
     expect(tosia(['db', 'status', '--db', 'postgres://nobody:secret@127.0.0.1:1/none'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/cannot connect to PostgreSQL at postgres:\/\/nobody:\*\*\*@/) });

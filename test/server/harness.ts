@@ -1,9 +1,11 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { defaultConfig } from '../../runtime/index.js';
 import { createKey, createServer, type ServerOptions, type TosiaServer } from '../../server/index.js';
+import { BIN } from '../helpers/cli.js';
 import { REPO_ROOT } from '../helpers/shared.js';
 
 export const SAMPLE = join(REPO_ROOT, 'samples/coughs-3_snr-25db_white_16k.wav');
@@ -101,4 +103,24 @@ export async function requirePostgres(): Promise<string | null> {
   if (why && process.env.CI === 'true') throw new Error(`${why}; CI=true requires it (README: Development)`);
   if (why) console.warn(`skipping PostgreSQL tests: ${why}`);
   return why;
+}
+
+/** A `tosia serve` process (a real one, to kill) on a free port of loopback. */
+export interface Served { proc: ChildProcess; url: string; exited: Promise<number | null>; stderr: () => string; stdout: () => string }
+
+export async function serve(dir: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Served> {
+  const proc = spawn(process.execPath, [BIN, 'serve', '--data', dir, '--port', '0', '--concurrency', '2', ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let err = '';
+  let out = '';
+  proc.stdout!.on('data', (c) => (out += c));
+  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    proc.stderr!.on('data', (c) => {
+      err += c;
+      const m = /listening on (http:\/\/\S+)/.exec(err);
+      if (m) resolve(m[1]!);
+    });
+    void exited.then((code) => reject(new Error(`tosia serve exited ${code}: ${err}`)));
+  });
+  return { proc, url, exited, stderr: () => err, stdout: () => out };
 }

@@ -242,6 +242,63 @@ describe.skipIf(missing)('the queue (NATS JetStream)', () => {
     }
   }, 120_000);
 
+  it('two serve replicas on one PostgreSQL and one NATS: a record made through one is read, waited on and deleted through the other; one killed mid-load loses nothing', async () => {
+    const { requirePostgres, scratchDatabase, serve, variant } = await import('./harness.js');
+    if (await requirePostgres()) return;
+    const db = await scratchDatabase();
+    const data = tmp('tosia-replicas-');
+    const { createKey } = await import('../../server/index.js');
+    const KEY = (await createKey({ db: db.url }, 'ops', 'admin')).key;
+    const flags = ['--db', db.url, ...q()];
+    const w = new Worker([...q(), '--concurrency', '2']).start();
+    let a = await serve(data, flags);
+    const b = await serve(data, flags);
+    const call = (url: string, path: string, init: RequestInit = {}) => fetch(`${url}${path}`, { ...init, headers: { authorization: `Bearer ${KEY}`, ...(init.headers ?? {}) } });
+    const post = async (url: string, i: number) => {
+      const res = await call(url, `/v1/diagnoses?wait=0&external_id=r-${i}`, { method: 'POST', body: variant(7000 + i), headers: { 'content-type': 'audio/wav', 'idempotency-key': `r-${i}` } });
+      expect([201, 202]).toContain(res.status);
+      return (await res.json()).id as string;
+    };
+    try {
+      const first = await Promise.all(Array.from({ length: 20 }, (_, i) => post(a.url, i)));
+      // waited on through the other replica, which stored none of them itself
+      for (const id of first) {
+        const rec = await (await call(b.url, `/v1/diagnoses/${id}?wait=60`)).json();
+        expect(rec.status, JSON.stringify(rec)).toBe('done');
+      }
+      const audio = await call(b.url, `/v1/diagnoses/${first[3]}/audio`);
+      expect(Buffer.compare(Buffer.from(await audio.arrayBuffer()), variant(7003))).toBe(0);
+      // the same Idempotency-Key through the other replica is the same record
+      const again = await call(b.url, '/v1/diagnoses?wait=0&external_id=r-5', { method: 'POST', body: variant(7005), headers: { 'content-type': 'audio/wav', 'idempotency-key': 'r-5' } });
+      expect((await again.json()).id).toBe(first[5]);
+      expect((await call(b.url, `/v1/diagnoses/${first[0]}`, { method: 'DELETE' })).status).toBe(204);
+      expect((await call(a.url, `/v1/diagnoses/${first[0]}`)).status).toBe(404);
+
+      // 40 more through A, killed with SIGKILL while they run; a supervisor starts it again
+      const more = await Promise.all(Array.from({ length: 40 }, (_, i) => post(a.url, 100 + i)));
+      a.proc.kill('SIGKILL');
+      await a.exited;
+      a = await serve(data, flags);
+      for (const id of [...first.slice(1), ...more]) {
+        const rec = await (await call(b.url, `/v1/diagnoses/${id}?wait=60`)).json();
+        expect(rec.status, JSON.stringify(rec)).toBe('done');
+      }
+      const list = await (await call(a.url, '/v1/diagnoses?limit=100')).json();
+      expect(list.items.length).toBe(59);
+      expect(list.items.every((r: { status: string }) => r.status === 'done')).toBe(true);
+      // each record's job ran once
+      const ran = w.jobs().map((j) => j.job);
+      expect(new Set(ran).size).toBe(ran.length);
+      expect(ran.length).toBe(60);
+    } finally {
+      a.proc.kill('SIGTERM');
+      b.proc.kill('SIGTERM');
+      await Promise.all([a.exited, b.exited]);
+      await w.stop();
+      await db.drop();
+    }
+  }, 240_000);
+
   it('tosia doctor --queue reports the streams, the bucket and the workers\' consumer; an unreachable queue fails it (3)', async () => {
     // what the first worker or submitter makes
     const { openQueue } = await import('../../server/queue/topology.js');
