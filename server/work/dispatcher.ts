@@ -1,6 +1,7 @@
 import { serializeError, type Pool, type Result } from '../../runtime/index.js';
 import type { AudioStore } from '../audio/audio-store.js';
 import type { RecordStore, Row } from '../db/record-store.js';
+import { Admission } from './admission.js';
 
 /**
  * The server's queue: records waiting to run, in arrival order, handed to the engine's pool
@@ -16,17 +17,14 @@ export interface DispatcherEvents {
   timings?(result: Result): void;
 }
 
-export class Dispatcher {
+export class Dispatcher extends Admission {
   private readonly queue: string[] = [];
   private readonly queued = new Set<string>();
   private readonly running = new Set<string>();
   /** Jobs the pool holds: the pool's capacity bounds this, not the records still being stored. */
   private inPool = 0;
-  private readonly waiters = new Map<string, Set<() => void>>();
   private readonly idle = new Set<() => void>();
   private jobSeq = 0;
-  private reserved = 0;
-  private accepting = true;
   private poolError: Error | null = null;
 
   constructor(
@@ -34,10 +32,12 @@ export class Dispatcher {
     private readonly records: RecordStore,
     private readonly audio: AudioStore,
     private readonly now: () => Date,
-    private readonly maxQueue: number,
+    maxQueue: number,
     private readonly events: DispatcherEvents,
     private readonly log: (msg: string, extra: Record<string, unknown>) => void,
-  ) {}
+  ) {
+    super(maxQueue);
+  }
 
   /** Records waiting, not yet handed to the pool. */
   get depth(): number {
@@ -47,28 +47,6 @@ export class Dispatcher {
   /** Recordings the pool is running. */
   get busy(): number {
     return this.inPool;
-  }
-
-  get full(): boolean {
-    return this.queue.length + this.reserved >= this.maxQueue;
-  }
-
-  /**
-   * Hold a place in the queue for a record about to be stored, so that uploads arriving
-   * together cannot overfill it; false when it is full. release() gives it back once the record is queued or dropped.
-   */
-  reserve(): boolean {
-    if (this.full) return false;
-    this.reserved++;
-    return true;
-  }
-
-  release(): void {
-    this.reserved = Math.max(0, this.reserved - 1);
-  }
-
-  get isAccepting(): boolean {
-    return this.accepting;
   }
 
   /** The error that stopped the pool (a model that no longer loads), if any. */
@@ -86,18 +64,7 @@ export class Dispatcher {
   /** Resolves when the record finishes or after `ms`, whichever is first. */
   waitFor(id: string, ms: number): Promise<void> {
     if (ms <= 0 || (!this.queued.has(id) && !this.running.has(id))) return Promise.resolve();
-    return new Promise((resolve) => {
-      const set = this.waiters.get(id) ?? new Set();
-      this.waiters.set(id, set);
-      const done = () => {
-        clearTimeout(t);
-        set.delete(done);
-        if (set.size === 0) this.waiters.delete(id);
-        resolve();
-      };
-      const t = setTimeout(done, ms);
-      set.add(done);
-    });
+    return this.wait(id, ms);
   }
 
   /**
@@ -111,10 +78,6 @@ export class Dispatcher {
     this.queued.clear();
     if (this.running.size === 0) return;
     await new Promise<void>((resolve) => this.idle.add(resolve));
-  }
-
-  private wake(id: string): void {
-    for (const w of [...(this.waiters.get(id) ?? [])]) w();
   }
 
   private pump(): void {

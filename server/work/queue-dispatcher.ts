@@ -4,6 +4,7 @@ import type { JobOutcome, Result } from '../../runtime/index.js';
 import type { AudioStore } from '../audio/audio-store.js';
 import type { RecordStore, Row } from '../db/record-store.js';
 import type { JobQueue } from '../queue/job-queue.js';
+import { Admission } from './admission.js';
 import type { DispatcherEvents } from './dispatcher.js';
 
 /**
@@ -19,12 +20,9 @@ import type { DispatcherEvents } from './dispatcher.js';
  * neither in the jobs stream nor answered (a replica died between claiming and publishing)
  * are published again.
  */
-export class QueueDispatcher {
-  private accepting = true;
-  private reserved = 0;
+export class QueueDispatcher extends Admission {
   /** Records being claimed and published by this replica. */
   private readonly publishing = new Set<Promise<void>>();
-  private readonly waiters = new Map<string, Set<() => void>>();
   private announcements: Subscription | null = null;
   private backlogNow = 0;
   private heldNow = 0;
@@ -36,10 +34,12 @@ export class QueueDispatcher {
     private readonly records: RecordStore,
     private readonly audio: AudioStore,
     private readonly now: () => Date,
-    private readonly maxQueue: number,
+    maxQueue: number,
     private readonly events: DispatcherEvents,
     private readonly log: (msg: string, extra: Record<string, unknown>) => void,
-  ) {}
+  ) {
+    super(maxQueue);
+  }
 
   private get doneSubject(): string {
     return `tosia.done.${this.submitter}`;
@@ -72,24 +72,6 @@ export class QueueDispatcher {
   /** Jobs the workers hold. */
   get busy(): number {
     return this.heldNow;
-  }
-
-  get full(): boolean {
-    return this.depth + this.reserved >= this.maxQueue;
-  }
-
-  reserve(): boolean {
-    if (this.full) return false;
-    this.reserved++;
-    return true;
-  }
-
-  release(): void {
-    this.reserved = Math.max(0, this.reserved - 1);
-  }
-
-  get isAccepting(): boolean {
-    return this.accepting;
   }
 
   /** No model runs here: workers that cannot run theirs exit with E_MODEL. */
@@ -148,26 +130,10 @@ export class QueueDispatcher {
   /** Resolves when the record finishes (in any replica) or after `ms`, whichever is first. */
   waitFor(id: string, ms: number): Promise<void> {
     if (ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const set = this.waiters.get(id) ?? new Set();
-      this.waiters.set(id, set);
-      const done = () => {
-        clearTimeout(t);
-        clearInterval(look);
-        set.delete(done);
-        if (set.size === 0) this.waiters.delete(id);
-        resolve();
-      };
-      const t = setTimeout(done, ms);
-      const look = setInterval(() => {
-        void this.records.get(id).then((r) => { if (!r || r.status === 'done' || r.status === 'failed') done(); }, () => undefined);
-      }, 1000);
-      set.add(done);
+    return this.wait(id, ms, async () => {
+      const r = await this.records.get(id);
+      return !r || r.status === 'done' || r.status === 'failed';
     });
-  }
-
-  private wake(id: string): void {
-    for (const w of [...(this.waiters.get(id) ?? [])]) w();
   }
 
   /**
@@ -177,7 +143,7 @@ export class QueueDispatcher {
    */
   async drain(): Promise<void> {
     this.accepting = false;
-    for (const id of [...this.waiters.keys()]) this.wake(id);
+    this.wakeAll();
     await Promise.all(this.publishing);
     if (this.poll) clearInterval(this.poll);
     this.announcements?.unsubscribe();
