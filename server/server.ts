@@ -150,7 +150,9 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
     const auth = new Authenticator(keys, o.apiKey, now);
     let work: Work | null = null;
     const metrics = new Metrics({ depth: () => work?.depth ?? 0, busy: () => work?.busy ?? 0, records: () => records.countByStatus() });
-    const log = (msg: string, extra: Record<string, unknown>) => app?.log.warn(extra, msg);
+    // results from the queue may arrive before the app (and its logger) exists
+    let app: FastifyInstance | null = null;
+    const log = (msg: string, extra: Record<string, unknown>) => (app ? app.log.warn(extra, msg) : process.stderr.write(`${JSON.stringify({ level: 40, msg, ...extra })}\n`));
     const webhooks = new Webhooks(records, (row) => renderOne(records, row), { secret: o.webhookSecret ?? '', ...o.webhook }, now, log);
     const events = { finished: (row: Row) => webhooks.deliver(row), timings: (r: Result) => metrics.observeResult(r) };
     let queued: QueueDispatcher | null = null;
@@ -193,14 +195,14 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
         return null;
       },
     };
-    const app = await buildApp({ services, rateLimitPerMinute: o.rateLimitPerMinute, metricsKey: o.metricsKey, requestTimeoutMs: o.requestTimeoutMs, headersTimeoutMs: o.headersTimeoutMs, logger: o.logger });
+    const built = (app = await buildApp({ services, rateLimitPerMinute: o.rateLimitPerMinute, metricsKey: o.metricsKey, requestTimeoutMs: o.requestTimeoutMs, headersTimeoutMs: o.headersTimeoutMs, logger: o.logger }));
     // a model that does not load (or a queue that cannot be reached) stops the server before it takes anything
     await started;
     if (modelError) throw modelError;
     if (queued) await queued.start();
     else for (const id of await records.recoverUnfinished()) dispatcher.enqueue(id);
     if (o.webhookSecret) await webhooks.resume();
-    return new TosiaServer(app, services, database, closeWork, webhooks, o.retainAudioDays ?? null);
+    return new TosiaServer(built, services, database, closeWork, webhooks, o.retainAudioDays ?? null);
   } catch (e) {
     await closeWork().catch(() => undefined);
     await database.db.destroy().catch(() => undefined);
