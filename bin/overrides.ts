@@ -18,6 +18,7 @@ export const FLAG_KEYS = {
   minCoughScore: { flag: '--min-cough-score <s>', key: 'classifier.min_cough_score' },
   maxDuration: { flag: '--max-duration <s>', key: 'audio.max_duration_s' },
   maxFileSize: { flag: '--max-file-size <mb>', key: 'audio.max_file_size_mb' },
+  onDamage: { flag: '--on-damage <mode>', key: 'audio.on_damage' },
   allowConfigMismatch: { flag: '--allow-config-mismatch', key: 'classifier.allow_config_mismatch' },
 } as const;
 export type FlagName = keyof typeof FLAG_KEYS;

@@ -12,7 +12,7 @@ import { addConfigFlags, applyOverrides, type FlagName } from '../overrides.js';
 import { renderResult } from '../render-result.js';
 import { addQueueFlags } from './worker.js';
 
-const FLAGS: FlagName[] = ['model', 'device', 'saveImages', 'labels', 'minCoughScore', 'aggregate', 'threshold', 'sampleRate', 'decoder', 'ffmpeg', 'maxDuration', 'maxFileSize', 'allowConfigMismatch'];
+const FLAGS: FlagName[] = ['model', 'device', 'saveImages', 'labels', 'minCoughScore', 'aggregate', 'threshold', 'sampleRate', 'decoder', 'ffmpeg', 'maxDuration', 'maxFileSize', 'onDamage', 'allowConfigMismatch'];
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 export function registerRun(program: Command, setExit: (code: number) => void): void {

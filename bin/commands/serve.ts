@@ -6,7 +6,7 @@ import { handleError } from '../handle-error.js';
 import { addConfigFlags, applyOverrides, type FlagName } from '../overrides.js';
 import { addQueueFlags, queueSettings } from './worker.js';
 
-const FLAGS: FlagName[] = ['model', 'device', 'decoder', 'ffmpeg', 'maxDuration', 'maxFileSize', 'minCoughScore', 'aggregate', 'threshold', 'allowConfigMismatch'];
+const FLAGS: FlagName[] = ['model', 'device', 'decoder', 'ffmpeg', 'maxDuration', 'maxFileSize', 'onDamage', 'minCoughScore', 'aggregate', 'threshold', 'allowConfigMismatch'];
 
 /** --data / --db, shared by serve, keys and db. */
 export function addStoreFlags(cmd: Command): Command {

@@ -41,6 +41,7 @@ export const SCHEMA = {
     ffmpeg_path: str({ role: 'deployment', default: null, nullable: true, doc: 'Explicit ffmpeg binary; null resolves ffmpeg-static, then @ffmpeg-installer/ffmpeg, then ffmpeg on PATH.' }),
     decode_timeout_s: num({ role: 'limit', default: 120, min: 0, minExclusive: true, unit: 's', doc: 'ffmpeg is killed and the file reported as E_DECODE after this long.' }),
     max_duration_s: num({ role: 'limit', default: 7200, min: 0, minExclusive: true, unit: 's', doc: 'Recordings longer than this are rejected with E_INPUT instead of exhausting memory.' }),
+    on_damage: oneOf({ role: 'limit', default: 'warn', values: ['warn', 'error'], doc: 'A truncated or corrupt recording (checked in every in-process format: Ogg page CRCs, FLAC frame CRCs, MP3 frame sync and declared length, WAV data length): warn runs what is intact and flags it (quality flags truncated and corrupt); error fails it with E_DECODE.' }),
     max_file_size_mb: num({ role: 'limit', default: 2048, min: 0, minExclusive: true, unit: 'MB', doc: 'Files larger than this are rejected with E_INPUT before decoding.' }),
   },
   segmentation: {

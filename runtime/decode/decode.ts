@@ -9,7 +9,9 @@ import { loadPffft } from '../dsp/pffft.js';
 import { TosiaError } from '../../algos/errors.js';
 import { decodeWithFfmpeg } from './ffmpeg-decoder.js';
 import { decodeNative, type NativePcm } from './native.js';
-import { lastOggGranule, sniffFormat } from './sniff.js';
+import { gapsFor, inspectFlac, inspectMp3, inspectOgg, inspectWav, withGaps, type Damage, type Inspection } from './integrity.js';
+import { lastOggGranule, sniffFormat, type Sniffed } from './sniff.js';
+import { wavDataExtent } from './wav.js';
 
 export type DecoderChoice = 'auto' | 'native' | 'ffmpeg';
 
@@ -42,6 +44,8 @@ export interface DecodedAudio {
   };
   /** Non-fatal oddities found while decoding. */
   warnings: string[];
+  /** Truncation or corruption found in the container (the same whichever decoder ran); null when intact or not checked (ffmpeg-only formats, streamed files). */
+  damage: Damage | null;
   /** Measured on the source-rate mono signal, before resampling (which would smooth clipping). */
   stats: { peak: number; clippedFraction: number };
 }
@@ -60,6 +64,8 @@ export interface DecodeOptions {
    * the trips through libuv's thread pool that would leave the core idle. Default false.
    */
   blockingReads?: boolean;
+  /** A truncated or corrupt recording: 'warn' (default) decodes what is intact and reports it; 'error' fails it with E_DECODE. */
+  onDamage?: 'warn' | 'error';
   /** Reused resamplers (an Engine's); default: a new one per call. */
   resamplers?: ResamplerSource;
   /**
@@ -142,6 +148,29 @@ async function withFile<T>(input: DecodeInput, use: (path: string) => Promise<T>
 
 interface Pcm { mono: Float32Array; rate: number; channels: number | null; sourceRate: number | null; codec: string; decoder: 'native' | 'ffmpeg' }
 
+/** The container's integrity, from its bytes: the same verdict whichever decoder then runs. */
+function inspect(bytes: Uint8Array, kind: Sniffed): Inspection {
+  switch (kind) {
+    case 'mp3': return inspectMp3(bytes);
+    case 'flac': return inspectFlac(bytes);
+    case 'opus':
+    case 'vorbis': return inspectOgg(bytes, kind);
+    case 'wav': {
+      const w = wavDataExtent(bytes);
+      return w && w.bytesPerSecond > 0 ? inspectWav(w.declared - w.available, w.bytesPerSecond) : { damage: null };
+    }
+    default: return { damage: null };
+  }
+}
+
+function refuseDamage(file: string, damage: Damage | null, onDamage: DecodeOptions['onDamage']): void {
+  if (!damage || onDamage !== 'error') return;
+  const what = [damage.truncated ? 'truncated' : '', damage.corrupt.length ? 'corrupt' : ''].filter(Boolean).join(' and ');
+  throw new TosiaError('E_DECODE', `the recording is ${what}: ${damage.details.join('; ')}`, {
+    file, stage: 'decode', hint: 'get a complete copy of the recording, or set audio.on_damage: warn (--on-damage warn) to run what is intact',
+  });
+}
+
 function fromNative(n: NativePcm): Pcm {
   return { mono: downmixPlanar(n.channels), rate: n.sampleRate, channels: n.channels.length, sourceRate: n.sampleRate, codec: n.codec, decoder: 'native' };
 }
@@ -170,15 +199,23 @@ export async function decode(input: DecodeInput, options: DecodeOptions): Promis
   let sniffed: ReturnType<typeof sniffFormat> = null;
   let bytes: Uint8Array | null = 'bytes' in input ? input.bytes : null;
   const streamAbove = options.streamAboveBytes ?? NATIVE_MAX_BYTES;
+  let inspection: Inspection = { damage: null };
+  if (size <= streamAbove) {
+    bytes ??= await readAll(file, options.blockingReads ?? false);
+    sniffed = sniffFormat(bytes);
+    inspection = inspect(bytes, sniffed);
+    refuseDamage(file, inspection.damage, options.onDamage);
+  }
+  // damaged pages and frames are cut out before any decoder sees them
+  const decodable: DecodeInput = inspection.cleaned ? { bytes: inspection.cleaned, name: file } : input;
   if (choice !== 'ffmpeg' && size <= streamAbove) {
     bytes ??= await readAll(file, options.blockingReads ?? false);
     sha256 = sha256Hex(bytes);
-    sniffed = sniffFormat(bytes);
     try {
-      const n = await decodeNative(bytes);
+      const n = await decodeNative(inspection.cleaned ?? bytes);
       if (n === null) nativeWhy = 'its format has no in-process decoder';
       else if (n.problems.length > 0) nativeWhy = n.problems.slice(0, 3).join('; ');
-      else pcm = fromNative(n);
+      else pcm = fromNative({ ...n, channels: withGaps(n.channels, gapsFor(inspection, n.channels[0]?.length ?? 0)) });
     } catch (e) {
       nativeWhy = (e as Error).message ?? String(e);
     }
@@ -203,14 +240,21 @@ export async function decode(input: DecodeInput, options: DecodeOptions): Promis
     // grows with the output (audio.sample_rate), not with the source's rate and channels
     decoded = await streamed(file, ffmpegOptions, await granule(), options);
   } else {
-    const raw = await withFile(input, (path) => decodeWithFfmpeg(path, ffmpegOptions));
+    const raw = await withFile(decodable, (path) => decodeWithFfmpeg(path, ffmpegOptions)).catch((e) => {
+      // nothing of a damaged recording decodes: the damage is the reason to give
+      if (!inspection.damage) throw e;
+      throw new TosiaError('E_DECODE', `the recording is damaged and nothing of it decodes: ${inspection.damage.details.join('; ')}`, { file, stage: 'decode', hint: 'get a complete copy of the recording', cause: e });
+    });
     let interleaved = raw.interleaved;
+    const gaps = gapsFor(inspection, interleaved.length / raw.channels);
+    if (gaps.length) interleaved = withGapsInterleaved(interleaved, raw.channels, gaps);
     const g = await granule();
     if (g !== null && g * raw.channels < interleaved.length) interleaved = interleaved.subarray(0, g * raw.channels);
     decoded = await whole(file, { mono: downmix(interleaved, raw.channels), rate: raw.sampleRate, channels: raw.source.channels, sourceRate: raw.source.sampleRate, codec: raw.source.codec, decoder: 'ffmpeg' }, options);
   }
   const warnings: string[] = [];
   if (decoded.nonFinite > 0) warnings.push(`${decoded.nonFinite} NaN or infinite samples were replaced by 0`);
+  for (const d of inspection.damage?.details ?? []) warnings.push(`damaged recording: ${d}`);
   if (nativeWhy && choice === 'auto' && sniffed !== null) warnings.push(`decoded with ffmpeg: the in-process decoder rejected it (${nativeWhy})`);
   const { samples, frames, peak, clipped } = decoded;
   const src = decoded.pcm;
@@ -231,6 +275,7 @@ export async function decode(input: DecodeInput, options: DecodeOptions): Promis
       decoder: src.decoder,
     },
     warnings,
+    damage: inspection.damage,
     stats: { peak, clippedFraction: frames ? clipped / frames : 0 },
   };
 }
@@ -321,4 +366,17 @@ async function streamed(file: string, ffmpegOptions: Parameters<typeof decodeWit
     pcm: { rate, channels: raw.source.channels, sourceRate: raw.source.sampleRate, codec: raw.source.codec, decoder: 'ffmpeg' },
     frames, peak, clipped, nonFinite,
   };
+}
+
+/** withGaps for interleaved samples (what ffmpeg gives). */
+function withGapsInterleaved(x: Float32Array, channels: number, gaps: { at: number; frames: number }[]): Float32Array {
+  const planes = Array.from({ length: channels }, (_, c) => {
+    const p = new Float32Array(x.length / channels);
+    for (let i = 0; i < p.length; i++) p[i] = x[i * channels + c]!;
+    return p;
+  });
+  const filled = withGaps(planes, gaps);
+  const out = new Float32Array(filled[0]!.length * channels);
+  for (let c = 0; c < channels; c++) for (let i = 0; i < filled[c]!.length; i++) out[i * channels + c] = filled[c]![i]!;
+  return out;
 }

@@ -137,7 +137,8 @@ export async function decodeNative(bytes: Uint8Array): Promise<NativePcm | null>
   if (kind === 'wav') {
     const w = parseWav(bytes);
     if (!w) return null;
-    return { channels: w.channels, sampleRate: w.sampleRate, codec: w.codec, problems: w.truncated ? ['the data chunk is shorter than its header says'] : [] };
+    // a short data chunk is damage, reported by the integrity check, not a reason to try ffmpeg
+    return { channels: w.channels, sampleRate: w.sampleRate, codec: w.codec, problems: [] };
   }
   const d = await wasmDecoder(kind);
   try {

@@ -1,5 +1,30 @@
 /** A WAV (RIFF) parser for PCM integer and IEEE float data; other encodings return null. */
-export interface WavPcm { channels: Float32Array[]; sampleRate: number; codec: string; truncated: boolean }
+export interface WavPcm {
+  channels: Float32Array[];
+  sampleRate: number;
+  codec: string;
+  /** Bytes the data chunk declares beyond the end of the file (0 when whole). */
+  missingBytes: number;
+  bytesPerSecond: number;
+}
+
+/** Where a WAV's data chunk is, what it declares and how many bytes are there; null when it has none. */
+export function wavDataExtent(b: Uint8Array): { declared: number; available: number; bytesPerSecond: number } | null {
+  if (b.length < 12) return null;
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let bytesPerSecond = 0;
+  for (let pos = 12; pos + 8 <= b.length;) {
+    const id = String.fromCharCode(b[pos]!, b[pos + 1]!, b[pos + 2]!, b[pos + 3]!);
+    const size = v.getUint32(pos + 4, true);
+    if (id === 'fmt ' && pos + 24 <= b.length) bytesPerSecond = v.getUint32(pos + 16, true);
+    if (id === 'data') {
+      const available = b.length - pos - 8;
+      return { declared: size === 0xffffffff || size === 0 ? available : size, available, bytesPerSecond };
+    }
+    pos += 8 + size + (size & 1);
+  }
+  return null;
+}
 
 export function parseWav(b: Uint8Array): WavPcm | null {
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -36,7 +61,7 @@ export function parseWav(b: Uint8Array): WavPcm | null {
           out[c]![f] = x;
         }
       }
-      return { channels: out, sampleRate: fmt.rate, codec: format === 3 ? `pcm_f${bits}le` : bits === 8 ? 'pcm_u8' : `pcm_s${bits}le`, truncated: declared > available };
+      return { channels: out, sampleRate: fmt.rate, codec: format === 3 ? `pcm_f${bits}le` : bits === 8 ? 'pcm_u8' : `pcm_s${bits}le`, missingBytes: Math.max(0, declared - available), bytesPerSecond: fmt.rate * fmt.align };
     }
     pos = body + size + (size & 1);
   }

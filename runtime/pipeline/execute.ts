@@ -64,7 +64,15 @@ function qualityOf(audio: DecodedAudio, seg: Segmentation, nSegments: number): Q
   if (audio.source.duration_s < 0.5) flags.push('too_short');
   if (snr !== null && snr < 10) flags.push('low_snr');
   if (nSegments === 0) flags.push('no_cough');
-  return { clipped_fraction: round(audio.stats.clippedFraction, 6), peak_dbfs: Number.isFinite(peakDbfs) ? round(peakDbfs, 2) : -999, snr_db: snr === null ? null : round(snr, 2), flags };
+  const damage = audio.damage;
+  if (damage?.truncated) flags.push('truncated');
+  if (damage?.corrupt.length) flags.push('corrupt');
+  return {
+    clipped_fraction: round(audio.stats.clippedFraction, 6), peak_dbfs: Number.isFinite(peakDbfs) ? round(peakDbfs, 2) : -999, snr_db: snr === null ? null : round(snr, 2),
+    ...(damage?.truncated ? { truncated_missing_s: damage.truncated.missing_s } : {}),
+    ...(damage?.corrupt.length ? { corrupt_spans: damage.corrupt } : {}),
+    flags,
+  };
 }
 
 /**

@@ -27,7 +27,15 @@ export interface QualityResult {
   peak_dbfs: number;
   /** Loudest envelope frame over the noise floor (10th percentile of frame energy), in dB; null without a cough. */
   snr_db: number | null;
-  /** Names of the flags raised: clipped (> 0.1 % of samples), too_quiet (peak < -40 dBFS), too_short (< 0.5 s), low_snr (< 10 dB), no_cough. */
+  /** Seconds missing from the end where the recording is truncated (null: truncated, length not declared); absent when whole. */
+  truncated_missing_s?: number | null;
+  /** Damaged stretches dropped from a corrupt recording (never decoded; silence stands in where the length is known). */
+  corrupt_spans?: { start_s: number; end_s: number }[];
+  /**
+   * Names of the flags raised: clipped (> 0.1 % of samples), too_quiet (peak < -40 dBFS),
+   * too_short (< 0.5 s), low_snr (< 10 dB), no_cough, truncated (the stream ends before its end),
+   * corrupt (damaged stretches were dropped).
+   */
   flags: string[];
 }
 

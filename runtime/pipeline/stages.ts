@@ -24,6 +24,7 @@ export function decodeStage(input: string | DecodeInput, cfg: Config, engine: En
     timeoutS: cfg.audio.decode_timeout_s,
     maxDurationS: cfg.audio.max_duration_s,
     maxFileSizeMb: cfg.audio.max_file_size_mb,
+    onDamage: cfg.audio.on_damage,
   });
 }
 

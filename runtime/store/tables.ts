@@ -15,7 +15,7 @@ function headers(labels: readonly string[]): TableRows {
   return {
     jsonl: '',
     errors: '',
-    results: csvRow(['file', 'duration_s', 'sample_rate', 'channels', 'codec', 'n_segments', 'label', 'score', ...labels.map(p), 'quality_flags', 'clipped_fraction', 'snr_db', 'model', 'model_sha256', 'config_sha256', 'source_sha256']),
+    results: csvRow(['file', 'duration_s', 'sample_rate', 'channels', 'codec', 'n_segments', 'label', 'score', ...labels.map(p), 'quality_flags', 'clipped_fraction', 'snr_db', 'truncated_missing_s', 'corrupt_spans', 'model', 'model_sha256', 'config_sha256', 'source_sha256']),
     segments: csvRow(['file', 'segment', 'start_s', 'end_s', 'peak_s', 'label', ...labels.map(p), 'cough_score', 'excluded', 'rms', 'zcr', 'spectral_centroid_hz', 'spectral_flatness', 'duration_s']),
   };
 }
@@ -26,7 +26,7 @@ export function tableRows(r: Result, labels: readonly string[]): TableRows {
   const q = r.quality;
   return {
     jsonl: JSON.stringify(r) + '\n',
-    results: csvRow([r.source.path, r.source.duration_s, r.source.sample_rate, r.source.channels, r.source.codec, r.segments.length, d.label, d.score, ...labels.map((l) => d.probabilities[l]), q?.flags.join(' '), q?.clipped_fraction, q?.snr_db, `${r.model.name} ${r.model.version}`, r.model.sha256, r.config_sha256, r.source.sha256]),
+    results: csvRow([r.source.path, r.source.duration_s, r.source.sample_rate, r.source.channels, r.source.codec, r.segments.length, d.label, d.score, ...labels.map((l) => d.probabilities[l]), q?.flags.join(' '), q?.clipped_fraction, q?.snr_db, q?.flags.includes('truncated') ? q.truncated_missing_s ?? 'unknown' : '', (q?.corrupt_spans ?? []).map((s) => `${s.start_s}-${s.end_s}`).join(' '), `${r.model.name} ${r.model.version}`, r.model.sha256, r.config_sha256, r.source.sha256]),
     segments: r.segments.map((s) => csvRow([r.source.path, s.index, s.start_s, s.end_s, s.peak_s, s.label, ...labels.map((l) => s.probabilities[l]), s.cough_score, s.excluded, s.features.rms, s.features.zcr, s.features.spectral_centroid_hz, s.features.spectral_flatness, s.features.duration_s])).join(''),
   };
 }

@@ -44,7 +44,7 @@ export const ListQuerySchema = Type.Object({
   status: Type.Optional(StatusSchema),
   label: Type.Optional(Type.String({ maxLength: 200 })),
   external_id: Type.Optional(Type.String({ maxLength: MAX_EXTERNAL_ID })),
-  flag: Type.Optional(Type.String({ maxLength: 100, description: 'a quality flag: clipped, too_quiet, too_short, low_snr, no_cough' })),
+  flag: Type.Optional(Type.String({ maxLength: 100, description: 'a quality flag: clipped, too_quiet, too_short, low_snr, no_cough, truncated, corrupt' })),
   created_after: Type.Optional(Time),
   created_before: Type.Optional(Time),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 50 })),

@@ -51,12 +51,14 @@ describe('in-process WAV decoding', () => {
     expect(d.warnings.join()).toMatch(/NaN or infinite samples were replaced by 0/);
   });
 
-  it('a header claiming more data than exists: auto falls back to ffmpeg and says why; native refuses', async () => {
+  it('a header claiming more data than exists: what is there decodes in-process, reported truncated by the seconds missing; on_damage error refuses it', async () => {
     const p = wav(1, 8000, 16, 1, 8000, (f) => Math.sin(f / 10) * 0.3, 50_000);
-    const d = await decodeFile(p, { sampleRate: 8000 });
-    expect(d.source.decoder).toBe('ffmpeg');
-    expect(d.warnings.join()).toMatch(/data chunk is shorter than its header says/);
-    await expect(decodeFile(p, { sampleRate: 8000, decoder: 'native' })).rejects.toMatchObject({ code: 'E_DECODE' });
+    for (const decoder of ['auto', 'native', 'ffmpeg'] as const) {
+      const d = await decodeFile(p, { sampleRate: 8000, decoder });
+      expect(d.source.duration_s).toBe(1);
+      expect(d.damage).toEqual({ truncated: { missing_s: 3.13 }, corrupt: [], details: [expect.stringMatching(/declares 3.13 s more than the file holds/)] });
+    }
+    await expect(decodeFile(p, { sampleRate: 8000, onDamage: 'error' })).rejects.toMatchObject({ code: 'E_DECODE', message: expect.stringMatching(/is truncated: the data chunk declares 3.13 s more/) });
   });
 
   it('a format with no in-process decoder (AAC in m4a) goes to ffmpeg; --decoder native refuses it', async () => {

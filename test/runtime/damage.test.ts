@@ -1,0 +1,107 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodeFile } from '../../runtime/index.js';
+import { inspectFlac, inspectMp3, inspectOgg } from '../../runtime/decode/integrity.js';
+import { sniffFormat } from '../../runtime/decode/sniff.js';
+import { tosia } from '../helpers/cli.js';
+import { COUGH_DIR, hasCoughData, REPO_ROOT, SKIP_COUGH } from '../helpers/shared.js';
+
+// Issue 16's table, rebuilt from the bundled samples: the first half of the bytes kept (half_),
+// 300 bytes in the middle overwritten with 0xAA (mid_), the first 2000 bytes kept (cut_). Each
+// gives the same verdict whichever decoder runs, never decodes a damaged stretch as sound, and
+// fails with E_DECODE under on_damage: error.
+
+const dir = mkdtempSync(join(tmpdir(), 'tosia-damage-'));
+const sample = (name: string) => readFileSync(join(REPO_ROOT, 'samples', name));
+const FLAC = 'coughs-3-bout_snr-20db_pink_44k.flac', MP3 = 'coughs-4-bout_snr-20db_pink_48k.mp3', VORBIS = 'coughs-2_snr-25db_white_22k.oga', OPUS = 'coughs-2-voiced_snr-20db_babble_8k.ogg';
+
+function damaged(name: string, kind: 'half' | 'mid' | 'cut' | 'keep', keep = 0): string {
+  const b = Buffer.from(sample(name));
+  let out: Buffer;
+  if (kind === 'half') out = b.subarray(0, b.length >> 1);
+  else if (kind === 'cut') out = b.subarray(0, 2000);
+  else if (kind === 'keep') out = b.subarray(0, keep);
+  else { out = Buffer.from(b); out.fill(0xaa, b.length >> 1, (b.length >> 1) + 300); }
+  const path = join(dir, `${kind}_${name}`);
+  writeFileSync(path, out);
+  return path;
+}
+
+interface Row { file: () => string; flag: 'truncated' | 'corrupt'; warning: RegExp; missing?: number | null; duration: number }
+const rows: Record<string, Row> = {
+  'half_a.flac: STREAMINFO declares more': { file: () => damaged(FLAC, 'half'), flag: 'truncated', warning: /STREAMINFO declares 3 s: 1.64 s are missing/, missing: 1.64, duration: 1.36 },
+  'mid_a.flac: a damaged frame is dropped, silence stands in, the rest is kept': { file: () => damaged(FLAC, 'mid'), flag: 'corrupt', warning: /damaged FLAC frame \(failed CRC\) at 1.36 s was dropped/, duration: 3 },
+  'half_a.mp3: the Xing/Info header declares more': { file: () => damaged(MP3, 'half'), flag: 'truncated', warning: /its header declares 3.02 s: 1.54 s are missing/, missing: 1.54, duration: 1.47 },
+  'mid_a.mp3: lost sync and lost frames': { file: () => damaged(MP3, 'mid'), flag: 'corrupt', warning: /bytes without MP3 frame sync at 1.51 s were skipped/, duration: 2.98 },
+  'cut.mp3: the first 2000 bytes': { file: () => damaged(MP3, 'cut'), flag: 'truncated', warning: /its header declares 3.02 s/, missing: 2.9, duration: 0.1 },
+  // the Vorbis sample's pages are large: half of it holds no audio page, so it keeps two pages and a bit
+  'half_a.ogg (Vorbis): no end-of-stream page': { file: () => damaged(VORBIS, 'keep', 10_500), flag: 'truncated', warning: /without its end-of-stream page/, missing: null, duration: 1 },
+  'half_a.opus: no end-of-stream page': { file: () => damaged(OPUS, 'half'), flag: 'truncated', warning: /without its end-of-stream page/, missing: null, duration: 1 },
+  'mid_a.ogg (Vorbis): a page failing its CRC is dropped, not decoded; silence keeps the time': { file: () => damaged(VORBIS, 'mid'), flag: 'corrupt', warning: /failed page CRC.*dropped, not decoded/, duration: 2.5 },
+  'mid_a.opus: the same': { file: () => damaged(OPUS, 'mid'), flag: 'corrupt', warning: /failed page CRC.*dropped, not decoded/, duration: 3 },
+};
+
+describe('damaged recordings', () => {
+  for (const [name, row] of Object.entries(rows)) {
+    it(`${name}: flagged ${row.flag}, the same whichever decoder, E_DECODE under on_damage error`, async () => {
+      const file = row.file();
+      const verdicts = [];
+      for (const decoder of ['auto', 'ffmpeg'] as const) {
+        const d = await decodeFile(file, { sampleRate: 8000, decoder });
+        expect(d.damage, decoder).not.toBeNull();
+        expect(d.warnings.join('\n'), decoder).toMatch(row.warning);
+        if (row.flag === 'truncated') expect(d.damage!.truncated).toEqual({ missing_s: row.missing });
+        else expect(d.damage!.corrupt.length).toBeGreaterThan(0);
+        expect(Math.abs(d.source.duration_s - row.duration), `${decoder}: ${d.source.duration_s} s`).toBeLessThan(0.1);
+        verdicts.push(JSON.stringify(d.damage));
+      }
+      expect(verdicts[1]).toBe(verdicts[0]);
+      await expect(decodeFile(file, { sampleRate: 8000, onDamage: 'error' })).rejects.toMatchObject({ code: 'E_DECODE', message: expect.stringMatching(new RegExp(`is ${row.flag}`)) });
+    });
+  }
+
+  it('the intact samples are clean', async () => {
+    for (const name of [FLAC, MP3, VORBIS, OPUS, 'coughs-3_snr-25db_white_16k.wav', 'coughs-3-bout_snr-15db_white_8k.mp3', 'coughs-2_snr-30db_pink_48k.ogg']) {
+      const d = await decodeFile(join(REPO_ROOT, 'samples', name), { sampleRate: 8000 });
+      expect(d.damage, name).toBeNull();
+    }
+  });
+
+  it('through the CLI: the result\'s quality flags and fields, results.csv\'s columns, and --on-damage error into errors.jsonl', () => {
+    const file = damaged(FLAC, 'half');
+    const one = tosia(['run', file, '--json']);
+    expect(one.code).toBe(0);
+    expect(JSON.parse(one.stdout).quality).toMatchObject({ flags: expect.arrayContaining(['truncated']), truncated_missing_s: 1.64 });
+    const mid = JSON.parse(tosia(['run', damaged(MP3, 'mid'), '--json']).stdout);
+    expect(mid.quality).toMatchObject({ flags: expect.arrayContaining(['corrupt']), corrupt_spans: [{ start_s: 1.51, end_s: 1.53 }] });
+    const out = join(dir, 'out');
+    expect(tosia(['run', file, damaged(MP3, 'mid'), join(REPO_ROOT, 'samples', MP3), '--out', out]).code).toBe(0);
+    const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
+    const head = csv[0]!.split(',');
+    const col = (line: string, name: string) => line.split(',')[head.indexOf(name)];
+    expect(col(csv.find((l) => l.includes('half_'))!, 'truncated_missing_s')).toBe('1.64');
+    expect(col(csv.find((l) => l.includes('mid_'))!, 'corrupt_spans')).toBe('1.51-1.53');
+    expect(col(csv.find((l) => l.includes('/samples/'))!, 'truncated_missing_s')).toBe('');
+    const strict = join(dir, 'strict');
+    const r = tosia(['run', file, join(REPO_ROOT, 'samples', MP3), '--out', strict, '--on-damage', 'error']);
+    expect(r.code).toBe(1);
+    const errors = readFileSync(join(strict, 'errors.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(errors).toEqual([expect.objectContaining({ code: 'E_DECODE', message: expect.stringMatching(/is truncated: the stream ends at 1.36 s; its STREAMINFO declares 3 s/) })]);
+    expect(tosia(['run', file, '--on-damage', 'maybe'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/on_damage/) });
+  });
+
+  it.skipIf(!hasCoughData)('no false alarm on covid19-cough: every recording there is intact', () => {
+    if (!hasCoughData) return console.warn(SKIP_COUGH);
+    const raw = join(COUGH_DIR, 'raw');
+    const alarms: string[] = [];
+    for (const f of readdirSync(raw)) {
+      const b = readFileSync(join(raw, f));
+      const kind = sniffFormat(b);
+      const i = kind === 'mp3' ? inspectMp3(b) : kind === 'flac' ? inspectFlac(b) : kind === 'opus' || kind === 'vorbis' ? inspectOgg(b, kind) : { damage: null };
+      if (i.damage) alarms.push(`${f}: ${i.damage.details.join('; ')}`);
+    }
+    expect(alarms).toEqual([]);
+  });
+});
