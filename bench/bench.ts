@@ -13,6 +13,7 @@ import { benchMel } from './mel.js';
 import { benchBatch } from './batch.js';
 import { benchServe } from './serve.js';
 import { benchQueue } from './queue.js';
+import { benchDamage } from './damage.js';
 import { coughFolderCounts } from './eval-segmentation.js';
 
 const root = packageRoot();
@@ -24,7 +25,7 @@ const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(to
 const when = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 process.stdout.write(`tosia bench — ${when}\n${machine}\n\n`);
 
-// BENCH_ONLY=serve,batch runs only those sections (mel, decode, cold, batch, serve, queue, counts)
+// BENCH_ONLY=serve,batch runs only those sections (mel, decode, cold, batch, serve, queue, damage, counts)
 const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
 const wanted = (name: string) => !only || only.has(name);
 const quick = process.env.BENCH_QUICK === '1';
@@ -35,6 +36,7 @@ if (wanted('cold')) show(benchColdStart(join(root, 'samples/coughs-3_snr-25db_wh
 if (wanted('batch')) show(await benchBatch(cough, quick));
 if (wanted('serve')) show(await benchServe(cough, quick));
 if (wanted('queue')) show(await benchQueue(cough, quick));
+if (wanted('damage')) show(await benchDamage(cough));
 if (wanted('counts')) show(await coughFolderCounts(cough));
 
 const file = join(root, 'BENCHMARKS.md');

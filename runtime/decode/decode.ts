@@ -212,10 +212,10 @@ export async function decode(input: DecodeInput, options: DecodeOptions): Promis
     bytes ??= await readAll(file, options.blockingReads ?? false);
     sha256 = sha256Hex(bytes);
     try {
-      const n = await decodeNative(inspection.cleaned ?? bytes);
+      const n = inspection.runs ? await decodeRuns(inspection.runs, inspection.gaps ?? []) : await decodeNative(inspection.cleaned ?? bytes);
       if (n === null) nativeWhy = 'its format has no in-process decoder';
       else if (n.problems.length > 0) nativeWhy = n.problems.slice(0, 3).join('; ');
-      else pcm = fromNative({ ...n, channels: withGaps(n.channels, gapsFor(inspection, n.channels[0]?.length ?? 0)) });
+      else pcm = fromNative(inspection.runs ? n : { ...n, channels: withGaps(n.channels, gapsFor(inspection, n.channels[0]?.length ?? 0)) });
     } catch (e) {
       nativeWhy = (e as Error).message ?? String(e);
     }
@@ -366,6 +366,25 @@ async function streamed(file: string, ffmpegOptions: Parameters<typeof decodeWit
     pcm: { rate, channels: raw.source.channels, sourceRate: raw.source.sampleRate, codec: raw.source.codec, decoder: 'ffmpeg' },
     frames, peak, clipped, nonFinite,
   };
+}
+
+/** Streams decoded one by one and joined, with `gaps[i].frames` of silence after stream i. */
+async function decodeRuns(runs: Uint8Array[], gaps: { frames: number }[]): Promise<NativePcm | null> {
+  const parts: NativePcm[] = [];
+  for (const r of runs) {
+    const n = await decodeNative(r);
+    if (!n || n.problems.length > 0) return n;
+    parts.push(n);
+  }
+  const channels = parts[0]!.channels.length;
+  const total = parts.reduce((t, p) => t + p.channels[0]!.length, 0) + gaps.reduce((t, g) => t + g.frames, 0);
+  const out = Array.from({ length: channels }, () => new Float32Array(total));
+  let at = 0;
+  for (const [i, p] of parts.entries()) {
+    for (let c = 0; c < channels; c++) out[c]!.set(p.channels[c] ?? p.channels[0]!, at);
+    at += p.channels[0]!.length + (gaps[i]?.frames ?? 0);
+  }
+  return { ...parts[0]!, channels: out };
 }
 
 /** withGaps for interleaved samples (what ffmpeg gives). */

@@ -22,6 +22,12 @@ export interface Inspection {
   damage: Damage | null;
   /** The stream without its damaged pages or frames, when any were cut out. */
   cleaned?: Uint8Array;
+  /**
+   * FLAC with frames cut out: each run of unbroken frames as a stream of its own (libFLAC
+   * decodes a stream that starts at a later frame without complaint, but not one with frames
+   * missing inside); `gaps[i]` is the silence between run i and run i + 1.
+   */
+  runs?: Uint8Array[];
   /** Silence to put back after decoding the cleaned stream: at `at` source-rate frames, `frames` long. */
   gaps?: { at: number; frames: number }[];
   /**
@@ -271,6 +277,9 @@ export function inspectFlac(b: Uint8Array): Inspection {
     return null;
   };
   let cur = flacHeader(b, pos, fixedBlock) ? { at: pos, h: flacHeader(b, pos, fixedBlock)! } : nextHeader(pos, -1);
+  const cur0 = cur;
+  // the first frame follows the metadata at once; bytes before it are damage (a broken metadata block)
+  if (cur && cur.at > pos) details.push(`${cur.at - pos} bytes between the metadata and the first FLAC frame are not a frame`);
   let truncatedAt: number | null = null;
   while (cur) {
     const { at, h } = cur;
@@ -288,10 +297,18 @@ export function inspectFlac(b: Uint8Array): Inspection {
   if (frames.length === 0) return { damage: { truncated: { missing_s: total ? s2(total / rate) : null }, corrupt, details: [...details, 'no intact FLAC frame: nothing to decode'] } };
   // silence for every hole between intact frames: where the next one starts in the decoded output
   const gaps: { at: number; frames: number }[] = [];
-  let expected = frames[0]!.sample;
+  let expected = 0;
   let decoded = 0;
   for (const f of frames) {
-    if (f.sample > expected) gaps.push({ at: decoded, frames: f.sample - expected });
+    if (f.sample > expected) {
+      gaps.push({ at: decoded, frames: f.sample - expected });
+      // frames missing with no damaged frame in their place: a dropped chunk
+      const start = s2(expected / rate), stop = s2(f.sample / rate);
+      if (!corrupt.some((c) => c.start_s < stop && c.end_s > start)) {
+        corrupt.push({ start_s: start, end_s: stop });
+        details.push(`FLAC frames from ${start} s to ${stop} s are missing: ${s2(stop - start)} s of silence stand in for them`);
+      }
+    }
     decoded += f.block;
     expected = f.sample + f.block;
   }
@@ -304,15 +321,25 @@ export function inspectFlac(b: Uint8Array): Inspection {
     truncated = { missing_s: null };
     details.push(`the last FLAC frame, at ${s2(truncatedAt / rate)} s, is cut short`);
   }
+  if (cur0 && cur0.at > pos && corrupt.length === 0) corrupt.push({ start_s: 0, end_s: s2(frames[0]!.sample / rate) });
   const damage = damageOf(truncated, corrupt, details);
   if (!damage) return { damage: null };
   const kept = frames.reduce((n, f) => n + f.end - f.start, 0);
   if (kept === b.length - frames[0]!.start && gaps.length === 0) return { damage };
-  const cleaned = new Uint8Array(frames[0]!.start + kept);
-  cleaned.set(b.subarray(0, frames[0]!.start));
-  let w = frames[0]!.start;
-  for (const f of frames) { cleaned.set(b.subarray(f.start, f.end), w); w += f.end - f.start; }
-  return { damage, cleaned, gaps };
+  const head = b.subarray(0, frames[0]!.start);
+  const stream = (fs: FlacFrame[]) => {
+    const out = new Uint8Array(head.length + fs.reduce((n, f) => n + f.end - f.start, 0));
+    out.set(head);
+    let w = head.length;
+    for (const f of fs) { out.set(b.subarray(f.start, f.end), w); w += f.end - f.start; }
+    return out;
+  };
+  const runs: FlacFrame[][] = [[]];
+  for (const [i, f] of frames.entries()) {
+    if (i > 0 && f.sample !== frames[i - 1]!.sample + frames[i - 1]!.block) runs.push([]);
+    runs.at(-1)!.push(f);
+  }
+  return { damage, cleaned: stream(frames), gaps, runs: runs.length > 1 ? runs.map(stream) : undefined };
 }
 
 // ---- MP3 ----
