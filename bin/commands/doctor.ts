@@ -31,7 +31,7 @@ Examples:
         report.ok &&= more.every((c) => c.ok);
       }
       if (opts.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-      else for (const c of report.checks) process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(12)} ${c.detail}\n`);
+      else for (const c of report.checks) process.stdout.write(`${c.ok ? (c.warning ? 'warn' : 'ok  ') : 'FAIL'}  ${c.name.padEnd(14)} ${c.detail}\n`);
       setExit(report.ok ? EXIT.OK : EXIT.ENVIRONMENT);
     } catch (e) {
       setExit(handleError(e));

@@ -44,6 +44,20 @@ function onPath(): string | null {
 
 let cached: ResolvedFfmpeg | undefined;
 
+/** Every ffmpeg tosia could use, in the order it looks (for `tosia doctor`). */
+export function ffmpegCandidates(explicit?: string | null): ResolvedFfmpeg[] {
+  const wanted = explicit ?? process.env.TOSIA_FFMPEG ?? null;
+  const found: ResolvedFfmpeg[] = [];
+  if (isExecutable(wanted)) found.push({ path: wanted, source: 'explicit' });
+  const s = fromPackage('ffmpeg-static', (m) => m);
+  if (isExecutable(s)) found.push({ path: s, source: 'ffmpeg-static' });
+  const i = fromPackage('@ffmpeg-installer/ffmpeg', (m) => (m as { path?: string }).path);
+  if (isExecutable(i)) found.push({ path: i, source: '@ffmpeg-installer/ffmpeg' });
+  const p = onPath();
+  if (isExecutable(p)) found.push({ path: p, source: 'PATH' });
+  return found;
+}
+
 /**
  * Find ffmpeg, in this order: an explicit path (the argument, else $TOSIA_FFMPEG), the
  * ffmpeg-static binary if its optional download succeeded, @ffmpeg-installer/ffmpeg's bundled

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -147,6 +147,24 @@ describe('tosia doctor', () => {
     expect(by.onnxruntime).toMatch(/providers: cpu/);
     expect(by.model).toMatch(/loads on cpu/);
     expect(by.manifest).toMatch(/matches/);
+  });
+
+  it('shows each ffmpeg it could use with its build year, and warns when the one in use is more than two years old', () => {
+    const fake = (name: string, year: number) => {
+      const p = join(tmp, name);
+      writeFileSync(p, `#!/bin/sh\necho "ffmpeg version 9.9-test Copyright (c) 2000-${year} the FFmpeg developers"\n`);
+      chmodSync(p, 0o755);
+      return p;
+    };
+    const old = tosia(['doctor', '--ffmpeg', fake('old-ffmpeg', 2018)]);
+    expect(old.code).toBe(0);
+    expect(old.stdout).toMatch(/^warn\s+ffmpeg\s+.*old-ffmpeg \(found by: explicit, in use\).*built in 2018\. Warning: this ffmpeg is more than two years old/m);
+    // the others it would find are listed too, not used
+    expect(old.stdout).toMatch(/^ok\s+ffmpeg \(other\)\s+.*not used/m);
+    const year = new Date().getFullYear();
+    const fresh = tosia(['doctor', '--ffmpeg', fake('new-ffmpeg', year), '--json']);
+    const used = JSON.parse(fresh.stdout).checks.find((c: { name: string }) => c.name === 'ffmpeg');
+    expect(used).toMatchObject({ ok: true, warning: false, detail: expect.stringMatching(new RegExp(`built in ${year}$`)) });
   });
 
   it('an explicit ffmpeg path that does not exist is reported', () => {
