@@ -165,7 +165,7 @@ function inspect(bytes: Uint8Array, kind: Sniffed): Inspection {
 
 function refuseDamage(file: string, damage: Damage | null, onDamage: DecodeOptions['onDamage']): void {
   if (!damage || onDamage !== 'error') return;
-  const what = [damage.truncated ? 'truncated' : '', damage.corrupt.length ? 'corrupt' : ''].filter(Boolean).join(' and ');
+  const what = [damage.truncated ? 'truncated' : '', damage.corrupt.length || damage.unlocated ? 'corrupt' : ''].filter(Boolean).join(' and ');
   throw new TosiaError('E_DECODE', `the recording is ${what}: ${damage.details.join('; ')}`, {
     file, stage: 'decode', hint: 'get a complete copy of the recording, or set audio.on_damage: warn (--on-damage warn) to run what is intact',
   });
@@ -250,7 +250,19 @@ export async function decode(input: DecodeInput, options: DecodeOptions): Promis
     if (gaps.length) interleaved = withGapsInterleaved(interleaved, raw.channels, gaps);
     const g = await granule();
     if (g !== null && g * raw.channels < interleaved.length) interleaved = interleaved.subarray(0, g * raw.channels);
-    decoded = await whole(file, { mono: downmix(interleaved, raw.channels), rate: raw.sampleRate, channels: raw.source.channels, sourceRate: raw.source.sampleRate, codec: raw.source.codec, decoder: 'ffmpeg' }, options);
+    decoded = { ...(await whole(file, { mono: downmix(interleaved, raw.channels), rate: raw.sampleRate, channels: raw.source.channels, sourceRate: raw.source.sampleRate, codec: raw.source.codec, decoder: 'ffmpeg' }, options)), damageLines: raw.damageLines };
+  }
+  // formats only ffmpeg decodes, and files too large to inspect: ffmpeg's own error lines are the verdict
+  const inspected = size <= streamAbove && (['wav', 'mp3', 'flac', 'opus', 'vorbis'] as Sniffed[]).includes(sniffed);
+  if (!inspected && decoded.damageLines.length > 0) {
+    const cut = decoded.damageLines.some((l) => /partial file|Truncat|End of file/i.test(l));
+    inspection = {
+      damage: {
+        truncated: cut ? { missing_s: null } : null, corrupt: [], unlocated: cut ? 0 : decoded.damageLines.length,
+        details: [`ffmpeg reported ${decoded.damageLines.length} decoding error${decoded.damageLines.length === 1 ? '' : 's'} (${decoded.damageLines.slice(0, 2).join('; ')}): the recording is ${cut ? 'cut short' : 'damaged somewhere it does not say'}`],
+      },
+    };
+    refuseDamage(file, inspection.damage, options.onDamage);
   }
   const warnings: string[] = [];
   if (decoded.nonFinite > 0) warnings.push(`${decoded.nonFinite} NaN or infinite samples were replaced by 0`);
@@ -281,7 +293,7 @@ export async function decode(input: DecodeInput, options: DecodeOptions): Promis
 }
 
 /** Decoded audio at the target rate, with what was measured on the source-rate mono signal. */
-interface Decoded { samples: Float32Array; pcm: Omit<Pcm, 'mono'>; frames: number; peak: number; clipped: number; nonFinite: number }
+interface Decoded { samples: Float32Array; pcm: Omit<Pcm, 'mono'>; frames: number; peak: number; clipped: number; nonFinite: number; /** ffmpeg's damage lines, when ffmpeg decoded. */ damageLines: string[] }
 
 const tooLong = (file: string, seconds: number, max: number) => new TosiaError('E_INPUT', `recording is ${seconds.toFixed(0)} s, longer than audio.max_duration_s=${max} s`, {
   file, stage: 'decode', hint: 'split the recording, or raise audio.max_duration_s / --max-duration',
@@ -317,7 +329,7 @@ async function whole(file: string, pcm: Pcm, options: DecodeOptions): Promise<De
   const max = options.maxDurationS ?? 7200;
   if (mono.length / pcm.rate > max) throw tooLong(file, mono.length / pcm.rate, max);
   const m = measure(mono);
-  return { samples: await resampleTo(mono, pcm.rate, options.sampleRate, options.resamplers), pcm: rest, frames: mono.length, ...m };
+  return { samples: await resampleTo(mono, pcm.rate, options.sampleRate, options.resamplers), pcm: rest, frames: mono.length, ...m, damageLines: [] };
 }
 
 /**
@@ -364,7 +376,7 @@ async function streamed(file: string, ffmpegOptions: Parameters<typeof decodeWit
   return {
     samples: out.subarray(0, outLen),
     pcm: { rate, channels: raw.source.channels, sourceRate: raw.source.sampleRate, codec: raw.source.codec, decoder: 'ffmpeg' },
-    frames, peak, clipped, nonFinite,
+    frames, peak, clipped, nonFinite, damageLines: raw.damageLines,
   };
 }
 

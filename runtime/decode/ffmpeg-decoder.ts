@@ -10,7 +10,12 @@ export interface RawPcm {
   channels: number;
   sampleRate: number;
   source: StreamInfo;
+  /** ffmpeg's lines saying the stream is damaged (it decodes on past them), up to 20. */
+  damageLines: string[];
 }
+
+/** What ffmpeg prints about a damaged stream it goes on decoding; "Estimating duration from bitrate" and the like are not damage. */
+const DAMAGE_LINE = /Error while decoding|Invalid data found|Input buffer exhausted|is not allocated|partial file|Header missing|decode_frame\(\) failed|corrupt|invalid (frame|sync|residual|data|header|new backstep)|Inconsistent|overread|CRC mismatch|Truncat|Packet corrupt|concealing|error decoding/i;
 
 export interface FfmpegDecodeOptions {
   /** The name errors give (the input's name when `path` is a temp copy of uploaded bytes). */
@@ -48,6 +53,7 @@ export async function decodeWithFfmpeg(path: string, options: FfmpegDecodeOption
     let settled = false;
     let tooLong = false;
     const stderrTail: string[] = [];
+    const damageLines: string[] = [];
     const maxBytesPerChannel = () => Math.ceil(options.maxDurationS * ((info as StreamInfo | null)?.sampleRate ?? 192000)) * 4;
     const out = new PassThrough();
     const cmd = ffmpeg(`file:${resolvePath(path)}`)
@@ -62,7 +68,11 @@ export async function decodeWithFfmpeg(path: string, options: FfmpegDecodeOption
         const hms = /^(\d+):(\d+):(\d+(?:\.\d+)?)$/.exec(d.duration ?? '');
         durationS = hms ? Number(hms[1]) * 3600 + Number(hms[2]) * 60 + Number(hms[3]) : null;
       })
-      .on('stderr', (line: string) => { stderrTail.push(line); if (stderrTail.length > 12) stderrTail.shift(); })
+      .on('stderr', (line: string) => {
+        stderrTail.push(line);
+        if (stderrTail.length > 12) stderrTail.shift();
+        if (damageLines.length < 20 && DAMAGE_LINE.test(line)) damageLines.push(line.replace(/^\[[^\]]* @ 0x[0-9a-f]+\] /, '').trim());
+      })
       .on('error', (err: Error) => {
         if (settled) return;
         settled = true;
@@ -136,14 +146,14 @@ export async function decodeWithFfmpeg(path: string, options: FfmpegDecodeOption
           reject(e);
           return;
         }
-        resolve({ interleaved: new Float32Array(0), channels, sampleRate: rate, source: src });
+        resolve({ interleaved: new Float32Array(0), channels, sampleRate: rate, source: src, damageLines });
         return;
       }
       const buf = Buffer.concat(chunks);
       const usable = buf.length - (buf.length % (4 * channels));
       const interleaved = new Float32Array(usable / 4);
       new Uint8Array(interleaved.buffer).set(buf.subarray(0, usable));
-      resolve({ interleaved, channels, sampleRate: rate, source: src });
+      resolve({ interleaved, channels, sampleRate: rate, source: src, damageLines });
     }
     cmd.setMaxListeners?.(20);
     (cmd as unknown as { options: { timeout?: number } }).options.timeout = options.timeoutS;

@@ -14,6 +14,8 @@ export interface Damage {
   truncated: { missing_s: number | null } | null;
   /** Damaged stretches, dropped (never decoded); their times in the recording. */
   corrupt: Span[];
+  /** Damage ffmpeg reported without a time (formats only ffmpeg decodes): how many errors. */
+  unlocated?: number;
   /** One sentence per finding, for warnings and E_DECODE. */
   details: string[];
 }

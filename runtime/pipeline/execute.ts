@@ -66,7 +66,7 @@ function qualityOf(audio: DecodedAudio, seg: Segmentation, nSegments: number): Q
   if (nSegments === 0) flags.push('no_cough');
   const damage = audio.damage;
   if (damage?.truncated) flags.push('truncated');
-  if (damage?.corrupt.length) flags.push('corrupt');
+  if (damage?.corrupt.length || damage?.unlocated) flags.push('corrupt');
   return {
     clipped_fraction: round(audio.stats.clippedFraction, 6), peak_dbfs: Number.isFinite(peakDbfs) ? round(peakDbfs, 2) : -999, snr_db: snr === null ? null : round(snr, 2),
     ...(damage?.truncated ? { truncated_missing_s: damage.truncated.missing_s } : {}),

@@ -1,8 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeFile } from '../../runtime/index.js';
+import { decodeFile, resolveFfmpeg } from '../../runtime/index.js';
 import { inspectFlac, inspectMp3, inspectOgg } from '../../runtime/decode/integrity.js';
 import { sniffFormat } from '../../runtime/decode/sniff.js';
 import { tosia } from '../helpers/cli.js';
@@ -103,5 +104,20 @@ describe('damaged recordings', () => {
       if (i.damage) alarms.push(`${f}: ${i.damage.details.join('; ')}`);
     }
     expect(alarms).toEqual([]);
+  });
+
+  it('formats only ffmpeg decodes: its error lines are the verdict (AAC in m4a with bytes overwritten is corrupt; the intact one is clean)', async () => {
+    const ffmpeg = resolveFfmpeg().path;
+    const m4a = join(dir, 'x.m4a');
+    execFileSync(ffmpeg, ['-nostdin', '-v', 'error', '-y', '-i', `file:${join(REPO_ROOT, 'samples/coughs-3_snr-25db_white_16k.wav')}`, '-c:a', 'aac', '-b:a', '48k', `file:${m4a}`]);
+    expect((await decodeFile(m4a, { sampleRate: 8000 })).damage).toBeNull();
+    const b = readFileSync(m4a);
+    b.fill(0xaa, b.length >> 1, (b.length >> 1) + 300);
+    const bad = join(dir, 'mid_x.m4a');
+    writeFileSync(bad, b);
+    const d = await decodeFile(bad, { sampleRate: 8000 });
+    expect(d.damage).toMatchObject({ truncated: null, corrupt: [], unlocated: expect.any(Number) });
+    expect(d.warnings.join()).toMatch(/ffmpeg reported \d+ decoding errors? \(.*\): the recording is damaged somewhere it does not say/);
+    await expect(decodeFile(bad, { sampleRate: 8000, onDamage: 'error' })).rejects.toMatchObject({ code: 'E_DECODE', message: expect.stringMatching(/is corrupt: ffmpeg reported/) });
   });
 });
