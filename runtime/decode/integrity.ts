@@ -188,14 +188,17 @@ export function inspectOgg(b: Uint8Array, codec: 'opus' | 'vorbis'): Inspection 
     details.push(`the stream stops at ${s2(time(lastGranuleUpTo(pages, pages.length - 1)) ?? 0)} s without its end-of-stream page: the rest of the recording is missing`);
   }
   const damage = damageOf(truncated ? { missing_s: null } : null, corrupt, details);
-  if (bad.length === 0) return { damage };
+  if (bad.length === 0 && seqGaps.length === 0) return { damage };
   const frames = (g: number | null) => Math.max(0, (g ?? 0) - skip);
-  const holes = bad.filter((x) => x.to < b.length).map((x) => {
-    const i = x.before ? pages.indexOf(x.before) : -1;
+  // where audio went missing (cut-out pages, pages lost from the sequence), and how much at most
+  const holeAfter = (page: OggPage | null) => {
+    const i = page ? pages.indexOf(page) : -1;
     const from = frames(lastGranuleUpTo(pages, i));
     return { at: from, span: Math.max(1, frames(nextGranuleFrom(pages, i + 1)) - from) };
-  });
+  };
+  const holes = [...bad.filter((x) => x.to < b.length).map((x) => holeAfter(x.before)), ...seqGaps.map((g) => holeAfter(g.after))].sort((p, q) => p.at - q.at);
   const fill = { expect: frames(lastGranuleUpTo(pages, pages.length - 1)), holes };
+  if (bad.length === 0) return { damage, fill };
   // the stream handed to the decoder: good pages only, in order
   const cleaned = new Uint8Array(pages.reduce((n, p) => n + p.end - p.start, 0));
   let at = 0;

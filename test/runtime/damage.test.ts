@@ -120,4 +120,24 @@ describe('damaged recordings', () => {
     expect(d.warnings.join()).toMatch(/ffmpeg reported \d+ decoding errors? \(.*\): the recording is damaged somewhere it does not say/);
     await expect(decodeFile(bad, { sampleRate: 8000, onDamage: 'error' })).rejects.toMatchObject({ code: 'E_DECODE', message: expect.stringMatching(/is corrupt: ffmpeg reported/) });
   });
+
+  it('an Ogg page dropped whole (every CRC holds): the gap in the page sequence is found, and silence keeps the time', async () => {
+    const b = sample(OPUS);
+    const pages: number[] = [];
+    for (let at = 0; at < b.length;) {
+      pages.push(at);
+      const nseg = b[at + 26]!;
+      let body = 0;
+      for (let i = 0; i < nseg; i++) body += b[at + 27 + i]!;
+      at += 27 + nseg + body;
+    }
+    expect(pages.length).toBeGreaterThan(4);
+    const k = pages.length - 2;
+    const file = join(dir, 'dropped-page.ogg');
+    writeFileSync(file, Buffer.concat([b.subarray(0, pages[k]!), b.subarray(pages[k + 1]!)]));
+    const d = await decodeFile(file, { sampleRate: 8000 });
+    expect(d.damage?.details.join()).toMatch(/1 Ogg page\(s\) missing from the sequence/);
+    expect(d.damage?.corrupt.length).toBe(1);
+    expect(Math.abs(d.source.duration_s - 3.01)).toBeLessThan(0.05);
+  });
 });

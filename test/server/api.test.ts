@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer, request, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../runtime/index.js';
 import { revokeKey } from '../../server/index.js';
 import { form, requirePostgres, SAMPLE_BYTES, scratchDatabase, startServer, variant, type Harness, type Role } from './harness.js';
+import { REPO_ROOT } from '../helpers/shared.js';
 
 // Every route over real HTTP on loopback, against SQLite always and PostgreSQL where reachable.
 const pgMissing = await requirePostgres();
@@ -289,6 +290,20 @@ describe.each(STORES)('tosia serve on $store', ({ store }) => {
       expect(p.detail).toMatch(/max_duration/);
     } finally {
       await short.close();
+    }
+  });
+
+  it('a damaged recording: flagged in the record under on_damage warn (the default), a failed record with E_DECODE under error', async () => {
+    const flac = readFileSync(join(REPO_ROOT, 'samples/coughs-3-bout_snr-20db_pink_44k.flac'));
+    const half = flac.subarray(0, flac.length >> 1);
+    const warn = await (await h.call('/v1/diagnoses?wait=60', { method: 'POST', body: half, headers: { 'content-type': 'audio/flac' } })).json();
+    expect(warn).toMatchObject({ status: 'done', flags: expect.arrayContaining(['truncated']), result: { quality: { truncated_missing_s: 1.64 } } });
+    const strict = await startServer({ db: undefined, config: { ...defaultConfig(), audio: { ...defaultConfig().audio, on_damage: 'error' } } });
+    try {
+      const p = await problem(await strict.call('/v1/diagnoses?wait=60', { method: 'POST', body: half, headers: { 'content-type': 'audio/flac' } }), 422, 'E_DECODE');
+      expect(p.detail).toMatch(/is truncated: the stream ends at 1.36 s/);
+    } finally {
+      await strict.close();
     }
   });
 
