@@ -405,7 +405,8 @@ export function inspectMp3(b: Uint8Array): Inspection {
   if ((tag === 'Xing' || tag === 'Info') && (u32be(b, x + 4) & 1)) { declared = u32be(b, x + 8); pos += first.len; }
   else if (String.fromCharCode(b[pos + 36] ?? 0, b[pos + 37] ?? 0, b[pos + 38] ?? 0, b[pos + 39] ?? 0) === 'VBRI') { declared = u32be(b, pos + 50); pos += first.len; }
   const rate = first.rate, spf = first.spf;
-  let count = 0;
+  let count = 0, frameBytes = 0;
+  const holes: { at: number; bytes: number }[] = [];
   const corrupt: Span[] = [];
   const details: string[] = [];
   let cut = false;
@@ -413,6 +414,7 @@ export function inspectMp3(b: Uint8Array): Inspection {
     const h = mp3Header(b, pos);
     if (h && pos + h.len <= end) {
       count++;
+      frameBytes += h.len;
       pos += h.len;
       continue;
     }
@@ -425,6 +427,7 @@ export function inspectMp3(b: Uint8Array): Inspection {
       break;
     }
     corrupt.push({ start_s: t, end_s: t });
+    holes.push({ at: count * spf, bytes: next - pos });
     details.push(`${next - pos} bytes without MP3 frame sync at ${t} s were skipped`);
     pos = next;
   }
@@ -436,6 +439,10 @@ export function inspectMp3(b: Uint8Array): Inspection {
       details.push(`${declared - count} frames (${missing} s) of the ${s2((declared * spf) / rate)} s its header declares are missing`);
       const each = missing / corrupt.length;
       for (const c of corrupt) c.end_s = s2(c.start_s + each);
+      // mpg123 skips what has no sync: silence of the frames lost stands in, shared among the holes
+      const lost = (declared - count) * spf;
+      const gaps = holes.map((h, k) => ({ at: h.at, frames: k === holes.length - 1 ? lost - Math.round(lost / holes.length) * (holes.length - 1) : Math.round(lost / holes.length) }));
+      return { damage: damageOf(truncated, corrupt, [...details, `${missing} s of silence stand in for them`]), gaps };
     } else {
       truncated = { missing_s: missing };
       details.push(`the stream ends at ${s2((count * spf) / rate)} s; its header declares ${s2((declared * spf) / rate)} s: ${missing} s are missing`);
@@ -444,7 +451,9 @@ export function inspectMp3(b: Uint8Array): Inspection {
     truncated = { missing_s: null };
     details.push(`the last MP3 frame, at ${s2((count * spf) / rate)} s, is cut short`);
   }
-  return { damage: damageOf(truncated, corrupt, details) };
+  const mean = count > 0 ? frameBytes / count : 0;
+  const gaps = declared === null && mean > 0 ? holes.map((h) => ({ at: h.at, frames: Math.round(h.bytes / mean) * spf })).filter((g) => g.frames > 0) : [];
+  return { damage: damageOf(truncated, corrupt, details), ...(gaps.length ? { gaps } : {}) };
 }
 
 // ---- WAV ----
