@@ -10,6 +10,7 @@ import { registerKeys } from './commands/keys.js';
 import { registerDb } from './commands/db.js';
 import { registerWorker } from './commands/worker.js';
 import { registerWatch } from './commands/watch.js';
+import { registerReport } from './commands/report.js';
 import { EXIT } from './exit-codes.js';
 import { handleError } from './handle-error.js';
 import { tosiaVersion } from '../runtime/paths.js';
@@ -41,6 +42,7 @@ registerKeys(program, setExit);
 registerDb(program, setExit);
 registerWorker(program, setExit);
 registerWatch(program, setExit);
+registerReport(program, setExit);
 const override = (c: Command): void => {
   c.exitOverride();
   c.commands.forEach(override);

@@ -34,4 +34,7 @@ export { melSpectrogram } from './dsp/mel.js';
 export { doctor, type DoctorReport, type DoctorCheck } from './doctor.js';
 export { runBatch, identityOf, type BatchOptions } from './batch/run-batch.js';
 export { watchFolder, type WatchOptions, type WatchEvent } from './watch/watch-folder.js';
+export { recordingFigure, scoreColour, type RecordingFigure, type FigureOptions, type FigureBox } from './figure/recording-figure.js';
+export { renderReport, audioMime, flagWords, type ReportEntry } from './report/report.js';
+export { buildReport, type BuildReportOptions } from './report/build-report.js';
 export { readTruth, readPredictions, evaluate, type EvalReport, type FileScore, type EventTable } from './eval/eval.js';

@@ -21,6 +21,7 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
     .description('Diagnose recordings: segment the coughs, classify each one and the whole recording.\nOne file prints its result; files and folders with --out run as a batch.')
     .argument('[inputs...]', 'audio files (wav, mp3, ogg/opus, flac, m4a, webm, ...), folders (searched recursively) or quoted globs')
     .option('--json', 'single file: print the full result as JSON')
+    .option('--report <file>', 'single file: also write a self-contained HTML report (figure, audio, segments) here')
     .option('-o, --out <dir>', 'batch: write per-recording JSON (mirroring the inputs), results.jsonl/.csv, segments.csv, errors.jsonl and run.json here')
     .option('--from-list <file>', "batch: also read input paths from FILE, one per line ('-' for stdin)")
     .option('--include <pattern>', 'batch: keep only inputs matching this glob (repeatable)', collect)
@@ -55,6 +56,7 @@ Examples:
       if (cfg.output.labels && opts.out === undefined) {
         throw new TosiaError('E_CONFIG', `--labels ${cfg.output.labels} writes a label track per recording into an output tree`, { stage: 'config', hint: 'add --out DIR' });
       }
+      if (batch && opts.report !== undefined) throw new TosiaError('E_CONFIG', '--report is for one file', { stage: 'input', hint: 'for a batch: tosia report OUT_FOLDER -o report.html' });
       if (batch && opts.out === undefined) {
         throw new TosiaError('E_CONFIG', 'several inputs (or a folder) need an output folder', { stage: 'input', hint: 'add --out DIR' });
       }
@@ -66,7 +68,7 @@ Examples:
       setExit(handleError(e, { json: Boolean(opts.json) }));
       return;
     }
-    setExit(await runOne(inputs[0]!, cfg, Boolean(opts.json)));
+    setExit(await runOne(inputs[0]!, cfg, Boolean(opts.json), opts.report as string | undefined));
   });
 }
 
@@ -94,10 +96,16 @@ async function readList(file: string): Promise<string[]> {
   return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
 }
 
-async function runOne(file: string, cfg: Config, json: boolean): Promise<number> {
+async function runOne(file: string, cfg: Config, json: boolean, report?: string): Promise<number> {
   try {
     const result = await execute(new WorkUnit({ sourceFile: file, ...cfg }));
     process.stdout.write(json ? JSON.stringify(result, null, 2) + '\n' : renderResult(result));
+    if (report) {
+      const { buildReport } = await import('../../runtime/report/build-report.js');
+      const { writeFileAtomic } = await import('../../runtime/io/atomic-write.js');
+      await writeFileAtomic(report, await buildReport([result], cfg));
+      if (!json) process.stdout.write(`Report: ${report}\n`);
+    }
     return EXIT.OK;
   } catch (e) {
     return handleError(e, { json });
