@@ -7,7 +7,7 @@ COUGH_DATA ?= $(SHARED)/data/covid19-cough
 EXTRACT_DIR ?= .cache/extract
 PYTHON ?= /usr/bin/python3
 
-.PHONY: all install build run test bench soak eval-segmentation model samples clean
+.PHONY: all install build run test bench soak eval-segmentation model samples explore clean
 
 all: build
 
@@ -46,6 +46,10 @@ soak: build
 ## Segmentation quality on the synthetic evaluation set and on covid19-cough; appends to BENCHMARKS.md.
 eval-segmentation: build
 	node dist/bench/eval-segmentation.js
+
+## The pipeline one stage at a time (decode, segments, one mel spectrogram, the model input, the model, the figure), figures into explore-out/.
+explore: build
+	node dist/examples/explore.js $(SAMPLE) explore-out
 
 ## Regenerate the bundled synthetic samples (deterministic).
 samples: build
