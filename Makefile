@@ -7,7 +7,7 @@ COUGH_DATA ?= $(SHARED)/data/covid19-cough
 EXTRACT_DIR ?= .cache/extract
 PYTHON ?= /usr/bin/python3
 
-.PHONY: all install build run test bench soak eval-segmentation model samples explore clean
+.PHONY: all install build browser run test bench soak eval-segmentation model samples explore clean
 
 all: build
 
@@ -26,8 +26,13 @@ build: install
 run: build
 	node dist/bin/tosia.js run $(SAMPLE)
 
+## The browser tests drive Debian's chromium (never a downloaded browser); installed here when missing and root may.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then echo "installing Debian's chromium for the browser tests"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; else echo "no $(CHROMIUM): the browser tests skip (apt-get install chromium)"; fi; }
+
 ## The whole test suite (builds first: CLI tests spawn the built binary).
-test: build
+test: build browser
 	npx vitest run
 
 ## Benchmarks: prints the figures and appends a dated entry to BENCHMARKS.md. librosa is timed

@@ -122,7 +122,9 @@ function figureSvg(png: Uint8Array, width: number, height: number, duration: num
   const ticks: string[] = [];
   for (let t = 0; t <= duration + 1e-9; t += step) {
     const x = (t / duration) * width;
-    ticks.push(`<line x1="${x.toFixed(1)}" y1="${height}" x2="${x.toFixed(1)}" y2="${height + 5}" stroke="#444"/><text x="${x.toFixed(1)}" y="${height + 17}" font-size="11" text-anchor="${t === 0 ? 'start' : 'middle'}" fill="#333">${clock(t)}</text>`);
+    // the first and last labels stay inside the figure
+    const anchor = t === 0 ? 'start' : x > width - 20 ? 'end' : 'middle';
+    ticks.push(`<line x1="${x.toFixed(1)}" y1="${height}" x2="${x.toFixed(1)}" y2="${height + 5}" stroke="#444"/><text x="${x.toFixed(1)}" y="${height + 17}" font-size="11" text-anchor="${anchor}" fill="#333">${clock(t)}</text>`);
   }
   const rects = boxes.map((b) => `<rect class="seg" data-index="${b.index}" data-start="${b.start_s}" data-end="${b.end_s}" x="${b.x0}" y="1" width="${Math.max(2, b.x1 - b.x0)}" height="${height - 2}" fill="${b.colour}" fill-opacity="0.12" stroke="${b.colour}" stroke-width="2"${b.excluded ? ' stroke-dasharray="6 4"' : ''}><title>${esc(`segment ${b.index}: ${b.start_s.toFixed(2)}–${b.end_s.toFixed(2)} s, score ${b.score === null ? 'n/a' : b.score.toFixed(2)}${b.excluded ? ' (excluded)' : ''}`)}</title></rect>`);
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height + axis}" width="${width}" height="${height + axis}" role="img" aria-label="spectrogram of the whole recording with ${boxes.length} segment${boxes.length === 1 ? '' : 's'} marked">` +
