@@ -10,6 +10,7 @@ import { presentedKey, RANK, type Caller } from './auth/api-keys.js';
 import type { Role } from './db/key-store.js';
 import { Problem, sendProblem, toProblem } from './problem.js';
 import { diagnosesRoutes } from './routes/diagnoses.js';
+import { reviewsRoutes } from './routes/reviews.js';
 import { operationsRoutes } from './routes/operations.js';
 import { UploadFieldsSchema } from './schemas/diagnosis.js';
 import type { Services } from './services.js';
@@ -158,5 +159,6 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
 
   await app.register(operationsRoutes(s));
   await app.register(diagnosesRoutes(s));
+  await app.register(reviewsRoutes(s));
   return app;
 }

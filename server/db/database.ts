@@ -52,8 +52,23 @@ export interface ApiKeysTable {
 /** Segment images (PNG, a few kB each) live beside their record: one write with it, no files. */
 export interface SegmentImagesTable { diagnosis_id: string; n: number; png: Uint8Array }
 
+/** A reviewer's verdict on one record: JSON text for the segment lists. */
+export interface ReviewsTable {
+  diagnosis_id: string;
+  reviewed: number;
+  label: string | null;
+  /** JSON: indexes of the segments marked "not a cough". */
+  not_cough: string;
+  /** JSON: coughs the segmenter missed, [{start_s, end_s}]. */
+  added: string;
+  note: string | null;
+  reviewer: string;
+  reviewed_at: string;
+}
+
 export interface Tables {
   diagnoses: DiagnosesTable;
+  reviews: ReviewsTable;
   segment_images: SegmentImagesTable;
   diagnosis_flags: DiagnosisFlagsTable;
   api_keys: ApiKeysTable;

@@ -79,6 +79,20 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         .execute();
     },
   },
+  '0003_reviews': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.createTable('reviews')
+        .addColumn('diagnosis_id', 'text', (c) => c.primaryKey().references('diagnoses.id').onDelete('cascade'))
+        .addColumn('reviewed', 'integer', (c) => c.notNull())
+        .addColumn('label', 'text')
+        .addColumn('not_cough', 'text', (c) => c.notNull())
+        .addColumn('added', 'text', (c) => c.notNull())
+        .addColumn('note', 'text')
+        .addColumn('reviewer', 'text', (c) => c.notNull())
+        .addColumn('reviewed_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Result } from '../../runtime/index.js';
-import type { Db, DiagnosesTable } from './database.js';
+import type { Db, DiagnosesTable, ReviewsTable } from './database.js';
 import type { Selectable } from 'kysely';
 
 /**
@@ -156,6 +156,30 @@ export class RecordStore {
     return rows.map((r) => r.id);
   }
 
+  /** Store a record's review (one per record: the last one stands). */
+  async setReview(r: Review): Promise<void> {
+    const row = { diagnosis_id: r.id, reviewed: r.reviewed ? 1 : 0, label: r.label, not_cough: JSON.stringify(r.not_cough), added: JSON.stringify(r.added), note: r.note, reviewer: r.reviewer, reviewed_at: r.reviewed_at };
+    await this.db.insertInto('reviews').values(row).onConflict((c) => c.column('diagnosis_id').doUpdateSet({ ...row })).execute();
+  }
+
+  async review(id: string): Promise<Review | null> {
+    const r = await this.db.selectFrom('reviews').selectAll().where('diagnosis_id', '=', id).executeTakeFirst();
+    return r ? reviewOf(r) : null;
+  }
+
+  /** Every reviewed record with its review, oldest first, in pages (for the exports). */
+  async reviewed(after: string | null, limit: number): Promise<{ row: Row; review: Review }[]> {
+    let q = this.db.selectFrom('reviews').innerJoin('diagnoses', 'diagnoses.id', 'reviews.diagnosis_id').selectAll('diagnoses')
+      .select(['reviews.reviewed', 'reviews.label as review_label', 'reviews.not_cough', 'reviews.added', 'reviews.note', 'reviews.reviewer', 'reviews.reviewed_at'])
+      .where('reviews.reviewed', '=', 1).orderBy('diagnoses.id').limit(limit);
+    if (after) q = q.where('diagnoses.id', '>', after);
+    const rows = await q.execute();
+    return rows.map((r) => {
+      const { reviewed, review_label, not_cough, added, note, reviewer, reviewed_at, ...row } = r;
+      return { row: row as Row, review: reviewOf({ diagnosis_id: row.id, reviewed, label: review_label, not_cough, added, note, reviewer, reviewed_at }) };
+    });
+  }
+
   /** Records queued or running, oldest first, as they are (a queue's replicas decide per record what to do). */
   async unfinished(): Promise<Row[]> {
     return this.db.selectFrom('diagnoses').selectAll().where('status', 'in', ['queued', 'running']).orderBy('id').execute();
@@ -211,4 +235,26 @@ function isUniqueViolation(e: unknown): boolean {
   const err = e as { code?: string; message?: string };
   // PostgreSQL: 23505; SQLite: SQLITE_CONSTRAINT_UNIQUE
   return err.code === '23505' || /UNIQUE constraint failed/i.test(err.message ?? '') || /SQLITE_CONSTRAINT/.test(err.code ?? '');
+}
+
+/** A reviewer's verdict on a record, as the API shows it. */
+export interface Review {
+  id: string;
+  reviewed: boolean;
+  /** The label the reviewer believes, or null to leave the model's. */
+  label: string | null;
+  /** Indexes of segments that are not coughs. */
+  not_cough: number[];
+  /** Coughs the segmenter missed. */
+  added: { start_s: number; end_s: number }[];
+  note: string | null;
+  reviewer: string;
+  reviewed_at: string;
+}
+
+function reviewOf(r: Selectable<ReviewsTable>): Review {
+  return {
+    id: r.diagnosis_id, reviewed: Number(r.reviewed) === 1, label: r.label, not_cough: JSON.parse(r.not_cough) as number[],
+    added: JSON.parse(r.added) as Review['added'], note: r.note, reviewer: r.reviewer, reviewed_at: r.reviewed_at,
+  };
 }

@@ -113,3 +113,24 @@ export const authProblems = {
   403: ProblemSchema,
   429: ProblemSchema,
 } as const;
+
+const Span = Type.Object({ start_s: Type.Number({ minimum: 0 }), end_s: Type.Number({ minimum: 0 }) }, { additionalProperties: false });
+
+export const ReviewBodySchema = Type.Object({
+  reviewed: Type.Boolean({ description: 'the recording has been looked at; only reviewed records are exported' }),
+  label: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 100, description: "the label the reviewer believes: one of the model's labels, or no_cough; null leaves the model's" }))),
+  not_cough: Type.Optional(Type.Array(Type.Integer({ minimum: 0 }), { maxItems: 10_000, description: 'indexes of segments that are not coughs' })),
+  added: Type.Optional(Type.Array(Span, { maxItems: 10_000, description: 'coughs the segmenter missed, in seconds' })),
+  note: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))),
+}, { additionalProperties: false });
+
+export const ReviewSchema = Type.Object({
+  id: Id,
+  reviewed: Type.Boolean(),
+  label: Nullable(Type.String()),
+  not_cough: Type.Array(Type.Integer()),
+  added: Type.Array(Span),
+  note: Nullable(Type.String()),
+  reviewer: Type.String({ description: 'the name of the API key that stored it' }),
+  reviewed_at: Time,
+});

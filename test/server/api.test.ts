@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer as createHttpServer, request, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { defaultConfig } from '../../runtime/index.js';
 import { revokeKey } from '../../server/index.js';
 import { form, requirePostgres, SAMPLE_BYTES, scratchDatabase, startServer, variant, type Harness, type Role } from './harness.js';
 import { REPO_ROOT } from '../helpers/shared.js';
+import { tosia } from '../helpers/cli.js';
 
 // Every route over real HTTP on loopback, against SQLite always and PostgreSQL where reachable.
 const pgMissing = await requirePostgres();
@@ -293,6 +295,57 @@ describe.each(STORES)('tosia serve on $store', ({ store }) => {
     }
   });
 
+  it('reviews: a reviewer\'s verdict is stored with the record, validated, and exported as a truth CSV that tosia eval reads, with the results as predictions, and as training labels', async () => {
+    const put = (id: string, body: unknown, role: Role = 'write') => h.call(`/v1/diagnoses/${id}/review`, { method: 'PUT', role, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    const a = await (await raw(variant(500), '?wait=60&filename=review-a.wav')).json();
+    const b = await (await raw(variant(501), '?wait=60&filename=review-b.wav')).json();
+    expect(a.result.segments).toHaveLength(3);
+    await problem(await h.call(`/v1/diagnoses/${a.id}/review`), 404, 'E_NOT_FOUND');
+    // the second segment is not a cough; a cough was missed at 3.0-3.3 s; the reviewer believes covid19
+    const stored = await put(a.id, { reviewed: true, label: 'covid19', not_cough: [1], added: [{ start_s: 3.0, end_s: 3.3 }], note: 'breath at 1.5 s' });
+    expect(stored.status).toBe(200);
+    const review = await stored.json();
+    expect(review).toMatchObject({ id: a.id, reviewed: true, label: 'covid19', not_cough: [1], added: [{ start_s: 3, end_s: 3.3 }], note: 'breath at 1.5 s', reviewer: expect.any(String) });
+    expect(await (await h.call(`/v1/diagnoses/${a.id}/review`, { role: 'read' })).json()).toEqual(review);
+    // reviewed without changes: its segments are the truth; an unreviewed draft is not exported
+    expect((await put(b.id, { reviewed: true })).status).toBe(200);
+    const c = await (await raw(variant(502), '?wait=60&filename=review-c.wav')).json();
+    expect((await put(c.id, { reviewed: false, not_cough: [0] })).status).toBe(200);
+    // bad reviews
+    await problem(await put(a.id, { reviewed: true, label: 'influenza' }), 400, 'E_INPUT');
+    await problem(await put(a.id, { reviewed: true, not_cough: [7] }), 400, 'E_INPUT');
+    await problem(await put(a.id, { reviewed: true, added: [{ start_s: 2, end_s: 1 }] }), 400, 'E_INPUT');
+    await problem(await put(a.id, { reviewed: true, added: [{ start_s: 2, end_s: 99 }] }), 400, 'E_INPUT');
+    await problem(await put(a.id, { reviewed: 'yes' }), 400, 'E_INPUT');
+    await problem(await put('01a2b396-f0fb-704e-81b1-ac003793cecb', { reviewed: true }), 404, 'E_NOT_FOUND');
+    await problem(await put(a.id, { reviewed: true }, 'read'), 403, 'E_FORBIDDEN');
+    const failed = await (await raw(Buffer.from('not audio'), '?wait=60')).json();
+    await problem(await put(failed.record.id, { reviewed: true }), 409, 'E_CONFLICT');
+    // the exports
+    const truth = await (await h.call('/v1/reviews/truth.csv', { role: 'read' })).text();
+    const rows = truth.trim().split('\r\n');
+    expect(rows[0]).toBe('file,start,end');
+    const ofA = rows.filter((r) => r.startsWith('review-a.wav,'));
+    expect(ofA).toHaveLength(3);
+    expect(ofA.at(-1)).toBe('review-a.wav,3,3.3');
+    expect(rows.filter((r) => r.startsWith('review-b.wav,'))).toHaveLength(3);
+    expect(rows.some((r) => r.startsWith('review-c.wav'))).toBe(false);
+    const labels = await (await h.call('/v1/reviews/labels.csv', { role: 'read' })).text();
+    expect(labels.trim().split('\r\n')).toEqual(['file,label', 'review-a.wav,covid19', `review-b.wav,${b.result.diagnosis.label}`]);
+    const results = await (await h.call('/v1/reviews/results.jsonl', { role: 'read' })).text();
+    const dir = mkdtempSync(join(tmpdir(), 'tosia-review-export-'));
+    writeFileSync(join(dir, 'truth.csv'), truth);
+    writeFileSync(join(dir, 'results.jsonl'), results);
+    writeFileSync(join(dir, 'labels.csv'), labels);
+    const ev = tosia(['eval', '--truth', join(dir, 'truth.csv'), '--pred', join(dir, 'results.jsonl'), '--json']);
+    expect(ev.code, ev.stderr).toBe(0);
+    const report = JSON.parse(ev.stdout);
+    // a: 3 coughs found, one of them not a cough, one missed: 2 hits, 1 false, 1 missed; b: 3 of 3
+    expect(report.total).toMatchObject({ files: 2, truth: 6, predicted: 6, tp: 5, fp: 1, fn: 1 });
+    const { readLabels } = await import('../../runtime/index.js');
+    expect([...(await readLabels(join(dir, 'labels.csv')))]).toEqual([['review-a.wav', 'covid19'], ['review-b.wav', b.result.diagnosis.label]]);
+  });
+
   it('a damaged recording: flagged in the record under on_damage warn (the default), a failed record with E_DECODE under error', async () => {
     const flac = readFileSync(join(REPO_ROOT, 'samples/coughs-3-bout_snr-20db_pink_44k.flac'));
     const half = flac.subarray(0, flac.length >> 1);
@@ -492,6 +545,10 @@ describe('the OpenAPI document', () => {
         ['get', `/v1/diagnoses/${done.id}/audio`], ['get', `/v1/diagnoses/${done.id}/segments/0.png`], ['get', `/v1/diagnoses/${done.id}/segments/99.png`],
         ['delete', `/v1/diagnoses/${gone.id}`], ['delete', `/v1/diagnoses/${gone.id}`],
         ['get', '/health'], ['get', '/ready'], ['get', '/metrics'],
+        ['put', `/v1/diagnoses/${done.id}/review`, { body: JSON.stringify({ reviewed: true, not_cough: [0] }), headers: { 'content-type': 'application/json' } }],
+        ['put', `/v1/diagnoses/${done.id}/review`, { body: JSON.stringify({ reviewed: 1 }), headers: { 'content-type': 'application/json' } }],
+        ['get', `/v1/diagnoses/${done.id}/review`], ['get', `/v1/diagnoses/${failed.record.id}/review`],
+        ['get', '/v1/reviews/truth.csv'], ['get', '/v1/reviews/results.jsonl'], ['get', '/v1/reviews/labels.csv'],
       ];
       const covered = new Set<string>();
       for (const [method, url, init] of calls) {

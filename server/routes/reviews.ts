@@ -1,0 +1,115 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Result } from '../../runtime/index.js';
+import type { Review, Row } from '../db/record-store.js';
+import { Problem } from '../problem.js';
+import { authProblems, ParamsSchema, ProblemSchema, ReviewBodySchema, ReviewSchema } from '../schemas/diagnosis.js';
+import type { Services } from '../services.js';
+
+const tags = ['reviews'];
+
+/** RFC 4180 field. */
+const csv = (v: unknown) => {
+  const s = v === null || v === undefined ? '' : String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+const line = (fields: unknown[]) => fields.map(csv).join(',') + '\r\n';
+
+/** The name a record's recording goes by in the exports: what its result calls it. */
+const fileOf = (row: Row) => (row.result ? (JSON.parse(row.result) as Result).source.path : row.filename ?? `upload-${row.id}`);
+
+/**
+ * Reviews: a reviewer marks a record reviewed, sets the label they believe, marks segments "not
+ * a cough" and adds the coughs the segmenter missed. Reviewed records export as a truth CSV that
+ * `tosia eval --truth` reads (with their results as the predictions), and as a label file for
+ * training (`tosia extract --labels`): a served diagnosis back to evaluation and retraining.
+ */
+export function reviewsRoutes(s: Services) {
+  return async function routes(fastify: FastifyInstance): Promise<void> {
+    const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+
+    app.put('/v1/diagnoses/:id/review', {
+      schema: { tags, summary: "Store a reviewer's verdict on a record", params: ParamsSchema, body: ReviewBodySchema, response: { 200: ReviewSchema, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, ...authProblems } },
+      config: { role: 'write' },
+    }, async (req) => {
+      const row = await s.records.get(req.params.id);
+      if (!row) throw new Problem(404, 'E_NOT_FOUND', `no diagnosis ${req.params.id}`);
+      if (row.status !== 'done' || !row.result) throw new Problem(409, 'E_CONFLICT', `${row.id} is ${row.status}: only a finished diagnosis can be reviewed`, { hint: 'wait for it (GET ?wait=30), or retry it if it failed' });
+      const result = JSON.parse(row.result) as Result;
+      const b = req.body;
+      const labels = [...result.model.labels, 'no_cough'];
+      if (b.label != null && !labels.includes(b.label)) throw new Problem(400, 'E_INPUT', `label ${JSON.stringify(b.label)} is not one of ${labels.join(', ')}`);
+      const notCough = [...new Set(b.not_cough ?? [])].sort((x, y) => x - y);
+      const missing = notCough.filter((i) => !result.segments.some((seg) => seg.index === i));
+      if (missing.length) throw new Problem(400, 'E_INPUT', `${row.id} has no segment ${missing.join(', ')} (it has ${result.segments.length})`);
+      const duration = result.source.duration_s;
+      for (const a of b.added ?? []) {
+        if (!(a.end_s > a.start_s) || a.end_s > duration + 0.01) throw new Problem(400, 'E_INPUT', `an added cough [${a.start_s}, ${a.end_s}] must end after it starts and within the recording (${duration.toFixed(2)} s)`);
+      }
+      const review: Review = {
+        id: row.id, reviewed: b.reviewed, label: b.label ?? null, not_cough: notCough, added: [...(b.added ?? [])].sort((x, y) => x.start_s - y.start_s),
+        note: b.note ?? null, reviewer: req.caller?.name ?? 'local', reviewed_at: s.now().toISOString(),
+      };
+      await s.records.setReview(review);
+      return review;
+    });
+
+    app.get('/v1/diagnoses/:id/review', {
+      schema: { tags, summary: "A record's review", params: ParamsSchema, response: { 200: ReviewSchema, 400: ProblemSchema, 404: ProblemSchema, ...authProblems } },
+      config: { role: 'read' },
+    }, async (req) => {
+      const review = await s.records.review(req.params.id);
+      if (!review) throw new Problem(404, 'E_NOT_FOUND', `${req.params.id} has no review`);
+      return review;
+    });
+
+    /** Every reviewed record, in pages of 500, however many there are. */
+    async function* reviewed() {
+      for (let after: string | null = null; ;) {
+        const page = await s.records.reviewed(after, 500);
+        yield* page;
+        if (page.length < 500) return;
+        after = page.at(-1)!.row.id;
+      }
+    }
+    const text = Type.Unknown({ description: 'text/csv or application/x-ndjson' });
+
+    app.get('/v1/reviews/truth.csv', {
+      schema: { tags, summary: 'The reviewed coughs as a truth CSV (file,start,end) for tosia eval --truth', response: { 200: text, ...authProblems } },
+      config: { role: 'read' },
+    }, async (_req, reply) => {
+      let out = line(['file', 'start', 'end']);
+      for await (const { row, review } of reviewed()) {
+        const result = JSON.parse(row.result!) as Result;
+        const kept = result.segments.filter((seg) => !review.not_cough.includes(seg.index)).map((seg) => ({ start_s: seg.start_s, end_s: seg.end_s }));
+        const events = [...kept, ...review.added].sort((x, y) => x.start_s - y.start_s);
+        // a recording with no cough is listed with empty times: zero coughs is truth too
+        if (events.length === 0) out += line([fileOf(row), '', '']);
+        for (const e of events) out += line([fileOf(row), e.start_s, e.end_s]);
+      }
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="truth.csv"').send(out);
+    });
+
+    app.get('/v1/reviews/results.jsonl', {
+      schema: { tags, summary: "The reviewed records' results, one per line: the predictions for tosia eval --pred", response: { 200: text, ...authProblems } },
+      config: { role: 'read' },
+    }, async (_req, reply) => {
+      let out = '';
+      for await (const { row } of reviewed()) out += row.result + '\n';
+      return reply.type('application/x-ndjson; charset=utf-8').header('content-disposition', 'attachment; filename="results.jsonl"').send(out);
+    });
+
+    app.get('/v1/reviews/labels.csv', {
+      schema: { tags, summary: 'The reviewed labels (file,label) for training: tosia extract --labels', response: { 200: text, ...authProblems } },
+      config: { role: 'read' },
+    }, async (_req, reply) => {
+      let out = line(['file', 'label']);
+      for await (const { row, review } of reviewed()) {
+        const label = review.label ?? (JSON.parse(row.result!) as Result).diagnosis.label;
+        out += line([fileOf(row), label]);
+      }
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="labels.csv"').send(out);
+    });
+  };
+}
