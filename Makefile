@@ -20,6 +20,8 @@ install: $(NODE_MODULES_STAMP)
 
 build: install
 	npx tsc -p tsconfig.json
+	npx tsc -p page/tsconfig.json
+	cp page/index.html page/style.css dist/page/
 	@chmod +x dist/bin/tosia.js
 
 ## Run the pipeline on a bundled sample.

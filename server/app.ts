@@ -11,6 +11,7 @@ import type { Role } from './db/key-store.js';
 import { Problem, sendProblem, toProblem } from './problem.js';
 import { diagnosesRoutes } from './routes/diagnoses.js';
 import { reviewsRoutes } from './routes/reviews.js';
+import { pageRoutes } from './routes/page.js';
 import { operationsRoutes } from './routes/operations.js';
 import { UploadFieldsSchema } from './schemas/diagnosis.js';
 import type { Services } from './services.js';
@@ -160,5 +161,6 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   await app.register(operationsRoutes(s));
   await app.register(diagnosesRoutes(s));
   await app.register(reviewsRoutes(s));
+  await app.register(pageRoutes());
   return app;
 }

@@ -171,7 +171,7 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
     started = started.catch((e: Error) => { modelError = e; });
     const dispatcher = work;
     const services: Services = {
-      records, keys, audio, dispatcher, auth, metrics, identity, now,
+      records, keys, audio, dispatcher, auth, metrics, identity, now, config: o.config,
       webhookSecret: o.webhookSecret ?? null,
       maxUploadBytes: Math.round(maxUploadMb * 1048576),
       async notReady() {

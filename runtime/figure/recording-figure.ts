@@ -11,6 +11,8 @@ export interface FigureOptions {
   maxWidth?: number;
   /** Image height in pixels (mel bands are stretched to it). Default 200. */
   height?: number;
+  /** Fewest columns: a short recording is stretched to it, so that its figure is not a thumbnail. Default 900 (or maxWidth if smaller). */
+  minWidth?: number;
 }
 
 /** A segment's box on the figure, in pixels and seconds, with its colour. */
@@ -42,10 +44,12 @@ export async function recordingFigure(samples: Float32Array, sampleRate: number,
   const plan = melPlanFor(cfg);
   const hop = m.hop_length;
   const totalFrames = Math.max(1, Math.floor(samples.length / hop) + 1);
-  const width = Math.max(1, Math.min(options.maxWidth ?? 1200, totalFrames));
+  const maxWidth = options.maxWidth ?? 1200;
+  const cols = Math.max(1, Math.min(maxWidth, totalFrames));
+  const width = Math.max(cols, Math.min(options.minWidth ?? 900, maxWidth));
   const height = options.height ?? 200;
   const nMels = m.n_mels;
-  const pooled = new Float32Array(nMels * width);
+  const pooled = new Float32Array(nMels * cols);
   const piece = Math.max(hop, Math.floor((PIECE_S * sampleRate) / hop) * hop);
   for (let a = 0; a < samples.length; a += piece) {
     const spec = plan.run(samples.subarray(a, Math.min(samples.length, a + piece)));
@@ -53,17 +57,17 @@ export async function recordingFigure(samples: Float32Array, sampleRate: number,
     // a piece's frames past its length overlap the next piece's first ones: only whole hops count
     const own = Math.min(spec.nFrames, Math.ceil(Math.min(piece, samples.length - a) / hop));
     for (let t = 0; t < own; t++) {
-      const col = Math.min(width - 1, Math.floor(((first + t) * width) / totalFrames));
+      const col = Math.min(cols - 1, Math.floor(((first + t) * cols) / totalFrames));
       for (let b = 0; b < nMels; b++) {
         const v = spec.data[b * spec.nFrames + t]!;
-        const at = b * width + col;
+        const at = b * cols + col;
         if (v > pooled[at]!) pooled[at] = v;
       }
     }
   }
   const toDb = m.power === 1 ? amplitudeToDb : powerToDb;
   toDb(pooled, { ref: m.ref, amin: m.power === 1 ? Math.sqrt(m.amin) : m.amin, topDb: m.top_db }, pooled);
-  const tall = height === nMels ? pooled : resizePlanes(pooled, width, nMels, 1, width, height, 'linear');
+  const tall = height === nMels && width === cols ? pooled : resizePlanes(pooled, cols, nMels, 1, width, height, 'linear');
   const c = cfg.color_spec;
   const base = colorize({ data: tall, nMels: height, nFrames: width }, { colormap: c.colormap, scale: c.scale, dbMin: c.db_min, dbMax: c.db_max });
   const duration = samples.length / sampleRate;

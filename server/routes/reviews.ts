@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Result } from '../../runtime/index.js';
+import { decodeStage, recordingFigure, type Result } from '../../runtime/index.js';
 import type { Review, Row } from '../db/record-store.js';
 import { Problem } from '../problem.js';
 import { authProblems, ParamsSchema, ProblemSchema, ReviewBodySchema, ReviewSchema } from '../schemas/diagnosis.js';
@@ -53,6 +53,21 @@ export function reviewsRoutes(s: Services) {
       };
       await s.records.setReview(review);
       return review;
+    });
+
+    app.get('/v1/diagnoses/:id/figure.svg', {
+      schema: { tags, summary: 'The whole recording as a spectrogram with each segment boxed by its score (SVG)', params: ParamsSchema, response: { 200: Type.Unknown({ description: 'image/svg+xml' }), 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 410: ProblemSchema, ...authProblems } },
+      config: { role: 'read' },
+    }, async (req, reply) => {
+      const row = await s.records.get(req.params.id);
+      if (!row) throw new Problem(404, 'E_NOT_FOUND', `no diagnosis ${req.params.id}`);
+      if (row.status !== 'done' || !row.result) throw new Problem(409, 'E_CONFLICT', `${row.id} is ${row.status}: the figure needs a finished diagnosis`);
+      if (row.audio_purged_at !== null) throw new Problem(410, 'E_GONE', `the audio of ${row.id} was deleted on ${row.audio_purged_at} under the retention policy`);
+      const result = JSON.parse(row.result) as Result;
+      // drawn on request from the stored audio, with this server's mel and colour settings
+      const audio = await decodeStage(s.audio.audioPath(row.sha256), s.config);
+      const figure = await recordingFigure(audio.samples, audio.sampleRate, result, s.config);
+      return reply.type('image/svg+xml').header('cache-control', 'private, max-age=3600').send(figure.svg);
     });
 
     app.get('/v1/diagnoses/:id/review', {

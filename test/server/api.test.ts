@@ -548,6 +548,7 @@ describe('the OpenAPI document', () => {
         ['put', `/v1/diagnoses/${done.id}/review`, { body: JSON.stringify({ reviewed: true, not_cough: [0] }), headers: { 'content-type': 'application/json' } }],
         ['put', `/v1/diagnoses/${done.id}/review`, { body: JSON.stringify({ reviewed: 1 }), headers: { 'content-type': 'application/json' } }],
         ['get', `/v1/diagnoses/${done.id}/review`], ['get', `/v1/diagnoses/${failed.record.id}/review`],
+        ['get', `/v1/diagnoses/${done.id}/figure.svg`], ['get', `/v1/diagnoses/${failed.record.id}/figure.svg`],
         ['get', '/v1/reviews/truth.csv'], ['get', '/v1/reviews/results.jsonl'], ['get', '/v1/reviews/labels.csv'],
       ];
       const covered = new Set<string>();
