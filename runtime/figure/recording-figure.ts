@@ -54,8 +54,9 @@ export async function recordingFigure(samples: Float32Array, sampleRate: number,
   for (let a = 0; a < samples.length; a += piece) {
     const spec = plan.run(samples.subarray(a, Math.min(samples.length, a + piece)));
     const first = a / hop;
-    // a piece's frames past its length overlap the next piece's first ones: only whole hops count
-    const own = Math.min(spec.nFrames, Math.ceil(Math.min(piece, samples.length - a) / hop));
+    // a piece's frames past its length overlap the next piece's first ones: only whole hops
+    // count, except in the last piece, whose final frame ends the recording
+    const own = a + piece >= samples.length ? spec.nFrames : Math.min(spec.nFrames, piece / hop);
     for (let t = 0; t < own; t++) {
       const col = Math.min(cols - 1, Math.floor(((first + t) * cols) / totalFrames));
       for (let b = 0; b < nMels; b++) {
