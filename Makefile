@@ -7,7 +7,7 @@ COUGH_DATA ?= $(SHARED)/data/covid19-cough
 EXTRACT_DIR ?= .cache/extract
 PYTHON ?= /usr/bin/python3
 
-.PHONY: all install build browser run test bench soak eval-segmentation model samples explore clean
+.PHONY: all install build browser notebook-deps notebook run test bench soak eval-segmentation model samples explore clean
 
 all: build
 
@@ -33,8 +33,23 @@ CHROMIUM ?= /usr/bin/chromium
 browser:
 	@test -x $(CHROMIUM) || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then echo "installing Debian's chromium for the browser tests"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; else echo "no $(CHROMIUM): the browser tests skip (apt-get install chromium)"; fi; }
 
+## The notebook runs on the Deno kernel (deno from npm, into .cache/deno) under Jupyter's nbconvert (Debian's, installed here when missing and root may).
+DENO := .cache/deno/node_modules/.bin/deno
+NOTEBOOK_OUT ?= explore-out
+$(DENO):
+	npm install --prefix .cache/deno --no-audit --no-fund --no-save deno@2 >/dev/null
+notebook-deps: $(DENO)
+	@command -v jupyter-nbconvert >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then echo "installing Debian's Jupyter (nbconvert) for the notebook"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jupyter-nbconvert jupyter-client python3-ipykernel >/dev/null; else echo "no jupyter-nbconvert: the notebook test skips (apt-get install jupyter-nbconvert)"; fi; }
+	@mkdir -p .cache/jupyter/kernels/deno
+	@printf '{"argv": ["%s", "jupyter", "--kernel", "--conn", "{connection_file}"], "display_name": "Deno", "language": "typescript"}\n' "$(abspath $(DENO))" > .cache/jupyter/kernels/deno/kernel.json
+
+## Execute examples/explore.ipynb end to end (the same walk-through as make explore, in a notebook); the executed copy goes to $(NOTEBOOK_OUT)/.
+notebook: build notebook-deps
+	@mkdir -p $(NOTEBOOK_OUT)
+	cd examples && JUPYTER_PATH=$(abspath .cache/jupyter) PATH=$(abspath .cache/deno/node_modules/.bin):$$PATH jupyter nbconvert --to notebook --execute explore.ipynb --output $(abspath $(NOTEBOOK_OUT))/explore.executed.ipynb --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.kernel_name=deno
+
 ## The whole test suite (builds first: CLI tests spawn the built binary).
-test: build browser
+test: build browser notebook-deps
 	npx vitest run
 
 ## Benchmarks: prints the figures and appends a dated entry to BENCHMARKS.md. librosa is timed
