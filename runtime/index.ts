@@ -37,4 +37,5 @@ export { watchFolder, type WatchOptions, type WatchEvent } from './watch/watch-f
 export { recordingFigure, scoreColour, type RecordingFigure, type FigureOptions, type FigureBox } from './figure/recording-figure.js';
 export { renderReport, audioMime, flagWords, type ReportEntry } from './report/report.js';
 export { buildReport, type BuildReportOptions } from './report/build-report.js';
+export { FigureRenderer } from './figure/figure-renderer.js';
 export { readTruth, readPredictions, evaluate, type EvalReport, type FileScore, type EventTable } from './eval/eval.js';

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
-import { identityOf, ThreadPool, TosiaError, type Config, type Pool, type Result } from '../runtime/index.js';
+import { FigureRenderer, identityOf, ThreadPool, TosiaError, type Config, type Pool, type Result } from '../runtime/index.js';
 import { buildApp } from './app.js';
 import { AudioStore } from './audio/audio-store.js';
 import { Authenticator } from './auth/api-keys.js';
@@ -139,9 +139,11 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
   const viaQueue = o.queue && !o.pool ? o.queue : null;
   const pool: Pool | null = viaQueue ? null : o.pool ?? new ThreadPool({ config: o.config, concurrency: o.concurrency });
   let queue: JobQueue | null = null;
+  const figures = new FigureRenderer(o.config);
   const closeWork = async () => {
     await pool?.close();
     await queue?.close();
+    await figures.close();
   };
   try {
     await migrate(database);
@@ -171,7 +173,7 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
     started = started.catch((e: Error) => { modelError = e; });
     const dispatcher = work;
     const services: Services = {
-      records, keys, audio, dispatcher, auth, metrics, identity, now, config: o.config,
+      records, keys, audio, dispatcher, auth, metrics, identity, now, config: o.config, figures,
       webhookSecret: o.webhookSecret ?? null,
       maxUploadBytes: Math.round(maxUploadMb * 1048576),
       async notReady() {

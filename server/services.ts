@@ -1,4 +1,4 @@
-import type { Config, Identity } from '../runtime/index.js';
+import type { Config, FigureRenderer, Identity } from '../runtime/index.js';
 import type { AudioStore } from './audio/audio-store.js';
 import type { Authenticator } from './auth/api-keys.js';
 import type { KeyStore } from './db/key-store.js';
@@ -38,6 +38,8 @@ export interface Services {
   metrics: Metrics;
   /** The config records are computed under (the figures are drawn with its mel and colour settings). */
   config: Config;
+  /** Draws figures on a thread of its own. */
+  figures: FigureRenderer;
   /** The config identity and model every record of this server is computed under. */
   identity: Identity;
   now: () => Date;

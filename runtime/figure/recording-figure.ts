@@ -13,13 +13,15 @@ export interface FigureOptions {
   height?: number;
   /** Fewest columns: a short recording is stretched to it, so that its figure is not a thumbnail. Default 900 (or maxWidth if smaller). */
   minWidth?: number;
+  /** Also encode the PNG with the boxes drawn in (the SVG needs only the plain one). Default true. */
+  png?: boolean;
 }
 
 /** A segment's box on the figure, in pixels and seconds, with its colour. */
 export interface FigureBox { index: number; start_s: number; end_s: number; x0: number; x1: number; score: number | null; excluded: boolean; colour: string }
 
 export interface RecordingFigure {
-  /** The spectrogram with the boxes drawn in. */
+  /** The spectrogram with the boxes drawn in (empty when options.png is false). */
   png: Uint8Array;
   /** The same figure as SVG: the spectrogram (without boxes) embedded as PNG, the boxes and a time axis as vectors. */
   svg: string;
@@ -68,9 +70,10 @@ export async function recordingFigure(samples: Float32Array, sampleRate: number,
   }
   const toDb = m.power === 1 ? amplitudeToDb : powerToDb;
   toDb(pooled, { ref: m.ref, amin: m.power === 1 ? Math.sqrt(m.amin) : m.amin, topDb: m.top_db }, pooled);
-  const tall = height === nMels && width === cols ? pooled : resizePlanes(pooled, cols, nMels, 1, width, height, 'linear');
   const c = cfg.color_spec;
-  const base = colorize({ data: tall, nMels: height, nFrames: width }, { colormap: c.colormap, scale: c.scale, dbMin: c.db_min, dbMax: c.db_max });
+  const paint = (w: number) => colorize({ data: height === nMels && w === cols ? pooled : resizePlanes(pooled, cols, nMels, 1, w, height, 'linear'), nMels: height, nFrames: w }, { colormap: c.colormap, scale: c.scale, dbMin: c.db_min, dbMax: c.db_max });
+  // the SVG embeds the spectrogram at its own columns and lets the browser stretch it to the width
+  const base = paint(cols);
   const duration = samples.length / sampleRate;
   const positive = result.diagnosis.positive_label;
   const boxes: FigureBox[] = result.segments.map((s) => {
@@ -82,9 +85,13 @@ export async function recordingFigure(samples: Float32Array, sampleRate: number,
       colour: s.excluded ? '#9e9e9e' : scoreColour(score),
     };
   });
-  const drawn: RgbImage = { width, height, data: new Uint8Array(base.data) };
-  for (const b of boxes) drawBox(drawn, b.x0, b.x1, hex(b.colour), b.excluded);
-  const [png, plain] = await Promise.all([encodePng(drawn), encodePng(base)]);
+  let png: Uint8Array = new Uint8Array(0);
+  if (options.png !== false) {
+    const drawn: RgbImage = width === cols ? { width, height, data: new Uint8Array(base.data) } : paint(width);
+    for (const b of boxes) drawBox(drawn, b.x0, b.x1, hex(b.colour), b.excluded);
+    png = await encodePng(drawn, 1);
+  }
+  const plain = await encodePng(base, 1);
   return { png, svg: figureSvg(plain, width, height, duration, boxes), width, height, duration_s: duration, boxes };
 }
 

@@ -66,8 +66,12 @@ export interface ReviewsTable {
   reviewed_at: string;
 }
 
+/** The whole-recording figure of a record (SVG), when the worker drew one. */
+export interface DiagnosisFiguresTable { diagnosis_id: string; svg: string }
+
 export interface Tables {
   diagnoses: DiagnosesTable;
+  diagnosis_figures: DiagnosisFiguresTable;
   reviews: ReviewsTable;
   segment_images: SegmentImagesTable;
   diagnosis_flags: DiagnosisFlagsTable;

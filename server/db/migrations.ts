@@ -93,6 +93,16 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         .execute();
     },
   },
+  '0004_figures': {
+    async up(db: Kysely<unknown>) {
+      // the whole-recording figure (SVG), drawn when first asked for and kept; a table of its own,
+      // so that reading records never reads figures
+      await db.schema.createTable('diagnosis_figures')
+        .addColumn('diagnosis_id', 'text', (c) => c.primaryKey().references('diagnoses.id').onDelete('cascade'))
+        .addColumn('svg', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
   };
 }
 

@@ -115,6 +115,8 @@ export class RecordStore {
       if (Number(r.numUpdatedRows) !== 1) return false;
       await tx.deleteFrom('diagnosis_flags').where('diagnosis_id', '=', id).execute();
       await tx.deleteFrom('segment_images').where('diagnosis_id', '=', id).execute();
+      // a figure of an earlier result is stale
+      await tx.deleteFrom('diagnosis_figures').where('diagnosis_id', '=', id).execute();
       const flags = [...new Set(o.result.quality.flags)];
       if (flags.length > 0) await tx.insertInto('diagnosis_flags').values(flags.map((flag) => ({ diagnosis_id: id, flag }))).execute();
       if (o.images.length > 0) await tx.insertInto('segment_images').values(o.images.map((png, n) => ({ diagnosis_id: id, n, png: Buffer.from(png.buffer, png.byteOffset, png.byteLength) }))).execute();
@@ -154,6 +156,16 @@ export class RecordStore {
     await this.db.updateTable('diagnoses').set({ status: 'queued', started_at: null }).where('status', '=', 'running').execute();
     const rows = await this.db.selectFrom('diagnoses').select('id').where('status', '=', 'queued').orderBy('id').execute();
     return rows.map((r) => r.id);
+  }
+
+  /** A record's whole-recording figure (SVG), or null when none was drawn yet. */
+  async figure(id: string): Promise<string | null> {
+    return (await this.db.selectFrom('diagnosis_figures').select('svg').where('diagnosis_id', '=', id).executeTakeFirst())?.svg ?? null;
+  }
+
+  /** Keep a drawn figure (a record deleted meanwhile keeps nothing). */
+  async setFigure(id: string, svg: string): Promise<void> {
+    await this.db.insertInto('diagnosis_figures').values({ diagnosis_id: id, svg }).onConflict((c) => c.column('diagnosis_id').doUpdateSet({ svg })).execute().catch(() => undefined);
   }
 
   /** Store a record's review (one per record: the last one stands). */
@@ -220,6 +232,7 @@ export class RecordStore {
     const ids = rows.map((r) => r.id);
     await this.db.transaction().execute(async (tx) => {
       await tx.deleteFrom('segment_images').where('diagnosis_id', 'in', ids).execute();
+      await tx.deleteFrom('diagnosis_figures').where('diagnosis_id', 'in', ids).execute();
       await tx.updateTable('diagnoses').set({ audio_purged_at: now, images: 0 }).where('id', 'in', ids).execute();
     });
     return rows;

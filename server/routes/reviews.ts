@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { decodeStage, recordingFigure, type Result } from '../../runtime/index.js';
+import type { Result } from '../../runtime/index.js';
 import type { Review, Row } from '../db/record-store.js';
 import { Problem } from '../problem.js';
 import { authProblems, ParamsSchema, ProblemSchema, ReviewBodySchema, ReviewSchema } from '../schemas/diagnosis.js';
@@ -63,11 +63,13 @@ export function reviewsRoutes(s: Services) {
       if (!row) throw new Problem(404, 'E_NOT_FOUND', `no diagnosis ${req.params.id}`);
       if (row.status !== 'done' || !row.result) throw new Problem(409, 'E_CONFLICT', `${row.id} is ${row.status}: the figure needs a finished diagnosis`);
       if (row.audio_purged_at !== null) throw new Problem(410, 'E_GONE', `the audio of ${row.id} was deleted on ${row.audio_purged_at} under the retention policy`);
-      const result = JSON.parse(row.result) as Result;
-      // drawn on request from the stored audio, with this server's mel and colour settings
-      const audio = await decodeStage(s.audio.audioPath(row.sha256), s.config);
-      const figure = await recordingFigure(audio.samples, audio.sampleRate, result, s.config);
-      return reply.type('image/svg+xml').header('cache-control', 'private, max-age=3600').send(figure.svg);
+      // drawn once, from the stored audio, on the figure thread; kept for the next request
+      let svg = await s.records.figure(row.id);
+      if (!svg) {
+        svg = await s.figures.render(s.audio.audioPath(row.sha256), JSON.parse(row.result) as Result);
+        await s.records.setFigure(row.id, svg);
+      }
+      return reply.type('image/svg+xml').header('cache-control', 'private, max-age=3600').send(svg);
     });
 
     app.get('/v1/diagnoses/:id/review', {

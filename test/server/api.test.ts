@@ -300,6 +300,10 @@ describe.each(STORES)('tosia serve on $store', ({ store }) => {
     const a = await (await raw(variant(500), '?wait=60&filename=review-a.wav')).json();
     const b = await (await raw(variant(501), '?wait=60&filename=review-b.wav')).json();
     expect(a.result.segments).toHaveLength(3);
+    // the figure, drawn by the worker with the diagnosis
+    const fig = await h.call(`/v1/diagnoses/${a.id}/figure.svg`, { role: 'read' });
+    expect(fig.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+    expect(((await fig.text()).match(/<rect class="seg"/g) ?? []).length).toBe(3);
     await problem(await h.call(`/v1/diagnoses/${a.id}/review`), 404, 'E_NOT_FOUND');
     // the second segment is not a cough; a cough was missed at 3.0-3.3 s; the reviewer believes covid19
     const stored = await put(a.id, { reviewed: true, label: 'covid19', not_cough: [1], added: [{ start_s: 3.0, end_s: 3.3 }], note: 'breath at 1.5 s' });

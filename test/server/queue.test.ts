@@ -222,6 +222,8 @@ describe.skipIf(missing)('the queue (NATS JetStream)', () => {
       expect(rec.links.segments.length).toBe(rec.result.segments.length);
       expect((await h.call(rec.links.segments[0], { role: 'read' })).headers.get('content-type')).toBe('image/png');
       expect(w.jobs()).toHaveLength(1);
+      // the figure is drawn by the replica from the stored audio
+      expect(((await (await h.call(`/v1/diagnoses/${rec.id}/figure.svg`, { role: 'read' })).text()).match(/<rect class="seg"/g) ?? []).length).toBe(rec.result.segments.length);
       const bad = await h.call('/v1/diagnoses?wait=60', { method: 'POST', body: Buffer.from('not audio'), headers: { 'content-type': 'audio/wav' } });
       expect(bad.status).toBe(422);
       expect((await fetch(`${h.url}/ready`)).status).toBe(200);
