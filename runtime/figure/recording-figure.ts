@@ -89,9 +89,9 @@ export async function recordingFigure(samples: Float32Array, sampleRate: number,
   if (options.png !== false) {
     const drawn: RgbImage = width === cols ? { width, height, data: new Uint8Array(base.data) } : paint(width);
     for (const b of boxes) drawBox(drawn, b.x0, b.x1, hex(b.colour), b.excluded);
-    png = await encodePng(drawn, 1);
+    png = await encodePng(drawn, { level: 1 });
   }
-  const plain = await encodePng(base, 1);
+  const plain = await encodePng(base, { level: 1 });
   return { png, svg: figureSvg(plain, width, height, duration, boxes), width, height, duration_s: duration, boxes };
 }
 

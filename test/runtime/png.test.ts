@@ -15,3 +15,12 @@ describe('encodePng', () => {
     }
   });
 });
+
+describe('encodePng as a map callback', () => {
+  it('images.map(encodePng) keeps the default level whatever the index (an index of 10 once became level 10)', async () => {
+    const img = { width: 4, height: 2, data: new Uint8Array(24).fill(7) };
+    const pngs = await Promise.all(Array.from({ length: 12 }, () => img).map(encodePng));
+    expect(pngs).toHaveLength(12);
+    expect(new Set(pngs.map((p) => Buffer.from(p).toString('hex'))).size).toBe(1);
+  });
+});
