@@ -25,6 +25,8 @@ export { extract, PLAIN_NORMALISATION, type ExtractOptions, type ExtractSummary 
 export { readLabels } from './extract/read-labels.js';
 export { collectInputs, walkInputs, isAudioName, AUDIO_EXTENSIONS, type InputFile } from './io/inputs.js';
 export { writeFileAtomic } from './io/atomic-write.js';
+export { csvRow, parseCsv } from './io/csv.js';
+export { escapeHtml } from './io/html.js';
 export { writePng, resizeImage, encodePng } from './image/png.js';
 export { defaultModelPath, modelPathFor, tosiaVersion, packageRoot } from './paths.js';
 export { TosiaError, isTosiaError, ERROR_CODES, type ErrorCode } from '../algos/errors.js';

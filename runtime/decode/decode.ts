@@ -209,7 +209,7 @@ export async function decode(input: DecodeInput, options: DecodeOptions): Promis
   // damaged pages and frames are cut out before any decoder sees them
   const decodable: DecodeInput = inspection.cleaned ? { bytes: inspection.cleaned, name: file } : input;
   if (choice !== 'ffmpeg' && size <= streamAbove) {
-    bytes ??= await readAll(file, options.blockingReads ?? false);
+    bytes = bytes!;
     sha256 = sha256Hex(bytes);
     try {
       const n = inspection.runs ? await decodeRuns(inspection.runs, inspection.gaps ?? []) : await decodeNative(inspection.cleaned ?? bytes);

@@ -418,7 +418,6 @@ export function inspectMp3(b: Uint8Array): Inspection {
       pos += h.len;
       continue;
     }
-    if (h && resync(pos + 1) < 0) { cut = true; break; }
     const next = resync(pos + 1);
     const t = s2((count * spf) / rate);
     if (next < 0) {

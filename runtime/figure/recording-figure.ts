@@ -3,6 +3,7 @@ import { resizePlanes } from '../../algos/color/resize.js';
 import { amplitudeToDb, powerToDb } from '../../algos/melspec/db.js';
 import type { Config } from '../config/schema.js';
 import { encodePng } from '../image/png.js';
+import { escapeHtml } from '../io/html.js';
 import type { Result } from '../pipeline/result.js';
 import { melPlanFor } from '../pipeline/stages.js';
 
@@ -118,7 +119,7 @@ function drawBox(img: RgbImage, x0: number, x1: number, [r, g, b]: [number, numb
   for (let x = x0; x <= x1; x++) if (on(x)) for (const y of [0, 1, img.height - 2, img.height - 1]) put(x, y);
 }
 
-const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const esc = escapeHtml;
 
 /** A time step giving about 8–15 ticks. */
 function tickStep(duration: number): number {

@@ -1,5 +1,6 @@
 import { extname } from 'node:path';
 import type { RecordingFigure } from '../figure/recording-figure.js';
+import { escapeHtml } from '../io/html.js';
 import type { Result } from '../pipeline/result.js';
 
 /** One recording of a report: its result, its figure and its audio (each may be missing). */
@@ -11,7 +12,7 @@ export interface ReportEntry {
   note?: string;
 }
 
-const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = escapeHtml;
 
 const MIME: Record<string, string> = { '.wav': 'audio/wav', '.mp3': 'audio/mpeg', '.ogg': 'audio/ogg', '.oga': 'audio/ogg', '.opus': 'audio/ogg', '.flac': 'audio/flac', '.m4a': 'audio/mp4', '.mp4': 'audio/mp4', '.aac': 'audio/aac', '.webm': 'audio/webm', '.weba': 'audio/webm' };
 

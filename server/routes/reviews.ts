@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Result } from '../../runtime/index.js';
+import { csvRow as line, type Result } from '../../runtime/index.js';
 import type { Review, Row } from '../db/record-store.js';
 import { Problem } from '../problem.js';
 import { authProblems, ParamsSchema, ProblemSchema, ReviewBodySchema, ReviewSchema } from '../schemas/diagnosis.js';
@@ -9,12 +9,6 @@ import type { Services } from '../services.js';
 
 const tags = ['reviews'];
 
-/** RFC 4180 field. */
-const csv = (v: unknown) => {
-  const s = v === null || v === undefined ? '' : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
-const line = (fields: unknown[]) => fields.map(csv).join(',') + '\r\n';
 
 /** The name a record's recording goes by in the exports: what its result calls it. */
 const fileOf = (row: Row) => (row.result ? (JSON.parse(row.result) as Result).source.path : row.filename ?? `upload-${row.id}`);
