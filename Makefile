@@ -7,7 +7,7 @@ COUGH_DATA ?= $(SHARED)/data/covid19-cough
 EXTRACT_DIR ?= .cache/extract
 PYTHON ?= /usr/bin/python3
 
-.PHONY: all install build browser notebook-deps notebook run test bench soak eval-segmentation model samples explore clean
+.PHONY: all install build browser notebook-deps notebook run test bench soak eval-segmentation fit-cough-score model samples explore clean
 
 all: build
 
@@ -65,9 +65,14 @@ bench: build $(BENCH_VENV)/bin/python
 soak: build
 	node dist/bench/soak.js
 
-## Segmentation quality on the synthetic evaluation set and on covid19-cough; appends to BENCHMARKS.md.
+## Segmentation quality of every method on the annotated covid19-cough recordings (held-out and tuned-on halves, per source), the cough_score's ROC AUC, the synthetic evaluation set, and the counts on all of covid19-cough; appends to BENCHMARKS.md.
 eval-segmentation: build
 	node dist/bench/eval-segmentation.js
+
+## Refit the onset segmenter's cough score on the annotated recordings' dev half and a synthetic training draw (rewrites algos/segment/cough-score-model.ts; rebuild after).
+fit-cough-score: build
+	node dist/bench/fit-cough-score.js
+	$(MAKE) build
 
 ## The pipeline one stage at a time (decode, segments, one mel spectrogram, the model input, the model, the figure), figures into explore-out/.
 explore: build
@@ -84,7 +89,7 @@ model: build
 	@$(PYTHON) -c 'import torch, onnx' 2>/dev/null || { echo "PyTorch missing: apt-get install python3-torch python3-onnx"; exit 3; }
 	rm -rf $(EXTRACT_DIR)
 	node dist/bin/tosia.js extract $(COUGH_DATA)/raw --out $(EXTRACT_DIR) --labels $(COUGH_DATA)/metadata.json --label-key covid19 || test $$? -eq 1
-	$(PYTHON) models/train/train.py --extract $(EXTRACT_DIR) --metadata $(COUGH_DATA)/metadata.json --out models
+	$(PYTHON) models/train/train.py --extract $(EXTRACT_DIR) --metadata $(COUGH_DATA)/metadata.json --raw $(COUGH_DATA)/raw --out models
 
 clean:
 	rm -rf dist .cache

@@ -1,6 +1,6 @@
 import type { RealFftFactory } from '../fft/kernel.js';
 import { DescriptorPlan, type SegmentFeatures } from './descriptors.js';
-import type { Segment } from './segment-coughs.js';
+import type { Segment } from './types.js';
 
 /** A detected cough in frame indices: [a, b) and its peak frame. */
 export interface CoreSpan { a: number; b: number; peak: number }

@@ -13,7 +13,7 @@ import { defaultEngine, type Engine } from '../engine/engine.js';
 import { prepareSegments } from './prepare-segments.js';
 import { DISCLAIMER, SCHEMA_VERSION, type QualityResult, type Result, type SegmentResult } from './result.js';
 import { coughLikeness } from '../../algos/segment/cough-score.js';
-import type { Segmentation } from '../../algos/segment/segment-coughs.js';
+import type { Segmentation } from '../../algos/segment/types.js';
 import type { DecodedAudio } from '../decode/decode.js';
 import { decodeStage, emptyFilterWarning, segmentStage } from './stages.js';
 import type { WorkUnit } from './work-unit.js';
@@ -137,7 +137,8 @@ export async function runRecording(work: WorkUnit, options: RunOptions = {}): Pr
     const row = probs.subarray(i * labels.length, (i + 1) * labels.length);
     const own = aggregate(row, labels, { ...aggOptions, method: 'mean' });
     const f = p.segment.features;
-    const likeness = coughLikeness(f);
+    // the onset segmenter scores its own events; other methods fall back on the descriptors
+    const likeness = p.segment.score ? { score: p.segment.score.value, reason: p.segment.score.reason } : coughLikeness(f);
     const excluded = likeness.score < minScore;
     if (!excluded) included.push(i);
     return {

@@ -1,6 +1,6 @@
 import type { RgbImage } from '../../algos/color/colorize.js';
 import type { RealFftFactory } from '../../algos/fft/kernel.js';
-import type { Segment } from '../../algos/segment/segment-coughs.js';
+import type { Segment } from '../../algos/segment/types.js';
 import type { Config } from '../config/schema.js';
 import type { DecodedAudio } from '../decode/decode.js';
 import type { Engine } from '../engine/engine.js';

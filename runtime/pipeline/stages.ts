@@ -3,7 +3,9 @@ import type { RealFftFactory } from '../../algos/fft/kernel.js';
 import type { MelPlan } from '../../algos/melspec/melspectrogram.js';
 import type { MelOptions } from '../../algos/melspec/options.js';
 import { powerToDb, amplitudeToDb } from '../../algos/melspec/db.js';
-import { segmentCoughs, type Segmentation } from '../../algos/segment/segment-coughs.js';
+import { segmentCoughs } from '../../algos/segment/hysteresis.js';
+import { segmentCoughsOnset } from '../../algos/segment/onset.js';
+import type { Segmentation } from '../../algos/segment/types.js';
 import { segmentCoughsAdaptive } from '../../algos/segment/adaptive.js';
 import type { Config } from '../config/schema.js';
 import { decode, type DecodedAudio, type DecodeInput } from '../decode/decode.js';
@@ -31,12 +33,20 @@ export function decodeStage(input: string | DecodeInput, cfg: Config, engine: En
 /** Segment the decoded audio as the config says; `fft` is an optional faster FFT backend. */
 export function segmentStage(audio: { samples: Float32Array; sampleRate: number }, cfg: Config, fft?: RealFftFactory): Segmentation {
   const s = cfg.segmentation;
+  if (s.method === 'onset') {
+    return segmentCoughsOnset(audio.samples, audio.sampleRate, {
+      hopLength: s.hop_length_s, fmin: s.fmin_hz, fmax: s.fmax_hz, bands: s.bands, floorPercentile: s.band_floor_percentile,
+      highDb: s.excess_high_db, lowDb: s.excess_low_db, smoothing: s.smoothing_s, hangover: s.hangover_s,
+      onsetDb: s.onset_flux_db, highOnsetDb: s.onset_high_db, dipDb: s.bout_dip_db, tail: s.tail_s,
+      minLength: s.min_length_s, padding: s.padding_s, ...(s.reject_below_score === null ? {} : { minScore: s.reject_below_score }),
+    }, fft);
+  }
   if (s.method === 'adaptive') {
     return segmentCoughsAdaptive(audio.samples, audio.sampleRate, {
       hopLength: s.hop_length_s, fmin: s.fmin_hz, fmax: s.fmax_hz, bands: s.bands, floorPercentile: s.band_floor_percentile,
       highDb: s.excess_high_db, lowDb: s.excess_low_db, smoothing: s.smoothing_s, hangover: s.hangover_s,
       minLength: s.min_length_s, maxLength: s.max_length_s, padding: s.padding_s, maxBelowPeakDb: s.max_below_peak_db,
-      minCoughScore: s.reject_below_score, splitDb: s.split_db,
+      ...(s.reject_below_score === null ? {} : { minCoughScore: s.reject_below_score }), splitDb: s.split_db,
     }, fft);
   }
   return segmentCoughs(audio.samples, audio.sampleRate, {

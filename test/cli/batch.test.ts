@@ -476,14 +476,14 @@ describe('resume keeps to the config identity and the requested artifacts (issue
     const out = join(root, 'out');
     const inputs = join(root, 'in', 'a');
     expect(tosia(['run', inputs, '--out', out, '--progress', 'none']).code).toBe(0);
-    const again = tosia(['run', inputs, '--out', out, '--progress', 'json', '--min-cough-score', '0.5']);
+    const again = tosia(['run', inputs, '--out', out, '--progress', 'json', '--min-cough-score', '0.9']);
     expect(again.code).toBe(0);
     const done = jsonEvents(again.stderr).filter((e) => e.type === 'file-done');
     expect(done).toHaveLength(small.length + 1);
     expect(done.every((e) => e.type === 'file-done' && !e.skipped)).toBe(true);
     // each stored result is what a single-file run with the same flags gives, identity included
     const file = join(inputs, small.find((s) => s.name.startsWith('coughs-3_'))!.name);
-    const single = JSON.parse(tosia(['run', file, '--json', '--min-cough-score', '0.5']).stdout);
+    const single = JSON.parse(tosia(['run', file, '--json', '--min-cough-score', '0.9']).stdout);
     const stored = JSON.parse(readFileSync(join(out, relative(join(root, 'in'), file) + '.json'), 'utf8'));
     expect(stored.config_sha256).toBe(single.config_sha256);
     expect(stored.segments.map((s: { excluded: boolean }) => s.excluded)).toEqual(single.segments.map((s: { excluded: boolean }) => s.excluded));

@@ -1,12 +1,14 @@
-import { matchEvents, Resampler, segmentCoughsAdaptive, type RealFftFactory } from '../../algos/index.js';
+import { matchEvents, Resampler, segmentCoughsOnset, type RealFftFactory, type Segmentation } from '../../algos/index.js';
 import { evalSet } from '../../samples/generator/eval-set.js';
 import { synthesize } from '../../samples/generator/synth.js';
 
 /**
  * Issue 4's segmentation targets over the synthetic evaluation set (scale 1), with an optional
- * FFT backend for the resampler and the segmenter (the pipeline runs PFFFT).
+ * FFT backend for the resampler and the segmenter (the pipeline runs PFFFT), for a segmenter
+ * (the default method's, unless given).
  */
-export function issue4Figures(fft?: RealFftFactory) {
+type Segmenter = (x: Float32Array, sr: number, options: object, fft?: RealFftFactory) => Segmentation;
+export function issue4Figures(fft?: RealFftFactory, segment: Segmenter = segmentCoughsOnset) {
   const sr = 8000;
   const tally = { hi: { tp: 0, fp: 0, fn: 0 }, lo: { tp: 0, fp: 0, fn: 0 } };
   const falsePerMinute: Record<string, { segs: number; min: number }> = {};
@@ -14,7 +16,7 @@ export function issue4Figures(fft?: RealFftFactory) {
   for (const spec of evalSet(1)) {
     const rec = synthesize(spec);
     const x = spec.sampleRate === sr ? rec.samples : down.run(rec.samples);
-    const { segments } = segmentCoughsAdaptive(x, sr, {}, fft);
+    const { segments } = segment(x, sr, {}, fft);
     if (spec.group.coughFree) {
       const k = spec.name.split('_')[2]!;
       const f = (falsePerMinute[k] ??= { segs: 0, min: 0 });

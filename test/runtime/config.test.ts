@@ -28,9 +28,10 @@ describe('config schema', () => {
 
   it('no path gives the defaults', async () => expect(await loadConfig()).toEqual(defaultConfig()));
 
-  it('segmentation.method defaults to adaptive and keeps hysteresis selectable', () => {
-    expect(defaultConfig().segmentation.method).toBe('adaptive');
+  it('segmentation.method defaults to onset and keeps adaptive and hysteresis selectable', () => {
+    expect(defaultConfig().segmentation.method).toBe('onset');
     expect(validateConfig({ segmentation: { method: 'hysteresis' } }).segmentation.method).toBe('hysteresis');
+    expect(validateConfig({ segmentation: { method: 'adaptive' } }).segmentation.method).toBe('adaptive');
     expect(() => validateConfig({ segmentation: { excess_high_db: 2, excess_low_db: 3 } })).toThrow(/excess_high_db: 2 must be greater than excess_low_db=3/);
   });
 });

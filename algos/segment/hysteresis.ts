@@ -1,26 +1,9 @@
 import { TosiaError } from '../errors.js';
 import { assembleSegments } from './assemble.js';
-import type { SegmentFeatures } from './descriptors.js';
+import { hysteresis, splitLong } from './core.js';
 import { energyEnvelope, percentile, type Envelope } from './envelope.js';
 import { SEGMENT_DEFAULTS, type SegmentOptions } from './options.js';
-
-export interface Segment {
-  /** Start, in s, padding included. */
-  start: number;
-  /** End, in s, padding included. */
-  end: number;
-  /** Time of the envelope's maximum, in s. */
-  peak: number;
-  features: SegmentFeatures;
-}
-
-export interface Segmentation {
-  segments: Segment[];
-  /** Estimated noise floor of the recording, in dBFS. */
-  noiseFloorDb: number;
-  /** Loudest envelope value, in dBFS. */
-  peakDb: number;
-}
+import type { Segmentation, Span } from './types.js';
 
 function checkOptions(o: SegmentOptions): void {
   const fail = (key: string, rule: string) => {
@@ -37,21 +20,6 @@ function checkOptions(o: SegmentOptions): void {
   if (!(o.minLength >= 0)) fail('minLength', '>= 0');
   if (!(o.maxLength > 2 * o.minLength)) fail('maxLength', `> 2 × minLength (${2 * o.minLength})`);
   if (!(o.padding >= 0)) fail('padding', '>= 0');
-}
-
-interface Span { a: number; b: number } // frame indices, [a, b)
-
-/** Split [a, b) at the deepest envelope dip until no part is longer than maxFrames. */
-function splitLong(span: Span, env: Float64Array, maxFrames: number, minFrames: number, out: Span[]): void {
-  const len = span.b - span.a;
-  if (len <= maxFrames) { out.push(span); return; }
-  const lo = span.a + Math.max(1, minFrames);
-  const hi = span.b - Math.max(1, minFrames);
-  let cut = -1;
-  for (let f = lo; f < hi; f++) if (cut < 0 || env[f]! < env[cut]!) cut = f;
-  if (cut < 0) { out.push(span); return; }
-  splitLong({ a: span.a, b: cut }, env, maxFrames, minFrames, out);
-  splitLong({ a: cut, b: span.b }, env, maxFrames, minFrames, out);
 }
 
 /**
@@ -76,27 +44,7 @@ export function segmentCoughs(samples: Float32Array, sampleRate: number, options
   const low = floor + o.lowDb;
   const hangFrames = Math.round(o.hangover / o.hopLength);
 
-  const raw: Span[] = [];
-  let active = false, start = 0, below = 0, lastAbove = 0;
-  for (let f = 0; f < db.length; f++) {
-    const v = db[f]!;
-    if (!active) {
-      if (v > high) {
-        active = true;
-        start = f;
-        while (start > 0 && db[start - 1]! > low && (raw.length === 0 || start - 1 >= raw[raw.length - 1]!.b)) start--;
-        below = 0;
-        lastAbove = f;
-      }
-    } else if (v < low) {
-      below++;
-      if (below > hangFrames) { raw.push({ a: start, b: lastAbove + 1 }); active = false; }
-    } else {
-      below = 0;
-      lastAbove = f;
-    }
-  }
-  if (active) raw.push({ a: start, b: lastAbove + 1 });
+  const raw = hysteresis(db, high, low, hangFrames);
 
   const hopS = hop / sampleRate;
   const frameS = frame / sampleRate;
