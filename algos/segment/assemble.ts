@@ -1,6 +1,6 @@
 import type { RealFftFactory } from '../fft/kernel.js';
 import { DescriptorPlan, type SegmentFeatures } from './descriptors.js';
-import type { Segment } from './types.js';
+import type { Segment, Span } from './types.js';
 
 /** A detected cough in frame indices: [a, b) and its peak frame. */
 export interface CoreSpan { a: number; b: number; peak: number }
@@ -17,6 +17,21 @@ export interface AssembleOptions {
   accept?: (features: SegmentFeatures, coreDuration: number) => boolean;
   /** An optional faster FFT backend for the descriptors. */
   fft?: RealFftFactory;
+  /** Descriptors already computed for span `i` over exactly these samples, if any (saves describing twice). */
+  known?: (i: number, startSample: number, endSample: number) => SegmentFeatures | undefined;
+}
+
+/** Each span's padded start and end, in s: padding stops halfway to the neighbouring span and at the recording's ends. */
+export function paddedSpans(spans: readonly Span[], o: { duration: number; hopS: number; frameS: number; padding: number }): { start: number; end: number }[] {
+  const coreEnd = (s: Span) => Math.min(o.duration, (s.b - 1) * o.hopS + o.frameS);
+  return spans.map((s, i) => {
+    const start0 = s.a * o.hopS, end0 = coreEnd(s);
+    const prev = spans[i - 1], next = spans[i + 1];
+    return {
+      start: Math.max(0, start0 - o.padding, prev ? (coreEnd(prev) + start0) / 2 : 0),
+      end: Math.min(o.duration, end0 + o.padding, next ? (end0 + next.a * o.hopS) / 2 : o.duration),
+    };
+  });
 }
 
 /**
@@ -26,15 +41,13 @@ export interface AssembleOptions {
 export function assembleSegments(spans: readonly CoreSpan[], o: AssembleOptions): Segment[] {
   const duration = o.samples.length / o.sampleRate;
   const describer = new DescriptorPlan(o.sampleRate, o.fft);
-  const coreEnd = (s: CoreSpan) => Math.min(duration, (s.b - 1) * o.hopS + o.frameS);
+  const padded = paddedSpans(spans, { duration, hopS: o.hopS, frameS: o.frameS, padding: o.padding });
   const out: Segment[] = [];
   spans.forEach((s, i) => {
-    const start0 = s.a * o.hopS, end0 = coreEnd(s);
-    const prev = spans[i - 1], next = spans[i + 1];
-    const start = Math.max(0, start0 - o.padding, prev ? (coreEnd(prev) + start0) / 2 : 0);
-    const end = Math.min(duration, end0 + o.padding, next ? (end0 + next.a * o.hopS) / 2 : duration);
-    const features = describer.describe(o.samples, Math.round(start * o.sampleRate), Math.round(end * o.sampleRate));
-    if (o.accept && !o.accept(features, end0 - start0)) return;
+    const { start, end } = padded[i]!;
+    const from = Math.round(start * o.sampleRate), to = Math.round(end * o.sampleRate);
+    const features = o.known?.(i, from, to) ?? describer.describe(o.samples, from, to);
+    if (o.accept && !o.accept(features, Math.min(duration, (s.b - 1) * o.hopS + o.frameS) - s.a * o.hopS)) return;
     out.push({ start, end, peak: Math.min(duration, s.peak * o.hopS + o.frameS / 2), features });
   });
   return out;

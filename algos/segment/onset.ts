@@ -1,9 +1,9 @@
 import { TosiaError } from '../errors.js';
 import type { RealFftFactory } from '../fft/kernel.js';
-import { assembleSegments } from './assemble.js';
+import { assembleSegments, paddedSpans } from './assemble.js';
 import { analyseBands, hysteresis, movingAverage, type BandAnalysis, type BandLevelOptions } from './core.js';
 import { coughProbability, type CandidateFeatures } from './cough-score.js';
-import { DescriptorPlan } from './descriptors.js';
+import { DescriptorPlan, type SegmentFeatures } from './descriptors.js';
 import { percentile } from './envelope.js';
 import type { Segmentation, Span } from './types.js';
 
@@ -44,9 +44,10 @@ export interface OnsetCandidate extends Span {
   onsetFrame: number;
   /** Its loudest frame. */
   peakFrame: number;
-  /** Its span in s, padded as the features see it. */
+  /** Its span in s, padded as a segment would be among the candidates, and that span's descriptors. */
   start: number;
   end: number;
+  descriptors: SegmentFeatures;
   features: CandidateFeatures;
 }
 
@@ -101,7 +102,7 @@ export function onsetCandidates(samples: Float32Array, sampleRate: number, optio
   const duration = samples.length / sampleRate;
   const describer = new DescriptorPlan(sampleRate, fftFactory);
   const raw: (OnsetCandidate & { os: number; osHigh: number; peakE: number })[] = [];
-  events.forEach((e, i) => {
+  events.forEach((e) => {
     const start0 = e.a * A.hopS, end0 = Math.min(duration, (e.b - 1) * A.hopS + A.frameS);
     if (end0 - start0 < o.minLength) return;
     const from = e.onset >= 0 ? e.onset : e.a;
@@ -113,15 +114,15 @@ export function onsetCandidates(samples: Float32Array, sampleRate: number, optio
     if (os < MIN_ONSET_FLUX) return;
     let peakFrame = e.a;
     for (let t = e.a; t < e.b; t++) if (E[t]! > E[peakFrame]!) peakFrame = t;
-    const start = Math.max(0, start0 - (i > 0 && events[i - 1]!.b === e.a ? 0 : o.padding)), end = Math.min(duration, end0 + o.padding);
-    raw.push({ a: e.a, b: e.b, onsetFrame, peakFrame, start, end, os, osHigh, peakE: E[peakFrame]!, features: undefined as unknown as CandidateFeatures });
+    raw.push({ a: e.a, b: e.b, onsetFrame, peakFrame, start: 0, end: 0, os, osHigh, peakE: E[peakFrame]!, descriptors: undefined as unknown as SegmentFeatures, features: undefined as unknown as CandidateFeatures });
   });
+  paddedSpans(raw, { duration, hopS: A.hopS, frameS: A.frameS, padding: o.padding }).forEach((p, i) => { raw[i]!.start = p.start; raw[i]!.end = p.end; });
   let loudest = 0, strongestHigh = 0;
   for (const c of raw) { loudest = Math.max(loudest, c.peakE); strongestHigh = Math.max(strongestHigh, c.osHigh); }
   raw.forEach((c, i) => {
     const prev = raw[i - 1];
     const joined = prev !== undefined && prev.b === c.a;
-    const d = describer.describe(samples, Math.round(c.start * sampleRate), Math.round(c.end * sampleRate));
+    const d = (c.descriptors = describer.describe(samples, Math.round(c.start * sampleRate), Math.round(c.end * sampleRate)));
     c.features = {
       onset: c.os,
       onsetHigh: c.osHigh,
@@ -179,7 +180,13 @@ export function segmentCoughsOnset(samples: Float32Array, sampleRate: number, op
   const { analysis: A, level, candidates } = onsetCandidates(samples, sampleRate, o, fftFactory);
   if (A.frames === 0) return { segments: [], noiseFloorDb: -120, peakDb: -120 };
   const kept = selectCoughs(candidates, level, coughProbability, o.minScore);
-  const segments = assembleSegments(kept, { samples, sampleRate, hopS: A.hopS, frameS: A.frameS, padding: o.padding, fft: fftFactory })
+  // a kept cough that is one candidate with the same neighbours spans what that candidate spanned
+  const byStart = new Map(candidates.map((c) => [c.a, c]));
+  const known = (i: number, from: number, to: number) => {
+    const c = byStart.get(kept[i]!.a);
+    return c && c.b === kept[i]!.b && Math.round(c.start * sampleRate) === from && Math.round(c.end * sampleRate) === to ? c.descriptors : undefined;
+  };
+  const segments = assembleSegments(kept, { samples, sampleRate, hopS: A.hopS, frameS: A.frameS, padding: o.padding, fft: fftFactory, known })
     .map((s, i) => ({ ...s, score: { value: kept[i]!.score, reason: kept[i]!.reason } }));
   let peakDb = -120;
   for (const v of A.broadband) peakDb = Math.max(peakDb, v);
