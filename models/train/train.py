@@ -2,10 +2,12 @@
 """Train tosia's demo cough model from the output of `tosia extract`.
 
 Reads only what `tosia extract` wrote (manifest.csv and the .npy tensors, exactly what
-execute() feeds the model) plus the dataset's metadata.json for the recording source.
-Splits by recording, stratified by (label, source): train 70 %, calibration 10 %,
-validation 20 %. The calibration split picks the epoch and the threshold; the validation
-split is untouched until the final report.
+execute() feeds the model) plus the dataset's metadata.json for the recording source and the raw
+recordings' bytes for their content hashes. Byte-identical recordings are kept once when their
+labels agree and dropped when they disagree (models/train/dataset.py). Splits by content hash,
+stratified by (label, source): train 70 %, calibration 10 %, validation 20 %. The calibration
+split picks the epoch and the threshold; the validation split is untouched until the final
+report, which gives each AUC with a 95 % bootstrap interval.
 
 Usage: /usr/bin/python3 models/train/train.py --extract DIR --metadata metadata.json --out models/
 Needs Debian's python3-torch and python3-onnx (apt-get install python3-torch python3-onnx).
@@ -20,6 +22,9 @@ from collections import defaultdict
 
 import numpy as np
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dataset import content_hashes, deduplicate, shared_hashes, split_by_hash  # noqa: E402
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -27,7 +32,8 @@ SEED = 20261123
 POSITIVE = "covid19"
 LABELS = ["not_covid19", "covid19"]
 NAME = "tosia-cough-demo"
-VERSION = "1.1.0"
+VERSION = "2.0.0"
+BOOTSTRAP = 2000
 
 
 def seed_everything(seed):
@@ -94,6 +100,23 @@ def auc(scores, labels):
     return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
+def auc_interval(scores, labels, seed=SEED, n=BOOTSTRAP):
+    """95 % percentile bootstrap interval of the ROC-AUC, resampling positives and negatives apart."""
+    scores = np.asarray(scores, dtype=np.float64)
+    labels = np.asarray(labels, dtype=bool)
+    pos, neg = scores[labels], scores[~labels]
+    if len(pos) < 2 or len(neg) < 2:
+        return [float("nan"), float("nan")]
+    rng = np.random.default_rng(seed)
+    vals = []
+    for _ in range(n):
+        p = pos[rng.integers(0, len(pos), len(pos))]
+        q = neg[rng.integers(0, len(neg), len(neg))]
+        # Mann-Whitney on the resample
+        vals.append(float(((p[:, None] > q[None, :]).sum() + 0.5 * (p[:, None] == q[None, :]).sum()) / (len(p) * len(q))))
+    return [round(float(np.percentile(vals, 2.5)), 3), round(float(np.percentile(vals, 97.5)), 3)]
+
+
 def sens_spec(scores, labels, threshold):
     scores = np.asarray(scores)
     labels = np.asarray(labels, dtype=bool)
@@ -103,13 +126,13 @@ def sens_spec(scores, labels, threshold):
     return sens, spec
 
 
-def load(extract_dir, metadata_path):
+def load(extract_dir, metadata_path, keep):
     meta = {m["filename"]: m for m in json.load(open(metadata_path))}
     rows = list(csv.DictReader(open(os.path.join(extract_dir, "manifest.csv"), newline="")))
     by_rec = defaultdict(list)
     for r in rows:
         name = os.path.basename(r["file"])
-        if name not in meta or r["label"] not in LABELS:
+        if name not in meta or name not in keep or r["label"] not in LABELS:
             continue
         by_rec[name].append(r)
     recs = sorted(by_rec)
@@ -121,22 +144,6 @@ def load(extract_dir, metadata_path):
         y_rec[name] = 1 if by_rec[name][0]["label"] == POSITIVE else 0
         src_rec[name] = meta[name]["source"]
     return np.stack(X).astype(np.float32), np.array(seg_rec), recs, y_rec, src_rec, len(meta)
-
-
-def split(recs, y_rec, src_rec, rng):
-    groups = defaultdict(list)
-    for r in recs:
-        groups[(y_rec[r], src_rec[r])].append(r)
-    parts = {"train": [], "calib": [], "val": []}
-    for key in sorted(groups):
-        g = sorted(groups[key])
-        rng.shuffle(g)
-        n = len(g)
-        n_val, n_cal = round(0.2 * n), round(0.1 * n)
-        parts["val"] += g[:n_val]
-        parts["calib"] += g[n_val : n_val + n_cal]
-        parts["train"] += g[n_val + n_cal :]
-    return parts
 
 
 def augment(x, gen):
@@ -231,7 +238,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--extract", required=True, help="folder written by `tosia extract` (manifest.csv + tensors)")
     ap.add_argument("--metadata", required=True, help="covid19-cough metadata.json (for the source of each recording)")
-    ap.add_argument("--out", required=True, help="folder for tosia-cough-demo.onnx, .json and .metrics.json")
+    ap.add_argument("--raw", help="the recordings (default: raw/ beside --metadata), hashed to find byte-identical copies")
+    ap.add_argument("--out", required=True, help="folder for tosia-cough-demo.onnx, .json, .metrics.txt and .split.json")
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--no-source-balance", action="store_true", help="weight by label only (ablation), not by (source, label)")
     ap.add_argument("--arch", choices=sorted(CoughCNN.ARCHS), default="lite", help="network size (lite is shipped; full is the earlier, 14x costlier one)")
@@ -247,9 +255,21 @@ def main():
         lines.append(s)
 
     extract_cfg = json.load(open(os.path.join(args.extract, "extract.json")))
-    X, seg_rec, recs, y_rec, src_rec, n_meta = load(args.extract, args.metadata)
-    parts = split(recs, y_rec, src_rec, random.Random(SEED))
-    log(f"recordings with segments: {len(recs)} of {n_meta}; segments: {len(X)}; input {list(X.shape[1:])}")
+    meta = json.load(open(args.metadata))
+    names = [m["filename"] for m in meta if isinstance(m.get(POSITIVE), bool)]
+    raw = args.raw or os.path.join(os.path.dirname(os.path.abspath(args.metadata)), "raw")
+    hash_of = content_hashes(raw, names)
+    label_of = {m["filename"]: m[POSITIVE] for m in meta if m["filename"] in hash_of}
+    keep, conflicting, collapsed = deduplicate(names, label_of, hash_of)
+    log(f"content hashes: {len(names)} recordings, {len(set(hash_of.values()))} distinct; "
+        f"{len(conflicting)} groups of identical recordings with contradictory labels dropped ({sum(len(g['files']) for g in conflicting)} files); "
+        f"{len(collapsed)} groups with agreeing labels kept once ({sum(len(g['files']) - 1 for g in collapsed)} copies left out)")
+    X, seg_rec, recs, y_rec, src_rec, n_meta = load(args.extract, args.metadata, set(keep))
+    parts = split_by_hash(recs, y_rec, src_rec, hash_of, SEED)
+    clash = shared_hashes(parts, hash_of)
+    if clash:
+        raise SystemExit(f"split leaks: {len(clash)} content hashes in more than one part")
+    log(f"recordings with segments: {len(recs)} of {len(keep)} kept ({n_meta} in metadata); segments: {len(X)}; input {list(X.shape[1:])}")
     for k, v in parts.items():
         log(f"  {k:5s}: {len(v)} recordings, {int(np.isin(seg_rec, v).sum())} segments, {sum(y_rec[r] for r in v)} positive")
 
@@ -268,7 +288,7 @@ def main():
 
     def report(mask, name):
         s, p = sens_spec(val_scores[mask], val_y[mask], threshold)
-        return {"subset": name, "recordings": int(mask.sum()), "positives": int(val_y[mask].sum()), "roc_auc": round(auc(val_scores[mask], val_y[mask]), 3), "sensitivity": round(s, 3), "specificity": round(p, 3)}
+        return {"subset": name, "recordings": int(mask.sum()), "positives": int(val_y[mask].sum()), "roc_auc": round(auc(val_scores[mask], val_y[mask]), 3), "roc_auc_95ci": auc_interval(val_scores[mask], val_y[mask]), "sensitivity": round(s, 3), "specificity": round(p, 3)}
 
     metrics = {"threshold": round(threshold, 4), "epoch": epoch, "validation": [report(np.ones(len(val), bool), "overall")]}
     for src in ("call-center", "telegram"):
@@ -278,9 +298,11 @@ def main():
     train_prev = {src: float(np.mean([y_rec[r] for r in parts["train"] if src_rec[r] == src])) for src in ("call-center", "telegram")}
     source_only = np.array([train_prev[s] for s in val_src])
     metrics["source_only_baseline_auc"] = round(auc(source_only, val_y), 3)
+    metrics["source_only_baseline_auc_95ci"] = auc_interval(source_only, val_y)
     metrics["train_prevalence_by_source"] = {k: round(v, 3) for k, v in train_prev.items()}
     # Leakage: how well the model's own score tells the sources apart (0.5 = not at all).
     metrics["score_source_auc"] = round(auc(val_scores, val_src == "call-center"), 3)
+    metrics["score_source_auc_95ci"] = auc_interval(val_scores, val_src == "call-center")
     metrics["source_balanced_loss"] = balance
 
     # How well can the model's input reveal the source? A same-architecture source classifier.
@@ -292,11 +314,14 @@ def main():
     log("")
     log(f"shipped threshold (Youden's J on the calibration split): {threshold:.4f}")
     log("validation (untouched by training), recording level, mean of segment probabilities:")
-    log(f"  {'subset':12s} {'n':>4s} {'pos':>4s} {'ROC-AUC':>8s} {'sens':>6s} {'spec':>6s}")
+    log(f"  {'subset':12s} {'n':>4s} {'pos':>4s} {'ROC-AUC':>8s} {'95 % CI':>15s} {'sens':>6s} {'spec':>6s}")
     for m in metrics["validation"]:
-        log(f"  {m['subset']:12s} {m['recordings']:4d} {m['positives']:4d} {m['roc_auc']:8.3f} {m['sensitivity']:6.3f} {m['specificity']:6.3f}")
-    log(f"source-only baseline AUC (label prevalence of the recording's source): {metrics['source_only_baseline_auc']:.3f}")
-    log(f"model score as a source detector (call-center vs telegram AUC, 0.5 = no leakage): {metrics['score_source_auc']:.3f}")
+        ci = m["roc_auc_95ci"]
+        log(f"  {m['subset']:12s} {m['recordings']:4d} {m['positives']:4d} {m['roc_auc']:8.3f} {f'{ci[0]:.3f}-{ci[1]:.3f}':>15s} {m['sensitivity']:6.3f} {m['specificity']:6.3f}")
+    ci = metrics["source_only_baseline_auc_95ci"]
+    log(f"source-only baseline AUC (label prevalence of the recording's source): {metrics['source_only_baseline_auc']:.3f} (95 % CI {ci[0]:.3f}-{ci[1]:.3f})")
+    ci = metrics["score_source_auc_95ci"]
+    log(f"model score as a source detector (call-center vs telegram AUC, 0.5 = no leakage): {metrics['score_source_auc']:.3f} (95 % CI {ci[0]:.3f}-{ci[1]:.3f})")
     log(f"source detectability from the model input (telegram vs call-center AUC): {metrics['source_detectability_auc']:.3f}")
 
     cfg = extract_cfg["config"]
@@ -318,7 +343,15 @@ def main():
         "training": {
             "data": "covid19-cough/dataset (CC0 1.0), 1077 recordings, label covid19",
             "seed": SEED,
-            "split": "by recording, stratified by label and source: train 70 %, calibration 10 %, validation 20 %",
+            "split": "by content hash (sha256 of the recording's bytes), stratified by label and source: train 70 %, calibration 10 %, validation 20 %; the parts are listed in " + NAME + ".split.json",
+            "deduplication": {
+                "recordings": len(names),
+                "distinct_contents": len(set(hash_of.values())),
+                "dropped_conflicting_groups": len(conflicting),
+                "dropped_conflicting_files": sum(len(g["files"]) for g in conflicting),
+                "collapsed_agreeing_groups": len(collapsed),
+                "kept": len(keep),
+            },
             "loss": "cross-entropy weighted to equal total weight per (source, label)" if balance else "cross-entropy weighted per label",
             "architecture": model.description,
             "epochs": args.epochs,
@@ -341,6 +374,13 @@ def main():
     onnx.save(proto, onnx_path)
     with open(os.path.join(args.out, NAME + ".json"), "w") as f:
         json.dump(manifest, f, indent=2, sort_keys=True)
+        f.write("\n")
+    with open(os.path.join(args.out, NAME + ".split.json"), "w") as f:
+        json.dump({
+            "parts": {k: [{"file": r, "sha256": hash_of[r]} for r in v] for k, v in parts.items()},
+            "dropped_conflicting": conflicting,
+            "collapsed_agreeing": collapsed,
+        }, f, indent=1, sort_keys=True)
         f.write("\n")
     with open(os.path.join(args.out, NAME + ".metrics.txt"), "w") as f:
         f.write("\n".join(lines) + "\n")
