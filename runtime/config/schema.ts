@@ -45,7 +45,7 @@ export const SCHEMA = {
     max_file_size_mb: num({ role: 'limit', default: 2048, min: 0, minExclusive: true, unit: 'MB', doc: 'Files larger than this are rejected with E_INPUT before decoding.' }),
   },
   segmentation: {
-    method: oneOf({ role: 'analysis', default: 'onset', values: ['onset', 'adaptive', 'hysteresis'], doc: "onset: one event per explosive broadband onset, its voiced tail kept inside, each event scored and non-coughs (speech, breaths, clicks, tails) rejected, measured best on hand-annotated real recordings; adaptive: hysteresis on the excess over per-band noise floors with valley splitting; hysteresis: the original comparator on the broadband energy envelope." }),
+    method: oneOf({ role: 'analysis', default: 'onset', values: ['onset', 'adaptive', 'hysteresis'], doc: "onset: one event per explosive broadband onset, its voiced tail kept inside, each event scored and non-coughs (speech, breaths, clicks, tails) rejected, measured best on hand-annotated real recordings; adaptive (hysteresis on the excess over per-band noise floors with valley splitting) and hysteresis (the original comparator on the broadband energy envelope) are kept to reproduce earlier results, with a warning in each result." }),
     frame_length_s: num({ role: 'analysis', default: 0.025, min: 0, minExclusive: true, max: 1, unit: 's', doc: 'Analysis frame of the energy envelope (hysteresis; adaptive uses about 32 ms).' }),
     hop_length_s: num({ role: 'analysis', default: 0.01, min: 0, minExclusive: true, max: 1, unit: 's', doc: 'Hop between envelope frames (<= frame_length_s).' }),
     smoothing_s: num({ role: 'analysis', default: 0.03, min: 0, max: 1, unit: 's', doc: 'Moving-average smoothing of the envelope.' }),

@@ -15,7 +15,7 @@ import { DISCLAIMER, SCHEMA_VERSION, type QualityResult, type Result, type Segme
 import { coughLikeness } from '../../algos/segment/cough-score.js';
 import type { Segmentation } from '../../algos/segment/types.js';
 import type { DecodedAudio } from '../decode/decode.js';
-import { decodeStage, emptyFilterWarning, segmentStage } from './stages.js';
+import { decodeStage, emptyFilterWarning, segmentationMethodWarning, segmentStage } from './stages.js';
 import type { WorkUnit } from './work-unit.js';
 
 export interface RunOptions {
@@ -120,6 +120,8 @@ export async function runRecording(work: WorkUnit, options: RunOptions = {}): Pr
 
   const emptyBands = emptyFilterWarning(cfg, fft, engine);
   if (emptyBands) warnings.push(emptyBands);
+  const legacy = segmentationMethodWarning(cfg);
+  if (legacy) warnings.push(legacy);
   const prepared = prepareSegments(audio, segments, cfg, timings, fft, engine);
 
   t = performance.now();

@@ -65,6 +65,15 @@ export function segmentStage(audio: { samples: Float32Array; sampleRate: number 
   });
 }
 
+/**
+ * The legacy methods stay selectable only to reproduce earlier results; a result made with one
+ * says so. Null for the default.
+ */
+export function segmentationMethodWarning(cfg: Config): string | null {
+  const m = cfg.segmentation.method;
+  return m === 'onset' ? null : `segmentation.method=${m} is kept to reproduce earlier results: the onset method (the default) finds coughs better on every kind of input measured (README, Segmentation), and the demo model learnt from its segments`;
+}
+
 /** The mel options a config gives, in librosa's semantics. */
 export function melOptionsFor(cfg: Config): MelOptions {
   const m = cfg.mel_spec;

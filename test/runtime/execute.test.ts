@@ -89,3 +89,15 @@ describe('execute', () => {
     await expect(execute(new WorkUnit({ sourceFile: join(__dirname, '../../package.json') }), { model })).rejects.toMatchObject({ code: 'E_DECODE', stage: 'decode' });
   });
 });
+
+describe('the legacy segmentation methods', () => {
+  it('a result made with adaptive or hysteresis says the method is kept only to reproduce earlier results; the default says nothing', async () => {
+    const file = samples[0]!.file;
+    const def = await execute(new WorkUnit({ sourceFile: file }), { model });
+    expect(def.warnings.join(' ')).not.toMatch(/segmentation.method/);
+    for (const method of ['adaptive', 'hysteresis'] as const) {
+      const r = await execute(new WorkUnit({ sourceFile: file, segmentation: { method } }), { model });
+      expect(r.warnings.join(' ')).toMatch(new RegExp(`segmentation.method=${method} is kept to reproduce earlier results`));
+    }
+  });
+});
