@@ -80,11 +80,12 @@ export function onsetCandidates(samples: Float32Array, sampleRate: number, optio
     // the sound's first event opens at its start; its onset is the first flux peak if it comes early
     let cur = { a: s.a, b: s.b, onset: onsets.length > 0 && onsets[0]! - s.a < 6 ? onsets[0]! : -1 };
     events.push(cur);
+    // the current event's peak so far, kept as a running maximum so a long sound costs linear time
+    let peakBefore = 0, scanned = cur.a;
     for (const t of onsets) {
       const since = t - (cur.onset >= 0 ? cur.onset : cur.a);
       if (since < minGap) continue;
-      let peakBefore = 0;
-      for (let k = cur.a; k < t; k++) peakBefore = Math.max(peakBefore, E[k]!);
+      for (; scanned < t; scanned++) peakBefore = Math.max(peakBefore, E[scanned]!);
       let dip = Infinity, dipAt = t;
       for (let k = Math.max(cur.a, t - 15); k <= t; k++) if (E[k]! < dip) { dip = E[k]!; dipAt = k; }
       let after = 0;
@@ -96,6 +97,8 @@ export function onsetCandidates(samples: Float32Array, sampleRate: number, optio
         cur.b = dipAt;
         cur = { a: dipAt, b: s.b, onset: t };
         events.push(cur);
+        peakBefore = 0;
+        for (scanned = dipAt; scanned < t; scanned++) peakBefore = Math.max(peakBefore, E[scanned]!);
       }
     }
   }
