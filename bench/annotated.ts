@@ -50,17 +50,23 @@ export async function loadAnnotated(dataDir: string): Promise<AnnotatedRecording
 }
 
 /**
- * Which candidates open an annotated cough: the candidate's onset frame centre within `tolerance`
- * s of an annotated start, one to one, nearest first. (Onsets are annotated to about 20 ms.)
+ * Which candidates open an annotated cough: an annotated start lies between the candidate's
+ * first frame and its onset (the flux peak), give or take `tolerance` s, one to one, nearest
+ * onset first. (Onsets are annotated to about 20 ms; a gradual rise peaks in flux late.)
  */
-export function onsetLabels(onsets: readonly number[], truth: readonly TimeSpan[], tolerance = 0.08): boolean[] {
+export function onsetLabels(candidates: readonly { first: number; onset: number }[], truth: readonly TimeSpan[], tolerance = 0.08): boolean[] {
   const pairs: [number, number, number][] = [];
-  onsets.forEach((t, i) => truth.forEach((e, j) => { const d = Math.abs(e.start - t); if (d <= tolerance) pairs.push([d, i, j]); }));
+  candidates.forEach((c, i) => truth.forEach((e, j) => {
+    if (e.start >= Math.min(c.first, c.onset) - tolerance && e.start <= c.onset + tolerance) pairs.push([Math.abs(e.start - c.onset), i, j]);
+  }));
   pairs.sort((x, y) => x[0] - y[0]);
-  const pos = onsets.map(() => false), used = new Set<number>();
+  const pos = candidates.map(() => false), used = new Set<number>();
   for (const [, i, j] of pairs) if (!pos[i] && !used.has(j)) { pos[i] = true; used.add(j); }
   return pos;
 }
+
+/** A candidate's first frame and onset frame centre, in s, for onsetLabels. */
+export const candidateTimes = (c: { a: number; onsetFrame: number }, a: { hopS: number; frameS: number }) => ({ first: c.a * a.hopS + a.frameS / 2, onset: c.onsetFrame * a.hopS + a.frameS / 2 });
 
 /** ROC AUC of `scores` for `labels` (ties count half). */
 export function rocAuc(scores: readonly number[], labels: readonly boolean[]): number {

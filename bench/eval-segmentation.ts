@@ -18,7 +18,7 @@ import type { RealFftFactory } from '../algos/fft/kernel.js';
 import { evalSet } from '../samples/generator/eval-set.js';
 import { synthesize } from '../samples/generator/synth.js';
 import { table } from './stats.js';
-import { loadAnnotated, onsetLabels, rocAuc, type AnnotatedRecording } from './annotated.js';
+import { candidateTimes, loadAnnotated, onsetLabels, rocAuc, type AnnotatedRecording } from './annotated.js';
 import { coughLikeness, coughProbability } from '../algos/segment/cough-score.js';
 import { onsetCandidates, segmentCoughsOnset, type OnsetOptions } from '../algos/segment/onset.js';
 
@@ -106,7 +106,7 @@ export function scoreAuc(recs: readonly AnnotatedRecording[], fft?: RealFftFacto
     for (const r of recs.filter((x) => x.part === part)) {
       const { candidates, analysis } = onsetCandidates(r.samples, r.sampleRate, {}, fft);
       const matched = new Set(matchEvents(r.events, candidates).pairs.map((p) => p[1]));
-      const opens = onsetLabels(candidates.map((c) => c.onsetFrame * analysis.hopS + analysis.frameS / 2), r.events);
+      const opens = onsetLabels(candidates.map((c) => candidateTimes(c, analysis)), r.events);
       candidates.forEach((c, i) => {
         own.push(coughProbability(c.features).value);
         likeness.push(coughLikeness({ rms: 0, zcr: c.features.zcr, spectralCentroid: c.features.centroid, spectralFlatness: c.features.flatness, duration: c.end - c.start }).score);

@@ -20,7 +20,7 @@ import { packageRoot } from '../runtime/paths.js';
 import { loadPffft } from '../runtime/dsp/pffft.js';
 import { evalSet, TRAINING_SEEDS } from '../samples/generator/eval-set.js';
 import { synthesize } from '../samples/generator/synth.js';
-import { loadAnnotated, onsetLabels, rocAuc } from './annotated.js';
+import { candidateTimes, loadAnnotated, onsetLabels, rocAuc } from './annotated.js';
 import { fitBoostedTrees, predict, type BoostedTrees, type BoostOptions } from './boosted-trees.js';
 
 export const BOOST: BoostOptions = { trees: 60, depth: 3, rate: 0.2, minLeaf: 8 };
@@ -32,7 +32,7 @@ export interface Recording { id: string; source: string; truth: TimeSpan[]; cand
 
 export function prepare(id: string, source: string, samples: Float32Array, truth: TimeSpan[], fft?: RealFftFactory): Recording {
   const { candidates, level, analysis } = onsetCandidates(samples, SR, {}, fft);
-  const labels = onsetLabels(candidates.map((c) => c.onsetFrame * analysis.hopS + analysis.frameS / 2), truth);
+  const labels = onsetLabels(candidates.map((c) => candidateTimes(c, analysis)), truth);
   return { id, source, truth, cands: candidates, level, labels, hopS: analysis.hopS, frameS: analysis.frameS };
 }
 
