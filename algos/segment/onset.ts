@@ -38,7 +38,7 @@ const ONSET_WINDOW: readonly [number, number] = [2, 6];
 /** An event needs at least this much flux near its start to be a candidate at all (dB). */
 const MIN_ONSET_FLUX = 3;
 
-/** One candidate event: frames, onset frame, the prototype padded span, and its features. */
+/** One candidate event: its frames, onset and loudest frame, padded span, descriptors and features. */
 export interface OnsetCandidate extends Span {
   /** The flux peak that opens it (frame). */
   onsetFrame: number;
@@ -58,6 +58,8 @@ function checkOptions(o: OnsetOptions): void {
   if (!(o.fmax > o.fmin && o.fmin >= 0)) fail('fmax', `> fmin (${o.fmin})`);
   if (!(o.highDb > o.lowDb)) fail('highDb', `> lowDb (${o.lowDb})`);
   if (!(o.minScore >= 0 && o.minScore <= 1)) fail('minScore', 'in 0..1');
+  if (!(o.onsetDb > 0)) fail('onsetDb', '> 0');
+  for (const k of ['dipDb', 'tail', 'highOnsetDb', 'minLength', 'padding', 'hangover', 'smoothing'] as const) if (!(o[k] >= 0)) fail(k, '>= 0');
 }
 
 /**

@@ -61,6 +61,8 @@ describe('segmentCoughsOnset', () => {
   it('names a bad option', () => {
     expect(() => segmentCoughsOnset(new Float32Array(100), sr, { highDb: 2, lowDb: 3 })).toThrow(/highDb=2 must be > lowDb \(3\)/);
     expect(() => segmentCoughsOnset(new Float32Array(100), sr, { minScore: 2 })).toThrow(/minScore=2 must be in 0..1/);
+    expect(() => segmentCoughsOnset(new Float32Array(100), sr, { tail: -1 })).toThrow(/tail=-1 must be >= 0/);
+    expect(() => segmentCoughsOnset(new Float32Array(100), sr, { onsetDb: 0 })).toThrow(/onsetDb=0 must be > 0/);
   });
 });
 
