@@ -11,11 +11,11 @@ export interface SegmentResult {
   features: { rms: number; zcr: number; spectral_centroid_hz: number; spectral_flatness: number; duration_s: number };
   probabilities: Record<string, number>;
   label: string;
-  /** 0..1, how much the segment's descriptors look like a cough (algos coughLikeness). */
+  /** 0..1: with the onset segmenter, the probability that this is one cough (algos coughProbability); with the legacy methods, the descriptor cough-likeness (algos coughLikeness). */
   cough_score: number;
   /** True when cough_score < classifier.min_cough_score: kept here, left out of the diagnosis. */
   excluded: boolean;
-  /** Why it was excluded (the weakest cough-likeness factor), else null. */
+  /** Why it was excluded (the score, the threshold and the main way it is unlike a cough), else null. */
   exclude_reason: string | null;
 }
 
