@@ -20,7 +20,7 @@ import { packageRoot } from '../runtime/paths.js';
 import { loadPffft } from '../runtime/dsp/pffft.js';
 import { evalSet, TRAINING_SEEDS } from '../samples/generator/eval-set.js';
 import { synthesize } from '../samples/generator/synth.js';
-import { candidateTimes, loadAnnotated, onsetLabels, rocAuc } from './annotated.js';
+import { candidateTimes, loadAnnotated, onsetLabels, rocAuc, type AnnotatedRecording } from './annotated.js';
 import { fitBoostedTrees, predict, type BoostedTrees, type BoostOptions } from './boosted-trees.js';
 
 export const BOOST: BoostOptions = { trees: 60, depth: 3, rate: 0.2, minLeaf: 8 };
@@ -64,6 +64,30 @@ export function scoreRecordings(recs: readonly Recording[], modelFor: (r: Record
   });
 }
 
+/** The synthetic training draw's candidates, at the pipeline's rate. */
+export function syntheticTraining(fft?: RealFftFactory): Recording[] {
+  const out: Recording[] = [];
+  const resamplers = new Map<number, Resampler>();
+  for (const spec of evalSet(1, TRAINING_SEEDS)) {
+    const rec = synthesize(spec);
+    let x = rec.samples;
+    if (spec.sampleRate !== SR) {
+      if (!resamplers.has(spec.sampleRate)) resamplers.set(spec.sampleRate, new Resampler(spec.sampleRate, SR, {}, fft));
+      x = resamplers.get(spec.sampleRate)!.run(x);
+    }
+    out.push(prepare(spec.name, 'synthetic', x, rec.truth, fft));
+  }
+  return out;
+}
+
+/** The model make fit-cough-score ships: fitted on the dev half and the synthetic training draw. */
+export function fitShipped(annotated: readonly AnnotatedRecording[], fft?: RealFftFactory) {
+  const dev = annotated.filter((r) => r.part === 'dev').map((r) => prepare(r.file, r.source, r.samples, r.events, fft));
+  const synthetic = syntheticTraining(fft);
+  const weightOf = (r: Recording) => (r.source === 'synthetic' ? 1 : REAL_WEIGHT);
+  return { model: fit([...dev, ...synthetic], weightOf), dev, synthetic, weightOf };
+}
+
 /** K-fold cross-validation of the fit over `recs` (synthetic data always in training); `index` orders the recordings into folds (index mod K). */
 export function crossValidate(recs: readonly Recording[], synthetic: readonly Recording[], weightOf: (r: Recording) => number, K: number, index: (r: Recording, i: number) => number) {
   const foldOf = new Map(recs.map((r, i) => [r.id, index(r, i) % K]));
@@ -83,20 +107,7 @@ if (process.argv[1] && resolve(process.argv[1]).endsWith('fit-cough-score.js')) 
   const fft = await loadPffft();
   const annotated = await loadAnnotated(join(shared, 'data/covid19-cough'));
   if (!annotated) { console.error(`${shared}/data/covid19-cough/annotations is absent: the cough score is fitted on it`); process.exit(2); }
-  const dev = annotated.filter((r) => r.part === 'dev').map((r) => prepare(r.file, r.source, r.samples, r.events, fft));
-  const synthetic: Recording[] = [];
-  const resamplers = new Map<number, Resampler>();
-  for (const spec of evalSet(1, TRAINING_SEEDS)) {
-    const rec = synthesize(spec);
-    let x = rec.samples;
-    if (spec.sampleRate !== SR) {
-      if (!resamplers.has(spec.sampleRate)) resamplers.set(spec.sampleRate, new Resampler(spec.sampleRate, SR, {}, fft));
-      x = resamplers.get(spec.sampleRate)!.run(x);
-    }
-    synthetic.push(prepare(spec.name, 'synthetic', x, rec.truth, fft));
-  }
-  const weightOf = (r: Recording) => (r.source === 'synthetic' ? 1 : REAL_WEIGHT);
-  const model = fit([...dev, ...synthetic], weightOf);
+  const { model, dev, synthetic, weightOf } = fitShipped(annotated, fft);
   writeFileSync(resolve(root, 'algos/segment/cough-score-model.ts'), `// Written by bench/fit-cough-score.ts (make fit-cough-score); do not edit.\n// ${BOOST.trees} trees of depth ${BOOST.depth}, rate ${BOOST.rate}, fitted on ${dev.length} annotated dev recordings (weight ${REAL_WEIGHT}) and ${synthetic.length} synthetic training recordings.\nexport const COUGH_SCORE_MODEL: { base: number; rate: number; trees: number[][][] } = ${JSON.stringify(model)};\n`);
   console.log(`candidates: ${dev.reduce((s, r) => s + r.cands.length, 0)} from ${dev.length} dev recordings, ${synthetic.reduce((s, r) => s + r.cands.length, 0)} from ${synthetic.length} synthetic`);
   const show = (title: string, cv: { auc: number; events: ReturnType<typeof scoreRecordings> }) => {
