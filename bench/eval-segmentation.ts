@@ -76,13 +76,13 @@ export function onsetAblation(recs: readonly AnnotatedRecording[], fft?: RealFft
   for (const [name, opts] of steps) {
     const cells: (string | number)[] = [name];
     for (const part of ['test', 'dev'] as const) {
-      const t: Tally = { tp: 0, fp: 0, fn: 0, files: 0, absCount: 0 };
+      const tally = new Map<string, Tally>();
       for (const r of recs.filter((x) => x.part === part)) {
         const { segments } = segmentCoughsOnset(r.samples, r.sampleRate, opts, fft);
         const m = matchEvents(r.events, segments);
-        t.tp += m.truePositives; t.fp += m.falsePositives; t.fn += m.falseNegatives; t.files++; t.absCount += Math.abs(segments.length - r.events.length);
+        add(tally, part, { tp: m.truePositives, fp: m.falsePositives, fn: m.falseNegatives, count: segments.length - r.events.length });
       }
-      const [, , p, rc, f1, ace] = row('', t);
+      const [, , p, rc, f1, ace] = row('', tally.get(part)!);
       cells.push(`${f1} (P ${p}, R ${rc})`, ace!);
     }
     rows.push(cells);

@@ -37,7 +37,7 @@ export function segmentCoughsAdaptive(samples: Float32Array, sampleRate: number,
   const o = { ...ADAPTIVE_DEFAULTS, ...options };
   if (!(o.highDb > o.lowDb)) throw new TosiaError('E_CONFIG', `highDb=${o.highDb} must be > lowDb=${o.lowDb}`, { stage: 'segment' });
   if (!(o.bands >= 4)) throw new TosiaError('E_CONFIG', `bands=${o.bands} must be >= 4`, { stage: 'segment' });
-  const A = analyseBands(samples, sampleRate, { hopLength: o.hopLength, fmin: o.fmin, fmax: o.fmax, bands: o.bands, floorPercentile: o.floorPercentile, highHz: o.fmax, fluxLag: 1 }, fftFactory);
+  const A = analyseBands(samples, sampleRate, { hopLength: o.hopLength, fmin: o.fmin, fmax: o.fmax, bands: o.bands, floorPercentile: o.floorPercentile }, fftFactory);
   if (A.frames === 0) return { segments: [], noiseFloorDb: -120, peakDb: -120 };
   const excess = movingAverage(A.excess, 2 * Math.floor(Math.round(o.smoothing / o.hopLength) / 2) + 1);
   const spans = hysteresis(excess, o.highDb, o.lowDb, Math.round(o.hangover / o.hopLength));

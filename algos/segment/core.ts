@@ -103,10 +103,8 @@ export interface BandAnalysisOptions {
   bands: number;
   /** Percentile of each band's level over the recording taken as its floor. */
   floorPercentile: number;
-  /** Bands centred at or above this frequency count as high for the high-band measures, in Hz. */
-  highHz: number;
-  /** Spectral flux lag, in frames. */
-  fluxLag: number;
+  /** The spectral flux, when wanted: its lag in frames, and where the high bands start (bands centred at or above highHz, in Hz). */
+  flux?: { lag: number; highHz: number };
 }
 
 /** The short-time spectrum pooled into log bands and measured against each band's own floor. */
@@ -119,9 +117,7 @@ export interface BandAnalysis {
   frameS: number;
   /** Mean excess over the band floors (dB), per frame. */
   excess: Float64Array;
-  /** The same over the high bands only. */
-  excessHigh: Float64Array;
-  /** Positive spectral flux of the excess over `fluxLag` frames (dB), over all bands and over the high bands. */
+  /** Positive spectral flux of the excess over the flux lag (dB), over all bands and over the high bands; empty unless asked for. */
   flux: Float64Array;
   fluxHigh: Float64Array;
   /** Broadband level, in dBFS. */
@@ -143,9 +139,6 @@ export function analyseBands(samples: Float32Array, sampleRate: number, o: BandA
   const frames = n === 0 ? 0 : n < nfft ? 1 : 1 + Math.floor((n - nfft) / hop);
   const fmax = Math.min(o.fmax, sampleRate * 0.475);
   const edges = Array.from({ length: B + 1 }, (_, b) => Math.round((o.fmin * (fmax / o.fmin) ** (b / B) * nfft) / sampleRate));
-  let highFrom = B;
-  for (let b = B - 1; b >= 0 && o.fmin * (fmax / o.fmin) ** ((b + 0.5) / B) >= o.highHz; b--) highFrom = b;
-  highFrom = Math.min(highFrom, B - 1);
   const fft = makeKernel(nfft, fftFactory), win = hannWindow(nfft), bins = nfft / 2 + 1;
   const power = new Float64Array(bins), level = new Float32Array(frames * B), broadband = new Float64Array(frames);
   for (let t = 0; t < frames; t++) {
@@ -177,21 +170,29 @@ export function analyseBands(samples: Float32Array, sampleRate: number, o: BandA
     if (broadband[t]! < -90) continue;
     for (let b = 0; b < B; b++) ex[t * B + b] = Math.max(0, level[t * B + b]! - floors[b]!);
   }
-  const excess = new Float64Array(frames), excessHigh = new Float64Array(frames), flux = new Float64Array(frames), fluxHigh = new Float64Array(frames);
-  const nHigh = B - highFrom;
+  const excess = new Float64Array(frames);
   for (let t = 0; t < frames; t++) {
-    let s = 0, sh = 0, fl = 0, fh = 0;
-    for (let b = 0; b < B; b++) {
-      const v = ex[t * B + b]!;
-      s += v;
-      if (b >= highFrom) sh += v;
-      if (t >= o.fluxLag) {
-        const d = Math.max(0, v - ex[(t - o.fluxLag) * B + b]!);
+    let sum = 0;
+    for (let b = 0; b < B; b++) sum += ex[t * B + b]!;
+    excess[t] = sum / B;
+  }
+  const wanted = o.flux !== undefined;
+  const flux = new Float64Array(wanted ? frames : 0), fluxHigh = new Float64Array(wanted ? frames : 0);
+  if (o.flux) {
+    const lag = o.flux.lag;
+    let highFrom = B;
+    for (let b = B - 1; b >= 0 && o.fmin * (fmax / o.fmin) ** ((b + 0.5) / B) >= o.flux.highHz; b--) highFrom = b;
+    highFrom = Math.min(highFrom, B - 1);
+    const nHigh = B - highFrom;
+    for (let t = lag; t < frames; t++) {
+      let fl = 0, fh = 0;
+      for (let b = 0; b < B; b++) {
+        const d = Math.max(0, ex[t * B + b]! - ex[(t - lag) * B + b]!);
         fl += d;
         if (b >= highFrom) fh += d;
       }
+      flux[t] = fl / B; fluxHigh[t] = fh / nHigh;
     }
-    excess[t] = s / B; excessHigh[t] = sh / nHigh; flux[t] = fl / B; fluxHigh[t] = fh / nHigh;
   }
-  return { frames, hop, nfft, hopS: hop / sampleRate, frameS: nfft / sampleRate, excess, excessHigh, flux, fluxHigh, broadband };
+  return { frames, hop, nfft, hopS: hop / sampleRate, frameS: nfft / sampleRate, excess, flux, fluxHigh, broadband };
 }

@@ -70,7 +70,7 @@ function checkOptions(o: OnsetOptions): void {
 export function onsetCandidates(samples: Float32Array, sampleRate: number, options: Partial<OnsetOptions> = {}, fftFactory?: RealFftFactory): { analysis: BandAnalysis; level: Float64Array; candidates: OnsetCandidate[] } {
   const o = { ...ONSET_DEFAULTS, ...options };
   checkOptions(o);
-  const A = analyseBands(samples, sampleRate, { hopLength: o.hopLength, fmin: o.fmin, fmax: o.fmax, bands: o.bands, floorPercentile: o.floorPercentile, highHz: HIGH_HZ, fluxLag: FLUX_LAG }, fftFactory);
+  const A = analyseBands(samples, sampleRate, { hopLength: o.hopLength, fmin: o.fmin, fmax: o.fmax, bands: o.bands, floorPercentile: o.floorPercentile, flux: { lag: FLUX_LAG, highHz: HIGH_HZ } }, fftFactory);
   const { flux, fluxHigh } = A;
   const E = movingAverage(A.excess, 2 * Math.floor(Math.round(o.smoothing / o.hopLength) / 2) + 1);
   const hopF = o.hopLength;
