@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isTosiaError, type TosiaError } from '../runtime/index.js';
+import { StoreUnavailable } from './audio-store/audio-store.js';
 
 /**
  * Every error the API gives is an RFC 9457 problem (application/problem+json) carrying a stable
@@ -59,6 +60,8 @@ export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
 /** Fastify's own errors (validation, content type, body size, multipart limits) as problems. */
 export function toProblem(e: unknown, req: FastifyRequest): Problem {
   if (e instanceof Problem) return e;
+  // the store's outage is the server's, not the client's: try again shortly, nothing was kept
+  if (e instanceof StoreUnavailable) return new Problem(503, 'E_UNAVAILABLE', `${e.message}; nothing was stored, send it again shortly`, { headers: { 'retry-after': '5' } });
   if (isTosiaError(e)) return new Problem(statusOf(e.code), e.code, e.message);
   const err = e as FastifyError & { validation?: { instancePath: string; message?: string; params: Record<string, unknown> }[]; validationContext?: string };
   if (err.validation) {

@@ -1,9 +1,12 @@
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { FigureRenderer, identityOf, ThreadPool, TosiaError, type Config, type Pool, type Result } from '../runtime/index.js';
 import { buildApp } from './app.js';
-import { AudioStore } from './audio/audio-store.js';
+import { StoreUnavailable, type AudioStore } from './audio-store/audio-store.js';
+import { createAudioStore } from './audio-store/open.js';
+import { Intake } from './intake/intake.js';
 import { Authenticator } from './auth/api-keys.js';
 import { openDatabase, type Database } from './db/database.js';
 import { JobQueue } from './queue/job-queue.js';
@@ -20,8 +23,15 @@ import { Webhooks } from './work/webhook.js';
 
 export interface ServerOptions {
   config: Config;
-  /** Audio, images and (without `db`) the SQLite records: default ./tosia-data. */
+  /** Audio (unless `audioStore` names another place) and, without `db`, the SQLite records: default ./tosia-data. */
   dataDir?: string;
+  /**
+   * Where uploaded audio is kept: file:///folder (default: `dataDir`), azblob://container[/prefix]
+   * or s3://bucket[/prefix]. Replicas on several machines share an object store, not a disk.
+   */
+  audioStore?: string;
+  /** The environment credentials are read from (AZURE_STORAGE_CONNECTION_STRING, AWS_*); default process.env. */
+  env?: NodeJS.ProcessEnv;
   /** postgres://... keeps the records in PostgreSQL instead of SQLite. */
   db?: string;
   /** Worker threads; default: the number of cores. */
@@ -91,17 +101,8 @@ export class TosiaServer {
   /** Delete the audio and images of records older than the retention; returns how many records lost theirs. */
   async purgeAudio(): Promise<number> {
     if (this.retainDays === null) return 0;
-    const { records, audio, now } = this.services;
-    const cutoff = new Date(now().getTime() - this.retainDays * 86400_000).toISOString();
-    let total = 0;
-    for (;;) {
-      const purged = await records.purgeAudioBefore(cutoff, now().toISOString());
-      if (purged.length === 0) return total;
-      total += purged.length;
-      for (const sha of new Set(purged.map((p) => p.sha256))) {
-        if ((await records.audioRefs(sha)) === 0) await audio.removeAudio(sha);
-      }
-    }
+    const { intake, now } = this.services;
+    return intake.purgeBefore(new Date(now().getTime() - this.retainDays * 86400_000));
   }
 
   /**
@@ -133,17 +134,22 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
   if (o.webhookSecret != null && o.webhookSecret.length < 16) throw new TosiaError('E_CONFIG', '--webhook-secret must be at least 16 characters', { stage: 'config', hint: 'generate one: openssl rand -hex 32' });
 
   const identity = await identityOf(o.config);
-  const audio = new AudioStore(dataDir);
-  await audio.open();
+  const audio = await createAudioStore(o.audioStore ?? pathToFileURL(dataDir).href, { env: o.env });
+  // an object store that is down at start is waited for in the background: the server answers
+  // /ready 503 naming it, and uploads 503, until it is back; a refusal (credentials) stops here
+  const audioOpen = new OpenLater(audio);
+  await audioOpen.first();
   const database = await openDatabase(o.db ? { url: o.db } : { sqliteFile: join(dataDir, 'records.sqlite') });
   const viaQueue = o.queue && !o.pool ? o.queue : null;
   const pool: Pool | null = viaQueue ? null : o.pool ?? new ThreadPool({ config: o.config, concurrency: o.concurrency });
   let queue: JobQueue | null = null;
   const figures = new FigureRenderer(o.config);
   const closeWork = async () => {
+    audioOpen.stop();
     await pool?.close();
     await queue?.close();
     await figures.close();
+    await audio.close();
   };
   try {
     await migrate(database);
@@ -163,17 +169,18 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
       // every replica on this database is one submitter: any of them stores any result
       const submitter = viaQueue.submitter ?? `serve-${await instanceId(database.db)}`;
       queue = new JobQueue({ url: viaQueue.url, config: o.config, identity, submitter, settings: viaQueue.settings, onResult: (job, outcome) => queued!.stored(job, outcome) });
-      work = queued = new QueueDispatcher(queue, submitter, records, audio, now, maxQueue, events, log);
+      work = queued = new QueueDispatcher({ queue, submitter, records, audio, now, maxQueue, events, log });
       started = queue.start();
     } else {
-      work = new Dispatcher(pool!, records, audio, now, maxQueue, events, log);
+      work = new Dispatcher({ pool: pool!, records, audio, now, maxQueue, events, log });
       started = pool!.start();
     }
     let modelError: Error | null = null;
     started = started.catch((e: Error) => { modelError = e; });
     const dispatcher = work;
+    const intake = new Intake({ records, audio, work: dispatcher, identity, now, webhookSecret: o.webhookSecret ?? null });
     const services: Services = {
-      records, keys, audio, dispatcher, auth, metrics, identity, now, config: o.config, figures,
+      records, keys, audio, intake, dispatcher, auth, metrics, identity, now, config: o.config, figures,
       webhookSecret: o.webhookSecret ?? null,
       maxUploadBytes: Math.round(maxUploadMb * 1048576),
       async notReady() {
@@ -189,11 +196,8 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
         } catch (e) {
           return `the records database is unreachable: ${(e as Error).message}`;
         }
-        try {
-          await audio.probe();
-        } catch (e) {
-          return `the data folder is not writable: ${(e as Error).message}`;
-        }
+        const stored = audioOpen.down ?? (await within(audio.probe(), 3000, `the audio store ${audio.url} did not answer within 3 s`));
+        if (stored) return audio.kind === 'folder' ? `the data folder is not writable: ${stored}` : stored;
         return null;
       },
     };
@@ -209,5 +213,53 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
     await closeWork().catch(() => undefined);
     await database.db.destroy().catch(() => undefined);
     throw e;
+  }
+}
+
+/**
+ * Opens an audio store, and when it cannot be reached, goes on trying every 2 s in the
+ * background; `down` says why it is not open yet. A refusal that waiting will not change
+ * (credentials, a bad folder) is thrown by first().
+ */
+class OpenLater {
+  down: string | null = null;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly store: AudioStore) {}
+
+  async first(): Promise<void> {
+    try {
+      await this.store.open();
+    } catch (e) {
+      if (!(e instanceof StoreUnavailable)) throw e;
+      this.down = e.message;
+      let trying = false;
+      this.timer = setInterval(() => {
+        if (trying) return;
+        trying = true;
+        this.store.open().then(() => {
+          this.down = null;
+          this.stop();
+        }, (err: Error) => {
+          this.down = err.message;
+        }).finally(() => (trying = false));
+      }, 2000);
+      this.timer.unref();
+    }
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
+
+/** Null when `p` settles well within `ms`; else why not (its error, or `late`). */
+async function within(p: Promise<unknown>, ms: number, late: string): Promise<string | null> {
+  let t: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p.then(() => null, (e: Error) => e.message), new Promise<string>((r) => { t = setTimeout(() => r(late), ms); })]);
+  } finally {
+    clearTimeout(t);
   }
 }

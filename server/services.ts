@@ -1,7 +1,8 @@
 import type { Config, FigureRenderer, Identity } from '../runtime/index.js';
-import type { AudioStore } from './audio/audio-store.js';
+import type { AudioStore } from './audio-store/audio-store.js';
 import type { Authenticator } from './auth/api-keys.js';
 import type { KeyStore } from './db/key-store.js';
+import type { Intake } from './intake/intake.js';
 import type { RecordStore } from './db/record-store.js';
 import type { Metrics } from './metrics.js';
 
@@ -32,7 +33,10 @@ export interface Work {
 export interface Services {
   records: RecordStore;
   keys: KeyStore;
+  /** Where uploads are kept (a folder, Azure Blob, S3): routes stream from it, never from a path. */
   audio: AudioStore;
+  /** A record's life: submit, retry, delete, retention. */
+  intake: Intake;
   dispatcher: Work;
   auth: Authenticator;
   metrics: Metrics;

@@ -37,19 +37,23 @@ export function registerServe(program: Command, setExit: (code: number) => void)
     .option('--retain-audio-days <days>', 'delete audio and images older than this; the records stay')
     .option('--metrics-key <key>', '/metrics needs this key (default: open on loopback only)')
     .option('--rate-limit <n>', 'requests per minute per API key', '600')
-    .option('--queue <url>', 'run recordings on `tosia worker` processes through NATS JetStream (nats://host:4222) instead of here');
+    .option('--queue <url>', 'run recordings on `tosia worker` processes through NATS JetStream (nats://host:4222) instead of here')
+    .option('--audio-store <url>', 'where uploaded audio is kept: file:///folder (default: --data), azblob://container[/prefix] (AZURE_STORAGE_CONNECTION_STRING) or s3://bucket[/prefix] (AWS credentials; AWS_ENDPOINT_URL for S3-compatible servers)');
   addQueueFlags(cmd);
   addStoreFlags(cmd);
   addConfigFlags(cmd, FLAGS);
   cmd.addHelpText('after', `
-Environment: TOSIA_API_KEY (one write key, for simple deployments), TOSIA_WEBHOOK_SECRET.
+Environment: TOSIA_API_KEY (one write key, for simple deployments), TOSIA_WEBHOOK_SECRET;
+  AZURE_STORAGE_CONNECTION_STRING for azblob://; for s3://, the AWS SDK's own (AWS_ACCESS_KEY_ID,
+  AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_PROFILE…) and AWS_ENDPOINT_URL for S3-compatible servers.
 
 Examples:
   $ tosia serve                                   # http://127.0.0.1:8080, docs at /docs
   $ tosia keys create --name ops --role admin     # then, with a key:
   $ tosia serve --host 0.0.0.0 --port 8080 --data /var/lib/tosia
   $ tosia serve --db postgres://tosia@db:5432/tosia --retain-audio-days 30
-  $ tosia serve --queue nats://queue:4222          # recordings run on tosia worker processes`);
+  $ tosia serve --queue nats://queue:4222          # recordings run on tosia worker processes
+  $ tosia serve --audio-store azblob://tosia-audio --db postgres://tosia@db:5432/tosia   # replicas sharing no disk`);
   cmd.action(async (opts: Record<string, unknown>) => {
     let server: import('../../server/index.js').TosiaServer;
     try {
@@ -60,6 +64,7 @@ Examples:
       server = await createServer({
         config: cfg,
         dataDir: opts.data as string,
+        audioStore: opts.audioStore as string | undefined,
         db: opts.db as string | undefined,
         concurrency: positive('concurrency', opts.concurrency, true),
         maxUploadMb: positive('max-upload-mb', opts.maxUploadMb, false),

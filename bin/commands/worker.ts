@@ -27,13 +27,15 @@ export function registerWorker(program: Command, setExit: (code: number) => void
     .command('worker')
     .description('Take jobs from NATS JetStream and run them on this machine (needs only NATS: no database, no shared disk).\nSIGTERM drains: it stops taking jobs, finishes and acks the ones it holds, then exits 0.')
     .requiredOption('--queue <url>', 'the NATS server (nats://host:4222)')
-    .option('--concurrency <n>', 'worker threads (default: number of cores)');
+    .option('--concurrency <n>', 'worker threads (default: number of cores)')
+    .option('--audio-store <url>', 'the object store the servers keep audio in (azblob://container[/prefix] or s3://bucket[/prefix]): jobs are read from it instead of from a copy in NATS');
   addQueueFlags(cmd);
   addConfigFlags(cmd, FLAGS);
   cmd.addHelpText('after', `
 Examples:
   $ tosia worker --queue nats://queue:4222
-  $ tosia worker --queue nats://queue:4222 --concurrency 8 --model /models/cough.onnx`);
+  $ tosia worker --queue nats://queue:4222 --concurrency 8 --model /models/cough.onnx
+  $ tosia worker --queue nats://queue:4222 --audio-store azblob://tosia-audio   # AZURE_STORAGE_CONNECTION_STRING set`);
   cmd.action(async (opts: Record<string, unknown>) => {
     try {
       const cfg = applyOverrides(await loadConfig((opts.config as string | undefined) ?? null), opts, FLAGS);
@@ -52,7 +54,7 @@ Examples:
       process.on('SIGINT', onSignal);
       process.stderr.write(`tosia worker: taking jobs from ${String(opts.queue)}\n`);
       const summary = await runWorker({
-        url: opts.queue as string, config: cfg, concurrency, settings: queueSettings(opts), stop: stopped,
+        url: opts.queue as string, config: cfg, concurrency, settings: queueSettings(opts), stop: stopped, audioStore: opts.audioStore as string | undefined,
         log: (line) => process.stdout.write(JSON.stringify({ time: new Date().toISOString(), ...line }) + '\n'),
       });
       process.stderr.write(`tosia worker: stopped (${summary.done} done, ${summary.failed} failed)\n`);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/schema.js';
+import type { DecodeInput } from '../decode/decode.js';
 import { deserializeError, type SerializedError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import type { Result } from '../pipeline/result.js';
@@ -19,13 +20,13 @@ export class FigureRenderer {
 
   constructor(private readonly config: Config) {}
 
-  /** The SVG figure of the recording at `path`, with `result`'s segments boxed. */
-  render(path: string, result: Result): Promise<string> {
+  /** The SVG figure of a recording (a file, or bytes with their name), with `result`'s segments boxed. */
+  render(input: DecodeInput, result: Result): Promise<string> {
     const w = this.thread();
     const id = ++this.seq;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      w.postMessage({ id, path, result, config: this.config });
+      w.postMessage({ id, input, result, config: this.config });
     });
   }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
@@ -71,11 +71,15 @@ export class FolderAudioStore implements AudioStore {
       await mkdir(dir, { recursive: true });
       this.dirs.add(dir);
     }
+    // a second link renamed over the address: atomic, keeps the staged link, and puts right an
+    // object whose bytes were changed behind the store's back
+    const twin = this.tmpPath();
+    await link(staged.ref as string, twin);
     try {
-      await link(staged.ref as string, dest);
+      await rename(twin, dest);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      return;
+      await unlink(twin).catch(() => undefined);
+      throw e;
     }
     await syncDir(dir);
   }

@@ -49,10 +49,9 @@ export class ObjectAudioStore implements AudioStore {
   }
 
   async commit(staged: Staged): Promise<void> {
-    const dest = this.key(staged.sha256);
-    // content-addressed: an object already there under this name holds these bytes
-    if ((await this.bucket.head(dest)) === staged.size) return;
-    await this.bucket.copy(staged.ref as string, dest);
+    // copied even over an object already there: a server-side copy moves no bytes through
+    // here, and it puts right an object whose bytes were changed behind the store's back
+    await this.bucket.copy(staged.ref as string, this.key(staged.sha256));
   }
 
   async discard(staged: Staged): Promise<void> {

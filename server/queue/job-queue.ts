@@ -24,8 +24,12 @@ export interface JobQueueOptions {
   onResult(job: string, outcome: JobOutcome): Promise<void> | void;
 }
 
-/** A job to publish: its id (the message id: published twice, it is taken once), what to run and on what. */
-export interface Submission { job: string; name: string; sha256: string; bytes: () => Promise<Uint8Array>; task: JobTask }
+/**
+ * A job to publish: its id (the message id: published twice, it is taken once), what to run and
+ * on what. The audio is either read from a store every worker shares (named by its URL), or
+ * its bytes, put once into the queue's bucket.
+ */
+export interface Submission { job: string; name: string; sha256: string; audio: { store: string } | { bytes: () => Promise<Uint8Array> }; task: JobTask }
 
 /**
  * The submitter's side of the queue: audio into the object store bucket (once per sha256), jobs
@@ -142,14 +146,17 @@ export class JobQueue {
     await this.start();
     const q = this.queue!;
     const msg: JobMessage = {
-      v: 1, job: s.job, reply: `${this.prefix}.${s.job}`, sha256: s.sha256, name: s.name, task: s.task, audio: undefined,
+      v: 1, job: s.job, reply: `${this.prefix}.${s.job}`, sha256: s.sha256, name: s.name, task: s.task, audio: undefined, store: 'store' in s.audio ? s.audio.store : undefined,
       analysis: fieldsWithRole(this.o.config, 'analysis'), limits: fieldsWithRole(this.o.config, 'limit'), model_sha256: this.o.identity.model_sha256!,
     };
     const until = Date.now() + 120_000;
     try {
+      const audio = s.audio;
       await retrying(async () => {
-        const info = await q.audio.info(s.sha256);
-        msg.audio = info && !info.deleted ? { nuid: info.nuid, size: info.size } : await putAudio(q, s.sha256, await s.bytes());
+        if ('bytes' in audio) {
+          const info = await q.audio.info(s.sha256);
+          msg.audio = info && !info.deleted ? { nuid: info.nuid, size: info.size } : await putAudio(q, s.sha256, await audio.bytes());
+        }
         await jetstream(q.nc).publish(`${SUBJECT_JOBS}.${s.job}`, encode(msg), { msgID: s.job });
       }, () => Date.now() > until || this.closed);
     } catch (e) {

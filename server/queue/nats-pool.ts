@@ -98,7 +98,7 @@ export class NatsPool implements Pool {
     }
     const answer = new Promise<JobOutcome>((resolve) => this.pending.set(id, resolve));
     try {
-      await this.queue.submit({ job: id, name, sha256, bytes: async () => bytes, task: job.task });
+      await this.queue.submit({ job: id, name, sha256, audio: { bytes: async () => bytes }, task: job.task });
     } catch (e) {
       this.pending.delete(id);
       throw e;

@@ -25,6 +25,11 @@ export interface JobMessage {
   sha256: string;
   /** Where the audio's chunks are in the bucket, as the submitter saw it: saves the worker a lookup. */
   audio?: { nuid: string; size: number };
+  /**
+   * The shared audio store the recording is in (its URL, no credentials), when the submitter
+   * keeps audio in one: the worker reads it there, by sha256, with its own --audio-store.
+   */
+  store?: string;
   /** What the audio is reported under (a file name; only metadata). */
   name: string;
   task: JobTask;

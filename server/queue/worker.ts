@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { jetstream, type JsMsg } from '@nats-io/jetstream';
 import { configHash, identityOf, limitsHash, serializeError, ThreadPool, TosiaError, type Config, type JobOutcome } from '../../runtime/index.js';
+import type { AudioStore } from '../audio-store/audio-store.js';
+import { createAudioStore } from '../audio-store/open.js';
+import { readRecording } from '../audio-store/read-recording.js';
 import { configForJob, decode, encode, STREAM_JOBS, WORKERS_CONSUMER, type JobMessage, type ResultMessage } from './protocol.js';
 import { openQueue, putBlob, QUEUE_DEFAULTS, readAudio, retrying, type QueueSettings } from './topology.js';
 
@@ -12,6 +15,13 @@ export interface WorkerOptions {
   /** Worker threads; default: the number of cores. */
   concurrency?: number;
   settings?: Partial<QueueSettings>;
+  /**
+   * The shared audio store the submitters keep audio in (azblob://…, s3://…), read for jobs that
+   * name it; jobs of a server on a folder store bring their audio in the queue's bucket.
+   */
+  audioStore?: string;
+  /** Where credentials are read from (default process.env). */
+  env?: NodeJS.ProcessEnv;
   log?: (line: Record<string, unknown>) => void;
   /** Resolves to stop: take no more jobs, finish and ack the ones held, then return. */
   stop?: Promise<void>;
@@ -36,6 +46,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
   const me = `${hostname()}:${process.pid}`;
   // a worker that cannot load its model takes nothing
   const localModel = (await identityOf(o.config)).model_sha256!;
+  const audioStore = o.audioStore === undefined ? undefined : await openShared(o.audioStore, o.env);
   const q = await openQueue(o.url, settings, `tosia-worker-${me}`);
   const js = jetstream(q.nc);
   const pools = new Map<string, { pool: ThreadPool; ready: Promise<unknown> }>();
@@ -91,16 +102,31 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
         // a test-only fault hook: a recording that kills its worker every time
         process.kill(process.pid, 'SIGKILL');
       }
-      let outcome: JobOutcome;
-      let bytes: Uint8Array | null;
-      try {
-        bytes = await retrying(() => readAudio(q, job.sha256, job.audio), () => stopping);
-      } catch (e) {
-        if (!(e instanceof TosiaError)) throw e;
-        bytes = null;
+      if (job.store !== undefined && audioStore?.url !== job.store) {
+        m.nak();
+        fatal ??= new TosiaError('E_CONFIG', `a job's audio is in ${job.store}, and this worker ${audioStore ? `reads ${audioStore.url}` : 'has no --audio-store'}; it takes no jobs`, { stage: 'worker', hint: `start every worker with --audio-store ${job.store} (and its credentials), as the server` });
+        return;
       }
-      if (!bytes) {
-        outcome = { ok: false, error: { code: 'E_INPUT', stage: 'input', message: `${job.name} [input]: the recording is not in the queue's object store (expired or removed); submit it again` } };
+      let outcome: JobOutcome | null = null;
+      let bytes: Uint8Array | null = null;
+      if (job.store !== undefined) {
+        try {
+          bytes = await readRecording(audioStore!, job.sha256);
+        } catch (e) {
+          // gone or damaged: that job fails; a store still down after the wait is tried again (redelivered)
+          if (!(e instanceof TosiaError)) throw e;
+          outcome = { ok: false, error: serializeError(e, { file: job.name, stage: 'storage' }) };
+        }
+      } else {
+        try {
+          bytes = await retrying(() => readAudio(q, job.sha256, job.audio), () => stopping);
+        } catch (e) {
+          if (!(e instanceof TosiaError)) throw e;
+        }
+        if (!bytes) outcome = { ok: false, error: { code: 'E_INPUT', stage: 'input', message: `${job.name} [input]: the recording is not in the queue's object store (expired or removed); submit it again` } };
+      }
+      if (outcome || !bytes) {
+        outcome ??= { ok: false, error: { code: 'E_INTERNAL', stage: 'worker', message: `${job.name}: no audio` } };
       } else if (o.runner) {
         outcome = await o.runner.run(job, bytes);
       } else {
@@ -179,8 +205,18 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
     await Promise.all(inFlight);
   } finally {
     await Promise.all([...pools.values()].map((p) => p.pool.close()));
+    await audioStore?.close();
     await q.nc.drain().catch(() => undefined);
   }
   if (fatal) throw fatal;
   return summary;
+}
+
+/** The worker's view of the servers' object store: it only reads, so it needs no container of its own, but it must be one every process shares. */
+async function openShared(url: string, env?: NodeJS.ProcessEnv): Promise<AudioStore> {
+  const store = await createAudioStore(url, { env });
+  if (!store.shared) {
+    throw new TosiaError('E_CONFIG', `--audio-store=${url} is a folder of this machine; a worker reads audio from a store every machine shares`, { stage: 'worker', hint: 'leave --audio-store out when the server keeps audio in a folder (the audio then travels in the queue), or pass the azblob:// or s3:// URL the server uses' });
+  }
+  return store;
 }

@@ -1,15 +1,14 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { uuidv7, decodeCursor, encodeCursor } from '../ids.js';
+import { decodeCursor, encodeCursor } from '../ids.js';
 import { Problem, statusOf } from '../problem.js';
 import type { Row } from '../db/record-store.js';
 import {
   DiagnosisListSchema, DiagnosisSchema, ListQuerySchema, ParamsSchema, PostQuerySchema, ProblemSchema, SegmentParamsSchema, WaitQuerySchema, authProblems, MAX_PAGE,
 } from '../schemas/diagnosis.js';
 import type { Services } from '../services.js';
+import { recordNotFound as notFound, unavailable } from '../intake/intake.js';
 import { renderOne, renderRecord } from './render.js';
 import { readUpload, tooLarge } from './upload.js';
 
@@ -23,11 +22,7 @@ export function diagnosesRoutes(s: Services) {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
     // a raw audio/* body is handed on as a stream, never buffered whole
     app.addContentTypeParser(/^(audio\/|video\/|application\/ogg)/i, (_req, payload, done) => done(null, payload));
-    const inFlight = new Map<string, Promise<Row | undefined>>();
-
-    const notFound = (id: string) => new Problem(404, 'E_NOT_FOUND', `no diagnosis ${id}`);
     const get = async (id: string) => (await s.records.get(id)) ?? (() => { throw notFound(id); })();
-    const unavailable = (why: string) => new Problem(503, 'E_UNAVAILABLE', why, { headers: { 'retry-after': '5' } });
 
     /** Wait up to `waitS` for a record to finish and answer with it as the API says. */
     async function answer(reply: FastifyReply, row: Row, waitS: number, created: boolean, dedup?: boolean) {
@@ -67,7 +62,7 @@ export function diagnosesRoutes(s: Services) {
       const scoped = key === undefined ? null : `${req.caller!.name}:${key}`;
       if (scoped !== null) {
         // a retry of a POST that already made a record (even one still uploading) gets that record
-        const held = (await s.records.byIdempotencyKey(scoped)) ?? (await inFlight.get(scoped)?.catch(() => undefined));
+        const held = await s.intake.replayOf(scoped);
         if (held) {
           reply.header('idempotent-replayed', 'true');
           return answer(reply, held, waitS, false);
@@ -76,62 +71,7 @@ export function diagnosesRoutes(s: Services) {
       const declared = Number(req.headers['content-length']);
       if (Number.isFinite(declared) && declared > s.maxUploadBytes + (req.isMultipart() ? MULTIPART_SLACK : 0)) throw tooLarge(s.maxUploadBytes);
       if (s.dispatcher.full) throw unavailable('the queue is full; try again shortly');
-
-      const store = async (up: Awaited<ReturnType<typeof readUpload>>): Promise<{ row: Row; dedup: boolean; replay: boolean }> => {
-        if (up.callbackUrl !== null && s.webhookSecret === null) {
-          await s.audio.discard(up.received);
-          throw new Problem(400, 'E_INPUT', 'callback_url needs the server to sign callbacks, and it has no --webhook-secret', { errors: [{ field: 'callback_url', message: 'callbacks are off on this server' }] });
-        }
-        const { config_sha256, model_sha256 } = s.identity;
-        if (!req.query.force) {
-          const dup = await s.records.duplicateOf(up.received.sha256, config_sha256, model_sha256!);
-          if (dup) {
-            await s.audio.discard(up.received);
-            return { row: dup, dedup: true, replay: false };
-          }
-        }
-        // the audio is stored (fsynced) before the record exists, so a record never lacks its audio
-        await s.audio.keep(up.received);
-        const removals = s.audio.removals;
-        const { row, inserted } = await s.records.insert({
-          id: uuidv7(s.now().getTime()), external_id: up.externalId, created_at: s.now().toISOString(), filename: up.filename, content_type: up.contentType,
-          size_bytes: up.received.size, sha256: up.received.sha256, metadata: up.metadata, callback_url: up.callbackUrl,
-          config_sha256, model_sha256: model_sha256!, idempotency_key: scoped,
-        });
-        if (!inserted) {
-          await s.audio.discard(up.received);
-          // other bytes under a used key (a client bug): the copy just stored belongs to nobody
-          if (row.sha256 !== up.received.sha256 && (await s.records.audioRefs(up.received.sha256)) === 0) await s.audio.removeAudio(up.received.sha256);
-          return { row, dedup: false, replay: true };
-        }
-        // again if a DELETE of another record of the same bytes may have removed it in between
-        if (s.audio.removals !== removals) await s.audio.keep(up.received);
-        await s.audio.discard(up.received);
-        if (row.callback_url) await s.records.setWebhook(row.id, 'pending', 0, null, null);
-        s.dispatcher.enqueue(row.id);
-        return { row, dedup: false, replay: false };
-      };
-      const work = (async (): Promise<{ row: Row; dedup: boolean; replay: boolean }> => {
-        const up = await readUpload(req, s.audio, s.maxUploadBytes, req.query);
-        if (!s.dispatcher.reserve()) {
-          await s.audio.discard(up.received);
-          throw unavailable('the queue is full; try again shortly');
-        }
-        try {
-          return await store(up);
-        } catch (e) {
-          await s.audio.discard(up.received);
-          throw e;
-        } finally {
-          s.dispatcher.release();
-        }
-      })();
-      if (scoped !== null) {
-        const p = work.then((w) => w.row);
-        inFlight.set(scoped, p);
-        void p.catch(() => undefined).finally(() => inFlight.delete(scoped));
-      }
-      const { row, dedup, replay } = await work;
+      const { row, dedup, replay } = await s.intake.submit(() => readUpload(req, s.audio, s.maxUploadBytes, req.query), { force: req.query.force ?? false, idempotencyKey: scoped });
       if (replay) reply.header('idempotent-replayed', 'true');
       return answer(reply, row, waitS, !dedup && !replay, dedup ? true : undefined);
     });
@@ -162,9 +102,7 @@ export function diagnosesRoutes(s: Services) {
       schema: { tags, summary: 'Delete a record, its images, and its audio once no other record holds the same bytes', params: ParamsSchema, response: { 204: Type.Null(), 400: ProblemSchema, 404: ProblemSchema, ...authProblems } },
       config: { role: 'admin' },
     }, async (req, reply) => {
-      const gone = await s.records.delete(req.params.id);
-      if (!gone) throw notFound(req.params.id);
-      if ((await s.records.audioRefs(gone.sha256)) === 0) await s.audio.removeAudio(gone.sha256);
+      if (!(await s.intake.delete(req.params.id))) throw notFound(req.params.id);
       return reply.code(204).send(null);
     });
 
@@ -173,15 +111,7 @@ export function diagnosesRoutes(s: Services) {
       config: { role: 'write' },
     }, async (req, reply) => {
       if (!s.dispatcher.isAccepting) throw unavailable('the server is shutting down');
-      const row = await get(req.params.id);
-      if (row.audio_purged_at !== null) throw new Problem(410, 'E_GONE', `the audio of ${row.id} was deleted under the retention policy; upload it again`);
-      if (row.status !== 'failed') throw new Problem(409, 'E_CONFLICT', `${row.id} is ${row.status}; only a failed record can be retried`);
-      if (s.dispatcher.full) throw unavailable('the queue is full; try again shortly');
-      if (!(await s.records.requeueFailed(row.id))) throw new Problem(409, 'E_CONFLICT', `${row.id} was retried by another request`);
-      s.dispatcher.enqueue(row.id);
-      const queued = (await s.records.get(row.id))!;
-      if (queued.callback_url) await s.records.setWebhook(row.id, 'pending', 0, null, null);
-      return answer(reply, queued, req.query.wait ?? 0, true);
+      return answer(reply, await s.intake.retry(req.params.id), req.query.wait ?? 0, true);
     });
 
     app.get('/v1/diagnoses/:id/audio', {
@@ -193,15 +123,15 @@ export function diagnosesRoutes(s: Services) {
     }, async (req, reply) => {
       const row = await get(req.params.id);
       if (row.audio_purged_at !== null) throw new Problem(410, 'E_GONE', `the audio of ${row.id} was deleted on ${row.audio_purged_at} under the retention policy`);
-      const path = s.audio.audioPath(row.sha256);
-      const size = await stat(path).then((st) => st.size, () => { throw new Problem(410, 'E_GONE', `the audio of ${row.id} is no longer stored`); });
+      const size = await s.audio.size(row.sha256);
+      if (size === null) throw new Problem(410, 'E_GONE', `the audio of ${row.id} is no longer stored`);
       reply.header('accept-ranges', 'bytes').type(row.content_type);
       if (row.filename) reply.header('content-disposition', `inline; filename*=UTF-8''${encodeURIComponent(row.filename)}`);
       const range = parseRange(req.headers.range, size);
       if (range === 'unsatisfiable') throw new Problem(416, 'E_RANGE', `the range ${req.headers.range} is outside the ${size} bytes of the recording`, { headers: { 'content-range': `bytes */${size}` } });
-      if (range === null) return reply.header('content-length', size).send(createReadStream(path));
+      if (range === null) return reply.header('content-length', size).send(await s.audio.openRange(row.sha256));
       return reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`).header('content-length', range.end - range.start + 1)
-        .send(createReadStream(path, { start: range.start, end: range.end }));
+        .send(await s.audio.openRange(row.sha256, range));
     });
 
     app.get('/v1/diagnoses/:id/segments/:n(^\\d+).png', {

@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { csvRow as line, type Result } from '../../runtime/index.js';
 import type { Review, Row } from '../db/record-store.js';
+import { readRecording } from '../audio-store/read-recording.js';
 import { Problem } from '../problem.js';
 import { authProblems, ParamsSchema, ProblemSchema, ReviewBodySchema, ReviewSchema } from '../schemas/diagnosis.js';
 import type { Services } from '../services.js';
@@ -60,7 +61,8 @@ export function reviewsRoutes(s: Services) {
       // drawn once, from the stored audio, on the figure thread; kept for the next request
       let svg = await s.records.figure(row.id);
       if (!svg) {
-        svg = await s.figures.render(s.audio.audioPath(row.sha256), JSON.parse(row.result) as Result);
+        const bytes = await readRecording(s.audio, row.sha256, { patienceMs: 5000 });
+        svg = await s.figures.render({ bytes, name: row.filename ?? `upload-${row.id}` }, JSON.parse(row.result) as Result);
         await s.records.setFigure(row.id, svg);
       }
       return reply.type('image/svg+xml').header('cache-control', 'private, max-age=3600').send(svg);

@@ -1,19 +1,10 @@
 import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import Value from 'typebox/value';
-import { TooLarge, type AudioStore, type Received } from '../audio/audio-store.js';
+import { TooLarge, type AudioStore, type Staged } from '../audio-store/audio-store.js';
+import type { Submission } from '../intake/intake.js';
 import { Problem, type FieldError } from '../problem.js';
 import { MAX_METADATA_BYTES, UploadFieldsSchema, type UploadFields } from '../schemas/diagnosis.js';
-
-/** An upload, received whole into the audio store's temp folder and checked. */
-export interface Upload {
-  received: Received;
-  filename: string | null;
-  contentType: string;
-  externalId: string | null;
-  metadata: string | null;
-  callbackUrl: string | null;
-}
 
 /** Media types a recording may come under; the bytes themselves are sniffed at decode. */
 export function isAudioType(type: string): boolean {
@@ -25,11 +16,12 @@ const FIELDS = Object.keys(UploadFieldsSchema.properties);
 
 /**
  * Read the recording and its fields from a multipart form (`file` plus external_id, metadata,
- * callback_url) or from a raw audio/* body (fields in the query). The body is hashed as it is
- * written and never held whole in memory; reading stops at `limit` bytes (413).
+ * callback_url) or from a raw audio/* body (fields in the query) into the audio store's staging.
+ * The body is hashed as it is written and never held whole in memory; reading stops at `limit`
+ * bytes (413).
  */
-export async function readUpload(req: FastifyRequest, audio: AudioStore, limit: number, query: { external_id?: string; filename?: string; callback_url?: string }): Promise<Upload> {
-  let received: Received | null = null;
+export async function readUpload(req: FastifyRequest, audio: AudioStore, limit: number, query: { external_id?: string; filename?: string; callback_url?: string }): Promise<Submission> {
+  let received: Staged | null = null;
   try {
     let fields: Record<string, string> = {};
     let filename: string | null;
@@ -68,14 +60,14 @@ export async function readUpload(req: FastifyRequest, audio: AudioStore, limit: 
     }
     if (received.size === 0) throw badField(req.isMultipart() ? 'file' : 'body', 'is empty (0 bytes): the recording was not sent');
     const checked = checkFields(fields);
-    return { received, filename, contentType, externalId: checked.external_id ?? null, metadata: checked.metadata ?? null, callbackUrl: checked.callback_url ?? null };
+    return { staged: received, filename, contentType, externalId: checked.external_id ?? null, metadata: checked.metadata ?? null, callbackUrl: checked.callback_url ?? null };
   } catch (e) {
     if (received) await audio.discard(received);
     throw e;
   }
 }
 
-async function receive(audio: AudioStore, body: Readable, limit: number): Promise<Received> {
+async function receive(audio: AudioStore, body: Readable, limit: number): Promise<Staged> {
   // busboy says 'limit' when a file part passes its size; stop there instead of reading on
   const onLimit = () => body.destroy(new TooLarge(limit));
   body.once('limit', onLimit);

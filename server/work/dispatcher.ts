@@ -1,5 +1,6 @@
 import { serializeError, type Pool, type Result } from '../../runtime/index.js';
-import type { AudioStore } from '../audio/audio-store.js';
+import type { AudioStore } from '../audio-store/audio-store.js';
+import { readRecording } from '../audio-store/read-recording.js';
 import type { RecordStore, Row } from '../db/record-store.js';
 import { Admission } from './admission.js';
 
@@ -17,6 +18,18 @@ export interface DispatcherEvents {
   timings?(result: Result): void;
 }
 
+/** What a dispatcher runs records with and tells about them. */
+export interface DispatcherOptions {
+  pool: Pool;
+  records: RecordStore;
+  audio: AudioStore;
+  now: () => Date;
+  /** Records waiting before uploads are refused (503). */
+  maxQueue: number;
+  events: DispatcherEvents;
+  log: (msg: string, extra: Record<string, unknown>) => void;
+}
+
 export class Dispatcher extends Admission {
   private readonly queue: string[] = [];
   private readonly queued = new Set<string>();
@@ -27,16 +40,16 @@ export class Dispatcher extends Admission {
   private jobSeq = 0;
   private poolError: Error | null = null;
 
-  constructor(
-    private readonly pool: Pool,
-    private readonly records: RecordStore,
-    private readonly audio: AudioStore,
-    private readonly now: () => Date,
-    maxQueue: number,
-    private readonly events: DispatcherEvents,
-    private readonly log: (msg: string, extra: Record<string, unknown>) => void,
-  ) {
-    super(maxQueue);
+  private readonly pool: Pool;
+  private readonly records: RecordStore;
+  private readonly audio: AudioStore;
+  private readonly now: () => Date;
+  private readonly events: DispatcherEvents;
+  private readonly log: DispatcherOptions['log'];
+
+  constructor(o: DispatcherOptions) {
+    super(o.maxQueue);
+    ({ pool: this.pool, records: this.records, audio: this.audio, now: this.now, events: this.events, log: this.log } = o);
   }
 
   /** Records waiting, not yet handed to the pool. */
@@ -108,8 +121,17 @@ export class Dispatcher extends Admission {
     const row = await this.records.claim(id, this.now().toISOString());
     if (!row) return;
     let outcome;
-    // the worker reads the stored audio itself; the caller's file name is only what it is reported under
-    const job = { id: ++this.jobSeq, input: { path: this.audio.audioPath(row.sha256), name: row.filename ?? `upload-${id}` }, task: { kind: 'diagnose' as const, images: true } };
+    let bytes: Uint8Array;
+    try {
+      // checked against its sha256, and waited for through a short outage of the store
+      bytes = await readRecording(this.audio, row.sha256);
+    } catch (e) {
+      free();
+      await this.finishFailed(id, serializeError(e, { stage: 'storage' }));
+      return;
+    }
+    // the caller's file name is only what the recording is reported under
+    const job = { id: ++this.jobSeq, input: { bytes, name: row.filename ?? `upload-${id}` }, task: { kind: 'diagnose' as const, images: true } };
     try {
       outcome = await this.pool.run(job);
     } catch (e) {

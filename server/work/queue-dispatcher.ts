@@ -1,11 +1,17 @@
-import { readFile } from 'node:fs/promises';
 import type { Subscription } from '@nats-io/nats-core';
 import type { JobOutcome, Result } from '../../runtime/index.js';
-import type { AudioStore } from '../audio/audio-store.js';
+import type { AudioStore } from '../audio-store/audio-store.js';
+import { readRecording } from '../audio-store/read-recording.js';
 import type { RecordStore, Row } from '../db/record-store.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import { Admission } from './admission.js';
-import type { DispatcherEvents } from './dispatcher.js';
+import type { DispatcherEvents, DispatcherOptions } from './dispatcher.js';
+
+export interface QueueDispatcherOptions extends Omit<DispatcherOptions, 'pool'> {
+  queue: JobQueue;
+  /** Every replica on the same database is one submitter. */
+  submitter: string;
+}
 
 /**
  * The server's queue when recordings run on `tosia worker` processes (`serve --queue`). Every
@@ -28,17 +34,17 @@ export class QueueDispatcher extends Admission {
   private heldNow = 0;
   private poll: NodeJS.Timeout | null = null;
 
-  constructor(
-    private readonly queue: JobQueue,
-    private readonly submitter: string,
-    private readonly records: RecordStore,
-    private readonly audio: AudioStore,
-    private readonly now: () => Date,
-    maxQueue: number,
-    private readonly events: DispatcherEvents,
-    private readonly log: (msg: string, extra: Record<string, unknown>) => void,
-  ) {
-    super(maxQueue);
+  private readonly queue: JobQueue;
+  private readonly submitter: string;
+  private readonly records: RecordStore;
+  private readonly audio: AudioStore;
+  private readonly now: () => Date;
+  private readonly events: DispatcherEvents;
+  private readonly log: DispatcherOptions['log'];
+
+  constructor(o: QueueDispatcherOptions) {
+    super(o.maxQueue);
+    ({ queue: this.queue, submitter: this.submitter, records: this.records, audio: this.audio, now: this.now, events: this.events, log: this.log } = o);
   }
 
   private get doneSubject(): string {
@@ -96,14 +102,14 @@ export class QueueDispatcher extends Admission {
     try {
       await this.queue.submit({
         job: jobId(row), name: row.filename ?? `upload-${row.id}`, sha256: row.sha256, task: { kind: 'diagnose', images: true },
-        bytes: () => readFile(this.audio.audioPath(row.sha256)),
+        // a shared store is read by the workers themselves; a folder's audio travels in the queue's bucket
+        audio: this.audio.shared ? { store: this.audio.url } : { bytes: () => readRecording(this.audio, row.sha256) },
       });
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'E_INPUT' as const : 'E_INTERNAL' as const;
-      const message = code === 'E_INPUT'
-        ? 'the recording is neither in this replica\'s data folder nor in the queue\'s bucket; give every replica the same --data volume, or upload it again'
-        : `the queue did not take it: ${(e as Error).message}. Fix: POST /v1/diagnoses/${row.id}/retry once the queue is back`;
-      await this.stored(row.id, { ok: false, error: { code, stage: 'queue', message } });
+      const err = e as { code?: string; stage?: string; message: string };
+      const known = err.code === 'E_INPUT';
+      const message = known ? err.message : `the queue did not take it: ${err.message}. Fix: POST /v1/diagnoses/${row.id}/retry once the queue is back`;
+      await this.stored(jobId(row), { ok: false, error: { code: known ? 'E_INPUT' : 'E_INTERNAL', stage: known ? err.stage ?? 'storage' : 'queue', message } });
     }
   }
 

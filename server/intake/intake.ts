@@ -1,0 +1,176 @@
+import type { Identity } from '../../runtime/index.js';
+import type { AudioStore, Staged } from '../audio-store/audio-store.js';
+import type { RecordStore, Row } from '../db/record-store.js';
+import { uuidv7 } from '../ids.js';
+import { Problem } from '../problem.js';
+import type { Work } from '../services.js';
+
+/** A recording received into the audio store's staging, with what its sender said of it. */
+export interface Submission {
+  staged: Staged;
+  filename: string | null;
+  contentType: string;
+  externalId: string | null;
+  metadata: string | null;
+  callbackUrl: string | null;
+}
+
+export interface SubmitOptions {
+  /** Run it even when the same bytes were diagnosed under the same config and model. */
+  force: boolean;
+  /** The caller's Idempotency-Key, scoped to the caller; null without one. */
+  idempotencyKey: string | null;
+}
+
+/** What a submission became: a new record, the record of the same bytes (dedup), or the record its idempotency key made (replay). */
+export interface Submitted { row: Row; dedup: boolean; replay: boolean }
+
+export interface IntakeOptions {
+  records: RecordStore;
+  audio: AudioStore;
+  work: Work;
+  identity: Identity;
+  now: () => Date;
+  /** Callbacks are signed with it; without one, callback_url is refused. */
+  webhookSecret: string | null;
+}
+
+/**
+ * A record's life: submitted (deduplicated, made idempotent, its audio kept once), retried,
+ * deleted, and its audio purged under retention. The invariant "audio that no record refers to
+ * is removed" lives here only (release). Routes parse requests, call this, and render.
+ *
+ * The audio is committed before its record exists, so a record never lacks its audio; a removal
+ * racing with a new record of the same bytes is undone by whichever side comes second (see
+ * release and submit), across replicas too, since both sides ask the database, not memory.
+ */
+export class Intake {
+  /** Submissions still arriving, by idempotency key: a retry of one gets its record. */
+  private readonly inFlight = new Map<string, Promise<Row | undefined>>();
+
+  constructor(private readonly o: IntakeOptions) {}
+
+  /** The record an idempotency key already made (or is making), if any. */
+  async replayOf(key: string): Promise<Row | undefined> {
+    return (await this.o.records.byIdempotencyKey(key)) ?? (await this.inFlight.get(key)?.catch(() => undefined));
+  }
+
+  /**
+   * Receive a recording (`receive` reads the request into staging) and make its record, or find
+   * the one that stands for it. The place in the queue is held from before the record exists.
+   */
+  async submit(receive: () => Promise<Submission>, opts: SubmitOptions): Promise<Submitted> {
+    const work = (async () => {
+      const sub = await receive();
+      try {
+        if (!this.o.work.reserve()) throw unavailable('the queue is full; try again shortly');
+        try {
+          return await this.store(sub, opts);
+        } finally {
+          this.o.work.release();
+        }
+      } finally {
+        await this.o.audio.discard(sub.staged).catch(() => undefined);
+      }
+    })();
+    const key = opts.idempotencyKey;
+    if (key !== null) {
+      const p = work.then((w) => w.row);
+      this.inFlight.set(key, p);
+      void p.catch(() => undefined).finally(() => this.inFlight.delete(key));
+    }
+    return work;
+  }
+
+  private async store(sub: Submission, opts: SubmitOptions): Promise<Submitted> {
+    const { records, audio, identity, now } = this.o;
+    if (sub.callbackUrl !== null && this.o.webhookSecret === null) {
+      throw new Problem(400, 'E_INPUT', 'callback_url needs the server to sign callbacks, and it has no --webhook-secret', { errors: [{ field: 'callback_url', message: 'callbacks are off on this server' }] });
+    }
+    const { config_sha256, model_sha256 } = identity;
+    const sha256 = sub.staged.sha256;
+    if (!opts.force) {
+      const dup = await records.duplicateOf(sha256, config_sha256, model_sha256!);
+      if (dup) return { row: dup, dedup: true, replay: false };
+    }
+    await audio.commit(sub.staged);
+    let made: { row: Row; inserted: boolean };
+    try {
+      made = await records.insert({
+        id: uuidv7(now().getTime()), external_id: sub.externalId, created_at: now().toISOString(), filename: sub.filename, content_type: sub.contentType,
+        size_bytes: sub.staged.size, sha256, metadata: sub.metadata, callback_url: sub.callbackUrl, config_sha256, model_sha256: model_sha256!, idempotency_key: opts.idempotencyKey,
+      });
+    } catch (e) {
+      // no record holds the audio just committed, unless another did already
+      await this.release(sha256).catch(() => undefined);
+      throw e;
+    }
+    const { row, inserted } = made;
+    if (!inserted) {
+      // other bytes under a used key (a client bug): the copy just committed may belong to nobody
+      if (row.sha256 !== sha256) await this.release(sha256);
+      return { row, dedup: false, replay: true };
+    }
+    // a removal of the same bytes (another record deleted, in any replica) may have come between
+    // the commit and the insert: the staged copy is still here to put it back
+    if ((await audio.size(sha256)) === null) await audio.commit(sub.staged);
+    if (row.callback_url) await records.setWebhook(row.id, 'pending', 0, null, null);
+    this.o.work.enqueue(row.id);
+    return { row, dedup: false, replay: false };
+  }
+
+  /** Queue a failed record again; the record as queued. */
+  async retry(id: string): Promise<Row> {
+    const { records, work } = this.o;
+    const row = await records.get(id);
+    if (!row) throw notFound(id);
+    if (row.audio_purged_at !== null) throw new Problem(410, 'E_GONE', `the audio of ${row.id} was deleted under the retention policy; upload it again`);
+    if (row.status !== 'failed') throw new Problem(409, 'E_CONFLICT', `${row.id} is ${row.status}; only a failed record can be retried`);
+    if (work.full) throw unavailable('the queue is full; try again shortly');
+    if (!(await records.requeueFailed(row.id))) throw new Problem(409, 'E_CONFLICT', `${row.id} was retried by another request`);
+    work.enqueue(row.id);
+    const queued = (await records.get(row.id))!;
+    if (queued.callback_url) await records.setWebhook(row.id, 'pending', 0, null, null);
+    return queued;
+  }
+
+  /** Delete a record, its images, and its audio once no other record holds the same bytes; false when there was none. */
+  async delete(id: string): Promise<boolean> {
+    const gone = await this.o.records.delete(id);
+    if (!gone) return false;
+    await this.release(gone.sha256);
+    return true;
+  }
+
+  /** Drop the audio and images of records created before `cutoff` (the records stay); how many records lost theirs. */
+  async purgeBefore(cutoff: Date): Promise<number> {
+    const { records, now } = this.o;
+    let total = 0;
+    for (;;) {
+      const purged = await records.purgeAudioBefore(cutoff.toISOString(), now().toISOString());
+      if (purged.length === 0) return total;
+      total += purged.length;
+      for (const sha of new Set(purged.map((p) => p.sha256))) await this.release(sha);
+    }
+  }
+
+  /**
+   * Remove audio that no record refers to: the one place that does. The object is taken out of
+   * its address first and the references counted again: a record of the same bytes inserted
+   * meanwhile gets it back; one inserted after this count finds it missing and commits its own.
+   */
+  private async release(sha256: string): Promise<void> {
+    const { records, audio } = this.o;
+    if ((await records.audioRefs(sha256)) > 0) return;
+    const held = await audio.detach(sha256);
+    if (!held) return;
+    // a failed commit keeps the staged copy rather than drop audio a record may need
+    if ((await records.audioRefs(sha256)) > 0) await audio.commit(held);
+    await audio.discard(held);
+  }
+}
+
+const notFound = (id: string) => new Problem(404, 'E_NOT_FOUND', `no diagnosis ${id}`);
+const unavailable = (why: string) => new Problem(503, 'E_UNAVAILABLE', why, { headers: { 'retry-after': '5' } });
+
+export { notFound as recordNotFound, unavailable };
