@@ -178,7 +178,7 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
     let modelError: Error | null = null;
     started = started.catch((e: Error) => { modelError = e; });
     const dispatcher = work;
-    const intake = new Intake({ records, audio, work: dispatcher, identity, now, webhookSecret: o.webhookSecret ?? null });
+    const intake = new Intake({ records, audio, work: dispatcher, identity, now, webhookSecret: o.webhookSecret ?? null, log });
     const services: Services = {
       records, keys, audio, intake, dispatcher, auth, metrics, identity, now, config: o.config, figures,
       webhookSecret: o.webhookSecret ?? null,

@@ -55,6 +55,12 @@ export class AzureBlobBucket implements Bucket {
     try {
       await this.container.getBlockBlobClient(key).uploadStream(Readable.from(body), BLOCK, 2);
     } catch (e) {
+      // a container deleted since open() (or lost by an emulator's restart) is made again; this
+      // body is spent, so its sender is told to send it again
+      if (errorCode(e) === 'ContainerNotFound') {
+        await this.ensure();
+        throw new StoreUnavailable(this.url, `the container ${this.name} had gone and was made again`, { cause: e });
+      }
       throw this.fail(e, `write ${key}`);
     }
   }
@@ -118,6 +124,10 @@ export class AzureBlobBucket implements Bucket {
 
 function status(e: unknown): number | undefined {
   return (e as { statusCode?: number }).statusCode;
+}
+
+function errorCode(e: unknown): string | undefined {
+  return (e as { code?: string; details?: { errorCode?: string } }).details?.errorCode ?? (e as { code?: string }).code;
 }
 
 /** An SDK error as tosia's: what may pass is StoreUnavailable; a refusal is a config error. */

@@ -89,6 +89,11 @@ export class S3Bucket implements Bucket {
     } catch (e) {
       const u = upload as { id: string } | null;
       if (u) await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.name, Key: key, UploadId: u.id })).catch(() => undefined);
+      // a bucket deleted since open() is made again; this body is spent, so its sender is told to send it again
+      if ((e as Error).name === 'NoSuchBucket') {
+        await this.ensure();
+        throw new StoreUnavailable(this.url, `the bucket ${this.name} had gone and was made again`, { cause: e });
+      }
       throw this.fail(e, `write ${key}`);
     }
   }

@@ -33,6 +33,7 @@ export interface IntakeOptions {
   now: () => Date;
   /** Callbacks are signed with it; without one, callback_url is refused. */
   webhookSecret: string | null;
+  log: (msg: string, extra: Record<string, unknown>) => void;
 }
 
 /**
@@ -105,15 +106,22 @@ export class Intake {
       await this.release(sha256).catch(() => undefined);
       throw e;
     }
+    // From here the record exists: whatever fails now, the request is answered with it (a
+    // client told 503 would send it again and make a second record).
     const { row, inserted } = made;
     if (!inserted) {
       // other bytes under a used key (a client bug): the copy just committed may belong to nobody
-      if (row.sha256 !== sha256) await this.release(sha256);
+      if (row.sha256 !== sha256) await this.release(sha256).catch((e) => this.o.log('releasing unreferenced audio failed', { sha256, error: (e as Error).message }));
       return { row, dedup: false, replay: true };
     }
     // a removal of the same bytes (another record deleted, in any replica) may have come between
-    // the commit and the insert: the staged copy is still here to put it back
-    if ((await audio.size(sha256)) === null) await audio.commit(sub.staged);
+    // the commit and the insert: the staged copy is still here to put it back. Should the store
+    // fail just now, the record runs anyway: its read is sha256-checked and waits out an outage.
+    try {
+      if ((await audio.size(sha256)) === null) await audio.commit(sub.staged);
+    } catch (e) {
+      this.o.log('checking the audio after its record was made failed', { id: row.id, error: (e as Error).message });
+    }
     if (row.callback_url) await records.setWebhook(row.id, 'pending', 0, null, null);
     this.o.work.enqueue(row.id);
     return { row, dedup: false, replay: false };
