@@ -12,7 +12,7 @@ export { decodeStage, segmentStage, melStage, colourStage, melPlanFor, melOption
 export { prepareSegments, type PreparedSegment } from './pipeline/prepare-segments.js';
 export { DISCLAIMER, SCHEMA_VERSION, type Result, type SegmentResult, type DiagnosisResult } from './pipeline/result.js';
 export { Engine, defaultEngine, type EngineOptions } from './engine/engine.js';
-export { ThreadPool, INFERENCE_MODES, type Pool, type Job, type JobInput, type JobTask, type JobOutput, type JobOutcome, type ModelIdentity, type InferenceMode, type ThreadPoolOptions } from './engine/pool.js';
+export { ThreadPool, INFERENCE_MODES, inputName, readableInput, type Pool, type Job, type JobInput, type StoredInput, type JobTask, type JobOutput, type JobOutcome, type ModelIdentity, type InferenceMode, type ThreadPoolOptions } from './engine/pool.js';
 export { schedule, type ScheduleOptions, type Schedule, type BatchEvent, type RunSummary } from './engine/scheduler.js';
 export { inputSource, type InputSourceOptions } from './engine/source.js';
 export { FolderStore, TMP_DIR_NAME, LOCK_FILE_NAME } from './store/folder-store.js';

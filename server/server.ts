@@ -9,7 +9,7 @@ import { createAudioStore } from './audio-store/open.js';
 import { Intake } from './intake/intake.js';
 import { Authenticator } from './auth/api-keys.js';
 import { openDatabase, type Database } from './db/database.js';
-import { JobQueue } from './queue/job-queue.js';
+import { NatsPool } from './queue/nats-pool.js';
 import type { QueueSettings } from './queue/topology.js';
 import { KeyStore } from './db/key-store.js';
 import { instanceId, migrate, probe } from './db/migrations.js';
@@ -18,7 +18,6 @@ import { Metrics } from './metrics.js';
 import { renderOne } from './routes/render.js';
 import type { Services, Work } from './services.js';
 import { Dispatcher } from './work/dispatcher.js';
-import { QueueDispatcher } from './work/queue-dispatcher.js';
 import { Webhooks } from './work/webhook.js';
 
 export interface ServerOptions {
@@ -141,13 +140,11 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
   await audioOpen.first();
   const database = await openDatabase(o.db ? { url: o.db } : { sqliteFile: join(dataDir, 'records.sqlite') });
   const viaQueue = o.queue && !o.pool ? o.queue : null;
-  const pool: Pool | null = viaQueue ? null : o.pool ?? new ThreadPool({ config: o.config, concurrency: o.concurrency });
-  let queue: JobQueue | null = null;
+  let pool: Pool | null = null;
   const figures = new FigureRenderer(o.config);
   const closeWork = async () => {
     audioOpen.stop();
     await pool?.close();
-    await queue?.close();
     await figures.close();
     await audio.close();
   };
@@ -156,6 +153,12 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
     const records = new RecordStore(database.db);
     const keys = new KeyStore(database.db);
     const auth = new Authenticator(keys, o.apiKey, now);
+    // the one way to run records, as a batch runs them: worker threads here, or tosia worker
+    // processes through NATS, where every replica on this database is one submitter (any of
+    // them stores any result)
+    pool = viaQueue
+      ? new NatsPool({ url: viaQueue.url, config: o.config, identity, settings: viaQueue.settings, submitter: viaQueue.submitter ?? `serve-${await instanceId(database.db)}`, capacity: Math.max(64, maxQueue) })
+      : o.pool ?? new ThreadPool({ config: o.config, concurrency: o.concurrency });
     let work: Work | null = null;
     const metrics = new Metrics({ depth: () => work?.depth ?? 0, busy: () => work?.busy ?? 0, records: () => records.countByStatus() });
     // results from the queue may arrive before the app (and its logger) exists
@@ -163,21 +166,10 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
     const log = (msg: string, extra: Record<string, unknown>) => (app ? app.log.warn(extra, msg) : process.stderr.write(`${JSON.stringify({ level: 40, msg, ...extra })}\n`));
     const webhooks = new Webhooks(records, (row) => renderOne(records, row), { secret: o.webhookSecret ?? '', ...o.webhook }, now, log);
     const events = { finished: (row: Row) => webhooks.deliver(row), timings: (r: Result) => metrics.observeResult(r) };
-    let queued: QueueDispatcher | null = null;
-    let started: Promise<unknown>;
-    if (viaQueue) {
-      // every replica on this database is one submitter: any of them stores any result
-      const submitter = viaQueue.submitter ?? `serve-${await instanceId(database.db)}`;
-      queue = new JobQueue({ url: viaQueue.url, config: o.config, identity, submitter, settings: viaQueue.settings, onResult: (job, outcome) => queued!.stored(job, outcome) });
-      work = queued = new QueueDispatcher({ queue, submitter, records, audio, now, maxQueue, events, log });
-      started = queue.start();
-    } else {
-      work = new Dispatcher({ pool: pool!, records, audio, now, maxQueue, events, log });
-      started = pool!.start();
-    }
+    const dispatcher = (work = new Dispatcher({ pool, records, audio, now, maxQueue, events, log }));
     let modelError: Error | null = null;
-    started = started.catch((e: Error) => { modelError = e; });
-    const dispatcher = work;
+    const running = pool;
+    const started = pool.start().catch((e: Error) => { modelError = e; });
     const intake = new Intake({ records, audio, work: dispatcher, identity, now, webhookSecret: o.webhookSecret ?? null, log });
     const services: Services = {
       records, keys, audio, intake, dispatcher, auth, metrics, identity, now, config: o.config, figures,
@@ -189,7 +181,7 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
         if (!ok) return viaQueue ? 'connecting to the queue' : 'the model is still loading';
         const failed = modelError ?? dispatcher.failure;
         if (failed) return viaQueue ? `the queue cannot be used: ${failed.message}` : `the model cannot run: ${failed.message}`;
-        const down = queue?.unavailable() ?? pool?.unavailable?.();
+        const down = running.unavailable?.();
         if (down) return down;
         try {
           await probe(database.db);
@@ -205,8 +197,7 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
     // a model that does not load (or a queue that cannot be reached) stops the server before it takes anything
     await started;
     if (modelError) throw modelError;
-    if (queued) await queued.start();
-    else for (const id of await records.recoverUnfinished()) dispatcher.enqueue(id);
+    await dispatcher.recover();
     if (o.webhookSecret) await webhooks.resume();
     return new TosiaServer(built, services, database, closeWork, webhooks, o.retainAudioDays ?? null);
   } catch (e) {

@@ -7,8 +7,8 @@ import type { RecordStore } from './db/record-store.js';
 import type { Metrics } from './metrics.js';
 
 /**
- * Where records run: the engine's pool in this process (Dispatcher) or `tosia worker`
- * processes through NATS (QueueDispatcher).
+ * Where records run: the Dispatcher, over the engine's pool (worker threads in this process, or
+ * `tosia worker` processes through NATS).
  */
 export interface Work {
   /** Records waiting to run. */

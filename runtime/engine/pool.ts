@@ -6,18 +6,28 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import type { Layout, Normalisation } from '../../algos/classify/tensor.js';
 import { TosiaError } from '../../algos/errors.js';
 import type { Config } from '../config/schema.js';
-import { deserializeError, type SerializedError } from '../errors.js';
+import { deserializeError, serializeError, type SerializedError } from '../errors.js';
 import type { Result } from '../pipeline/result.js';
 import { modelPathFor, packageRoot } from '../paths.js';
 import type { ClassifierInfo } from './inference.js';
 import type { InferenceWorkerMessage, WorkerInit, WorkerMessage } from './protocol.js';
 
 /**
- * A recording to run: a file; bytes with the name they came under; or a file the worker reads
- * but reports under another name (the server's content-addressed audio, whose path means
- * nothing to whoever sent it). Only `path` is ever opened; a name is only metadata.
+ * A recording to run: a file; bytes with the name they came under; a file the worker reads but
+ * reports under another name; or a recording kept in an audio store (StoredInput). Only `path`
+ * is ever opened; a name is only metadata.
  */
-export type JobInput = { path: string } | { bytes: Uint8Array; name: string } | { path: string; name: string };
+export type JobInput = { path: string } | { bytes: Uint8Array; name: string } | { path: string; name: string } | StoredInput;
+
+/**
+ * A recording in an audio store, by sha256: a pool on this machine reads it with `read` (which
+ * checks the bytes); a remote pool hands `store`, the URL of a store every machine shares, to its
+ * workers, who read it there themselves, or, when it is null, carries the bytes.
+ */
+export interface StoredInput {
+  stored: { sha256: string; store: string | null; read: () => Promise<Uint8Array> };
+  name: string;
+}
 
 /** The name a job's input is reported under. */
 export function inputName(input: JobInput): string {
@@ -31,7 +41,17 @@ export type JobTask =
   /** Segments only, no model: each segment's model-input tensor (.npy) and image (PNG), for training. */
   | { kind: 'extract'; layout: Layout; normalisation: Normalisation };
 
-export interface Job { id: number; input: JobInput; task: JobTask }
+export interface Job {
+  id: number;
+  input: JobInput;
+  task: JobTask;
+  /**
+   * The submitter's own name for this job, stable across restarts and replicas (a record and its
+   * attempt): a remote pool uses it as the job's id, so the job is taken once however often it is
+   * submitted, and hands it back with outcomes it did not run() (see Pool.share).
+   */
+  key?: string;
+}
 
 /** One segment of an extract job: its span, its tensor as .npy and its image as PNG. */
 export interface ExtractedSegment { start: number; end: number; npy: Uint8Array; png: Uint8Array }
@@ -56,8 +76,12 @@ export interface Pool {
   readonly capacity: number;
   /** Start every worker; resolves with the model they run (null when they run none). Rejects with the error that stops them all (a model that does not load, say). */
   start(): Promise<ModelIdentity | null>;
-  /** Run one job. It resolves with the job's outcome, failures included; it rejects only when the pool itself cannot go on. */
-  run(job: Job): Promise<JobOutcome>;
+  /**
+   * Run one job. It resolves with the job's outcome, failures included; it rejects only when the
+   * pool itself cannot go on (a job a queue did not take carries stage 'queue'). `submitted` is
+   * called once the job is handed over: to a thread, or published to a queue.
+   */
+  run(job: Job, hooks?: { submitted?(): void }): Promise<JobOutcome>;
   /** Stop every worker; jobs still in flight are dropped. */
   close(): Promise<void>;
   /**
@@ -67,6 +91,28 @@ export interface Pool {
   stored?(job: Job): void;
   /** Why the pool cannot take jobs right now (a queue that is unreachable), or null; for readiness checks. */
   unavailable?(): string | null;
+  /**
+   * Set when jobs handed over run and are answered without this process (workers on a queue):
+   * a submitter that stops need not wait for them, and another process sharing its results, or
+   * itself restarted, stores their outcomes.
+   */
+  readonly remote?: boolean;
+  /**
+   * For submitters whose processes share one stream of results (a server's replicas): `adopt`
+   * stores an outcome of a job this process did not run() (by its key; the pool acknowledges it
+   * once adopt resolves), and `settled` hears of every keyed job whose outcome any of them stored.
+   */
+  share?(hooks: { adopt(key: string, outcome: JobOutcome): Promise<void>; settled(key: string): void }): void;
+  /** Where a keyed job is: still waiting or running, answered, or neither (never handed over, or given up). */
+  whereIs?(key: string): Promise<'queued' | 'answered' | 'absent'>;
+  /** Jobs waiting for a worker and jobs being run, across every submitter (a queue's); null when unknown. */
+  backlog?(): { waiting: number; running: number } | null;
+}
+
+/** A job's input as a thread can take it: a stored recording read (and checked) here. */
+export async function readableInput(input: JobInput): Promise<Exclude<JobInput, StoredInput>> {
+  if (!('stored' in input)) return input;
+  return { bytes: await input.stored.read(), name: input.name };
 }
 
 export type InferenceMode = 'per-worker' | 'shared';
@@ -120,9 +166,16 @@ export class ThreadPool implements Pool {
     return this.started;
   }
 
-  async run(job: Job): Promise<JobOutcome> {
+  async run(job: Job, hooks?: { submitted?(): void }): Promise<JobOutcome> {
     await this.start();
     if (this.fatal) throw this.fatal;
+    let input: Exclude<JobInput, StoredInput>;
+    try {
+      input = await readableInput(job.input);
+    } catch (e) {
+      hooks?.submitted?.();
+      return { ok: false, error: serializeError(e, { file: inputName(job.input), stage: 'storage' }) };
+    }
     // a worker that crashed is replaced
     while (this.slots.length < this.concurrency) this.spawn();
     // the least busy worker, so that jobs spread over every worker from the start
@@ -130,7 +183,8 @@ export class ThreadPool implements Pool {
     await slot.ready;
     return new Promise<JobOutcome>((resolve) => {
       slot.held.set(job.id, resolve);
-      slot.worker!.postMessage(job);
+      slot.worker!.postMessage({ id: job.id, input, task: job.task });
+      hooks?.submitted?.();
     });
   }
 

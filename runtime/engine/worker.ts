@@ -22,6 +22,8 @@ const send = (m: WorkerMessage) => port.postMessage(m);
 const engine = new Engine({ blockingReads: true });
 
 function unitInput(input: JobInput): { sourceFile: string; sourceBytes?: Uint8Array } {
+  // the pool reads a stored recording before it posts the job (a function does not cross threads)
+  if ('stored' in input) throw new TosiaError('E_INTERNAL', 'a stored recording reached a thread unread', { file: input.name, stage: 'worker' });
   if ('bytes' in input) return { sourceFile: input.name, sourceBytes: input.bytes };
   if (!('name' in input)) return { sourceFile: input.path };
   try {

@@ -34,8 +34,8 @@ export interface Submission { job: string; name: string; sha256: string; audio: 
 /**
  * The submitter's side of the queue: audio into the object store bucket (once per sha256), jobs
  * on `tosia.jobs.<job>`, results consumed durably from `tosia.results.<submitter>.>`, and the
- * max-deliveries advisory turned into a failed outcome. NatsPool (for batches) and the server's
- * QueueDispatcher are built on it.
+ * max-deliveries advisory turned into a failed outcome. NatsPool, the queue's Pool for batches
+ * and the server alike, is built on it.
  */
 export class JobQueue {
   private queue: Queue | null = null;

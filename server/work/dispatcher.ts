@@ -1,14 +1,19 @@
-import { serializeError, type Pool, type Result } from '../../runtime/index.js';
+import { serializeError, type Job, type JobOutcome, type Pool, type Result } from '../../runtime/index.js';
 import type { AudioStore } from '../audio-store/audio-store.js';
 import { readRecording } from '../audio-store/read-recording.js';
 import type { RecordStore, Row } from '../db/record-store.js';
 import { Admission } from './admission.js';
 
 /**
- * The server's queue: records waiting to run, in arrival order, handed to the engine's pool
- * (worker threads, never the HTTP event loop) with no more in flight than the pool takes.
- * The database is the truth: a record is claimed (queued → running) before it runs, and one
- * left queued or running by a stopped server is queued again at the next start.
+ * The server's queue: records waiting to run, in arrival order, handed to the engine's pool (the
+ * same Pool implementations a batch runs on: worker threads here, never the HTTP event loop, or
+ * `tosia worker` processes through NATS) with no more in flight than the pool takes. The
+ * database is the truth: a record is claimed (queued → running) before it runs, and its outcome
+ * is stored only into a record still running, so a duplicate outcome is dropped.
+ *
+ * With a remote pool, every replica on the same database is one submitter: a job is keyed by its
+ * record and attempt (`<id>-a<n>`), whichever replica receives its outcome stores it (adopt), and
+ * the others hear that it settled.
  */
 
 export interface DispatcherEvents {
@@ -30,16 +35,20 @@ export interface DispatcherOptions {
   log: (msg: string, extra: Record<string, unknown>) => void;
 }
 
+/** A record's job for its current attempt: a retry is a new job, not a duplicate of the first. */
+const jobKey = (row: Row) => `${row.id}-a${row.attempts}`;
+const recordOf = (key: string) => key.replace(/-a\d+$/, '');
+
 export class Dispatcher extends Admission {
   private readonly queue: string[] = [];
   private readonly queued = new Set<string>();
+  /** Records whose outcome this process awaits. */
   private readonly running = new Set<string>();
-  /** Jobs the pool holds: the pool's capacity bounds this, not the records still being stored. */
+  /** Jobs the pool holds (a remote pool: until handed over): the pool's capacity bounds this. */
   private inPool = 0;
   private readonly idle = new Set<() => void>();
   private jobSeq = 0;
   private poolError: Error | null = null;
-
   private readonly pool: Pool;
   private readonly records: RecordStore;
   private readonly audio: AudioStore;
@@ -50,16 +59,20 @@ export class Dispatcher extends Admission {
   constructor(o: DispatcherOptions) {
     super(o.maxQueue);
     ({ pool: this.pool, records: this.records, audio: this.audio, now: this.now, events: this.events, log: this.log } = o);
+    this.pool.share?.({
+      adopt: (key, outcome) => this.settle(recordOf(key), outcome).then(() => undefined),
+      settled: (key) => this.wake(recordOf(key)),
+    });
   }
 
-  /** Records waiting, not yet handed to the pool. */
+  /** Records waiting to run: here, and in a remote pool's queue (every replica's). */
   get depth(): number {
-    return this.queue.length;
+    return this.queue.length + (this.pool.backlog?.()?.waiting ?? 0);
   }
 
-  /** Recordings the pool is running. */
+  /** Recordings being run. */
   get busy(): number {
-    return this.inPool;
+    return this.pool.backlog?.()?.running ?? this.inPool;
   }
 
   /** The error that stopped the pool (a model that no longer loads), if any. */
@@ -67,29 +80,55 @@ export class Dispatcher extends Admission {
     return this.poolError;
   }
 
+  /**
+   * Queue again what a stopped server left unfinished. A running record's job that a remote pool
+   * still holds or has answered is left to it; any other runs again (its attempts say so).
+   */
+  async recover(): Promise<void> {
+    if (!this.pool.whereIs) {
+      for (const id of await this.records.recoverUnfinished()) this.enqueue(id);
+      return;
+    }
+    for (const row of await this.records.unfinished()) {
+      if (row.status === 'queued') this.enqueue(row.id);
+      else if ((await this.pool.whereIs(jobKey(row))) === 'absent' && this.accepting) {
+        // claimed by a replica that died before handing it over: the same attempt, handed over again
+        this.running.add(row.id);
+        this.dispatch(row);
+      }
+    }
+  }
+
   enqueue(id: string): void {
-    if (this.queued.has(id) || this.running.has(id)) return;
+    if (!this.accepting || this.queued.has(id) || this.running.has(id)) return;
     this.queued.add(id);
     this.queue.push(id);
     this.pump();
   }
 
-  /** Resolves when the record finishes or after `ms`, whichever is first. */
+  /** Resolves when the record finishes (in any replica) or after `ms`, whichever is first. */
   waitFor(id: string, ms: number): Promise<void> {
-    if (ms <= 0 || (!this.queued.has(id) && !this.running.has(id))) return Promise.resolve();
-    return this.wait(id, ms);
+    if (ms <= 0) return Promise.resolve();
+    if (!this.pool.remote) return !this.queued.has(id) && !this.running.has(id) ? Promise.resolve() : this.wait(id, ms);
+    // another replica may store it: an announcement wakes this one, the database is asked every second in case one is lost
+    return this.wait(id, ms, async () => {
+      const r = await this.records.get(id);
+      return !r || r.status === 'done' || r.status === 'failed';
+    });
   }
 
   /**
-   * Stop taking work and let what is running finish. Records still queued stay queued in the
-   * database and run at the next start; requests waiting on them get their 202 now.
+   * Stop taking work. Records still queued stay queued in the database and run at the next start
+   * (or in another replica); requests waiting on them get their 202 now. A local pool's jobs are
+   * let finish; a remote pool's need only be handed over, since any replica stores their outcome.
    */
   async drain(): Promise<void> {
     this.accepting = false;
-    for (const id of this.queue) this.wake(id);
+    this.wakeAll();
     this.queue.length = 0;
     this.queued.clear();
-    if (this.running.size === 0) return;
+    const busy = () => (this.pool.remote ? this.inPool > 0 : this.running.size > 0);
+    if (!busy()) return;
     await new Promise<void>((resolve) => this.idle.add(resolve));
   }
 
@@ -98,68 +137,89 @@ export class Dispatcher extends Admission {
       const id = this.queue.shift()!;
       this.queued.delete(id);
       this.running.add(id);
-      // the pool's place is held from here and given back as soon as the pool is done with the
-      // job, before its result is stored: a worker never waits for the database
+      // its place in the pool is held from the claim on
       this.inPool++;
-      let held = true;
-      const free = () => {
-        if (!held) return;
-        held = false;
+      const unclaimed = () => {
         this.inPool--;
+        this.ended(id);
         this.pump();
       };
-      void this.run(id, free).catch((e) => this.log('dispatch failed', { id, error: (e as Error).message })).finally(() => {
+      void this.records.claim(id, this.now().toISOString()).then(
+        (row) => (row ? this.dispatch(row, true) : unclaimed()),
+        (e) => {
+          this.log('claiming a record failed', { id, error: (e as Error).message });
+          unclaimed();
+        },
+      );
+    }
+  }
+
+  /** Hand a claimed record to the pool: its audio by reference, read (and checked) where it runs. */
+  private dispatch(row: Row, placed = false): void {
+    const audio = this.audio;
+    const job: Job = {
+      id: ++this.jobSeq, key: jobKey(row), task: { kind: 'diagnose', images: true },
+      // the caller's file name is only what the recording is reported under
+      input: { stored: { sha256: row.sha256, store: audio.shared ? audio.url : null, read: () => readRecording(audio, row.sha256) }, name: row.filename ?? `upload-${row.id}` },
+    };
+    // the pool's place is held until it is done with the job (a remote pool: until handed over),
+    // before the outcome is stored: a worker never waits for the database
+    if (!placed) this.inPool++;
+    let held = true;
+    const free = () => {
+      if (!held) return;
+      held = false;
+      this.inPool--;
+      this.pump();
+      this.checkIdle();
+    };
+    this.pool.run(job, this.pool.remote ? { submitted: free } : undefined).then(
+      async (outcome) => {
         free();
-        this.running.delete(id);
-        this.wake(id);
-        if (this.running.size === 0) for (const r of [...this.idle]) (this.idle.delete(r), r());
-      });
-    }
+        await this.settle(row.id, outcome);
+        this.pool.stored?.(job);
+      },
+      async (e: Error & { stage?: string }) => {
+        free();
+        // a queue that did not take the job is an outage: this record fails with how to retry it;
+        // anything else stops the pool (a model that no longer loads) and fails it with that error
+        if (e.stage === 'queue') {
+          await this.settle(row.id, { ok: false, error: { code: 'E_INTERNAL', stage: 'queue', message: `the queue did not take it: ${e.message}. Fix: POST /v1/diagnoses/${row.id}/retry once the queue is back` } });
+        } else {
+          this.poolError = e;
+          await this.settle(row.id, { ok: false, error: serializeError(e, { stage: 'model' }) });
+        }
+      },
+    ).catch((e) => this.log('storing an outcome failed', { id: row.id, error: (e as Error).message })).finally(() => this.ended(row.id));
   }
 
-  private async run(id: string, free: () => void): Promise<void> {
-    const row = await this.records.claim(id, this.now().toISOString());
-    if (!row) return;
-    let outcome;
-    let bytes: Uint8Array;
-    try {
-      // checked against its sha256, and waited for through a short outage of the store
-      bytes = await readRecording(this.audio, row.sha256);
-    } catch (e) {
-      free();
-      await this.finishFailed(id, serializeError(e, { stage: 'storage' }));
-      return;
+  /** Store an outcome into its record if it is still running (false: deleted, or stored already by another); tell who is waiting. */
+  private async settle(id: string, outcome: JobOutcome): Promise<boolean> {
+    const at = this.now().toISOString();
+    let kept: boolean;
+    if (outcome.ok && outcome.output.kind === 'diagnose') {
+      const result: Result = outcome.output.result;
+      kept = await this.records.finish(id, at, { result, images: outcome.output.images }, { onlyRunning: true });
+      if (kept) this.events.timings?.(result);
+    } else {
+      const err = outcome.ok ? { code: 'E_INTERNAL', stage: 'worker', message: 'a diagnose job returned another kind of output' } : outcome.error;
+      kept = await this.records.fail(id, at, { code: err.code, stage: err.stage ?? null, message: err.message }, { onlyRunning: true });
     }
-    // the caller's file name is only what the recording is reported under
-    const job = { id: ++this.jobSeq, input: { bytes, name: row.filename ?? `upload-${id}` }, task: { kind: 'diagnose' as const, images: true } };
-    try {
-      outcome = await this.pool.run(job);
-    } catch (e) {
-      free();
-      // the pool itself cannot go on (the model stopped loading): this record fails with that error
-      this.poolError = e as Error;
-      await this.finishFailed(id, serializeError(e, { stage: 'model' }));
-      return;
-    }
-    free();
-    if (!outcome.ok) {
-      await this.finishFailed(id, outcome.error);
-      this.pool.stored?.(job);
-      return;
-    }
-    if (outcome.output.kind !== 'diagnose') throw new Error('a diagnose job returned another kind of output');
-    const { result, images } = outcome.output;
-    this.events.timings?.(result);
-    // false: deleted while it ran
-    const kept = await this.records.finish(id, this.now().toISOString(), { result, images });
-    this.pool.stored?.(job);
-    if (!kept) return;
-    if (row.callback_url !== null) this.events.finished?.((await this.records.get(id))!);
-  }
-
-  private async finishFailed(id: string, err: { code: string; stage?: string; message: string }): Promise<void> {
-    await this.records.fail(id, this.now().toISOString(), { code: err.code, stage: err.stage ?? null, message: err.message });
+    if (!kept) return false;
+    this.wake(id);
     const row = await this.records.get(id);
     if (row?.callback_url) this.events.finished?.(row);
+    return true;
+  }
+
+  private ended(id: string): void {
+    this.running.delete(id);
+    this.wake(id);
+    this.checkIdle();
+  }
+
+  private checkIdle(): void {
+    const busy = this.pool.remote ? this.inPool > 0 : this.running.size > 0;
+    if (!busy) for (const r of [...this.idle]) (this.idle.delete(r), r());
   }
 }
