@@ -14,7 +14,7 @@ export { DISCLAIMER, SCHEMA_VERSION, type Result, type SegmentResult, type Diagn
 export { Engine, defaultEngine, type EngineOptions } from './engine/engine.js';
 export { ThreadPool, INFERENCE_MODES, inputName, readableInput, type Pool, type Job, type JobInput, type StoredInput, type JobTask, type JobOutput, type JobOutcome, type ModelIdentity, type InferenceMode, type ThreadPoolOptions } from './engine/pool.js';
 export { schedule, type ScheduleOptions, type Schedule, type BatchEvent, type RunSummary } from './engine/scheduler.js';
-export { inputSource, type InputSourceOptions } from './engine/source.js';
+export { inputSource, inputFilter, type InputSourceOptions } from './engine/source.js';
 export { FolderStore, TMP_DIR_NAME, LOCK_FILE_NAME } from './store/folder-store.js';
 export { failureRecord, type ResultStore, type StoreInput, type Identity, type ArtifactRequest, type Lookup, type Stored, type FailureRecord } from './store/store.js';
 export { decode, decodeFile, checkInputFile, type DecodeInput, type DecodedAudio, type DecodeOptions, type DecoderChoice } from './decode/decode.js';

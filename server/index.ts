@@ -6,3 +6,4 @@ export { NatsPool, type NatsPoolOptions } from './queue/nats-pool.js';
 export { runWorker, type WorkerOptions, type WorkerSummary } from './queue/worker.js';
 export { QUEUE_DEFAULTS, type QueueSettings } from './queue/topology.js';
 export { queueChecks } from './queue/queue-doctor.js';
+export { objectSource, type ObjectSourceOptions } from './audio-store/object-source.js';

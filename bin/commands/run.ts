@@ -9,6 +9,7 @@ import { WorkUnit } from '../../runtime/pipeline/work-unit.js';
 import { EXIT } from '../exit-codes.js';
 import { errorLine, handleError } from '../handle-error.js';
 import { addConfigFlags, applyOverrides, type FlagName } from '../overrides.js';
+import { URL_FORM } from '../../runtime/store/output-paths.js';
 import { renderResult } from '../render-result.js';
 import { addQueueFlags } from './worker.js';
 
@@ -19,7 +20,7 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
   const cmd = program
     .command('run')
     .description('Diagnose recordings: segment the coughs, classify each one and the whole recording.\nOne file prints its result; files and folders with --out run as a batch.')
-    .argument('[inputs...]', 'audio files (wav, mp3, ogg/opus, flac, m4a, webm, ...), folders (searched recursively) or quoted globs')
+    .argument('[inputs...]', 'audio files (wav, mp3, ogg/opus, flac, m4a, webm, ...), folders (searched recursively), quoted globs, or azblob://container/prefix and s3://bucket/prefix URLs (every recording below them)')
     .option('--json', 'single file: print the full result as JSON')
     .option('--report <file>', 'single file: also write a self-contained HTML report (figure, audio, segments) here')
     .option('-o, --out <dir>', 'batch: write per-recording JSON (mirroring the inputs), results.jsonl/.csv, segments.csv, errors.jsonl and run.json here')
@@ -45,13 +46,18 @@ Examples:
   $ tosia run calls/ --out results/ --retry-failed
   $ tosia run calls/ --out results/ --inference shared     # one inference thread for all workers
   $ tosia run calls/ --out results/ --labels audacity --min-cough-score 0.3
-  $ tosia run calls/ --out results/ --queue nats://queue:4222   # on tosia worker processes`);
+  $ tosia run calls/ --out results/ --queue nats://queue:4222   # on tosia worker processes
+  $ tosia run azblob://calls/2026-12/ --out results/ --include '*.ogg'   # AZURE_STORAGE_CONNECTION_STRING set
+  $ tosia run s3://calls/2026-12/ --out results/                       # AWS credentials; AWS_ENDPOINT_URL for S3-compatible servers`);
   cmd.action(async (inputs: string[], opts: Record<string, unknown>) => {
     let cfg: Config;
     try {
       cfg = applyOverrides(await loadConfig((opts.config as string | undefined) ?? null), opts, FLAGS);
       if (opts.fromList) inputs = [...inputs, ...(await readList(opts.fromList as string))];
       if (inputs.length === 0) throw new TosiaError('E_CONFIG', 'no inputs given', { stage: 'input', hint: 'pass audio files or folders, or --from-list FILE' });
+      const remote = inputs.filter((i) => URL_FORM.test(i));
+      if (remote.length > 0 && remote.length < inputs.length) throw new TosiaError('E_CONFIG', 'files and object-store URLs cannot be mixed in one run', { stage: 'input', hint: 'run the folders and the azblob:// or s3:// URLs as two batches' });
+      if (remote.length > 0 && opts.out === undefined) throw new TosiaError('E_CONFIG', `${remote[0]} is a container or bucket: its recordings run as a batch`, { stage: 'input', hint: 'add --out DIR' });
       const batch = opts.out !== undefined || inputs.length > 1 || inputs.some(isDirectory);
       if (cfg.output.labels && opts.out === undefined) {
         throw new TosiaError('E_CONFIG', `--labels ${cfg.output.labels} writes a label track per recording into an output tree`, { stage: 'config', hint: 'add --out DIR' });
@@ -121,6 +127,10 @@ async function runAsBatch(inputs: string[], cfg: Config, opts: Record<string, un
   const { outDir, concurrency, inference, mode } = f;
   cfg = f.config;
   const pool = await queuePool(opts, f);
+  // recordings in a container or bucket: listed page by page, each read when a worker takes it
+  const objects = inputs.some((i) => URL_FORM.test(i))
+    ? await (await import('../../server/index.js')).objectSource(inputs, { include: opts.include as string[] | undefined, exclude: opts.exclude as string[] | undefined })
+    : null;
   const controller = new AbortController();
   const release = stopOnSignals(controller, outDir, '\ntosia: stopping after the files in flight (press Ctrl-C again to abort now)\n');
   const progress = new Progress(mode);
@@ -128,6 +138,7 @@ async function runAsBatch(inputs: string[], cfg: Config, opts: Record<string, un
     const it = runBatch(inputs, {
       config: cfg, outDir, concurrency: pool ? undefined : concurrency, inference, force: Boolean(opts.force), retryFailed: Boolean(opts.retryFailed),
       include: opts.include as string[] | undefined, exclude: opts.exclude as string[] | undefined, signal: controller.signal, pool,
+      ...(objects ? { source: objects.source, base: objects.base } : {}),
     });
     for await (const e of it) {
       progress.event(e);
@@ -145,5 +156,6 @@ async function runAsBatch(inputs: string[], cfg: Config, opts: Record<string, un
     return EXIT.OK;
   } finally {
     release();
+    await objects?.close();
   }
 }

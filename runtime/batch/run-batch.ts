@@ -11,8 +11,8 @@ import { inputSource } from '../engine/source.js';
 import { sha256Hex } from '../io/sha256.js';
 import { modelPathFor, tosiaVersion } from '../paths.js';
 import { FolderStore } from '../store/folder-store.js';
-import { commonDir } from '../store/output-paths.js';
-import type { Identity } from '../store/store.js';
+import { commonDir, URL_FORM } from '../store/output-paths.js';
+import type { Identity, StoreInput } from '../store/store.js';
 
 export interface BatchOptions {
   config: Config;
@@ -50,9 +50,14 @@ export interface BatchOptions {
   /**
    * The folder results mirror paths relative to; default: the deepest folder holding every input
    * argument. `tosia watch` fixes it so that each round of new files lands where `tosia run` of
-   * the whole folder would put it.
+   * the whole folder would put it. For inputs from a source of objects, the URL prefix listed.
    */
   base?: string;
+  /**
+   * Inputs from elsewhere than this machine's files (objects listed in a container or bucket):
+   * made with the retry's list of inputs to keep, counted once, then streamed.
+   */
+  source?: (only: ReadonlySet<string> | undefined) => { count(): Promise<number>; stream(): AsyncIterable<StoreInput> };
 }
 
 /**
@@ -81,10 +86,11 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
   const started = new Date().toISOString();
   const cfg = options.config;
   const outDir = resolve(options.outDir);
-  const base = options.base ? resolve(options.base) : commonDir(inputs.filter((p) => existsSync(p)));
+  const base = options.base ? (URL_FORM.test(options.base) ? options.base : resolve(options.base)) : commonDir(inputs.filter((p) => existsSync(p)));
   const store = new FolderStore(outDir, base);
   await store.loadFailures();
-  const source = inputSource(inputs, { outDir, include: options.include, exclude: options.exclude, only: options.retryFailed ? store.failedBefore() : undefined });
+  const only = options.retryFailed ? store.failedBefore() : undefined;
+  const source = options.source?.(only) ?? inputSource(inputs, { outDir, include: options.include, exclude: options.exclude, only });
   const total = await source.count();
   const identity = await identityOf(cfg);
   await store.open();
@@ -131,7 +137,7 @@ export async function* runBatch(inputs: readonly string[], options: BatchOptions
     settled = true;
     await store.finish({
       tosia_version: tosiaVersion(), started_at: started, ended_at: ended, input_args: [...inputs],
-      input_base: relative(process.cwd(), base) || '.', config: cfg, config_sha256: identity.config_sha256,
+      input_base: URL_FORM.test(base) ? base : relative(process.cwd(), base) || '.', config: cfg, config_sha256: identity.config_sha256,
       model: model ?? store.model ?? { path: modelPathFor(cfg), sha256: identity.model_sha256 }, model_path: modelPathFor(cfg), concurrency, ...summary,
     });
     yield { type: 'end', summary, time: ended };

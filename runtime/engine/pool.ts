@@ -20,12 +20,13 @@ import type { InferenceWorkerMessage, WorkerInit, WorkerMessage } from './protoc
 export type JobInput = { path: string } | { bytes: Uint8Array; name: string } | { path: string; name: string } | StoredInput;
 
 /**
- * A recording in an audio store, by sha256: a pool on this machine reads it with `read` (which
- * checks the bytes); a remote pool hands `store`, the URL of a store every machine shares, to its
- * workers, who read it there themselves, or, when it is null, carries the bytes.
+ * A recording kept elsewhere (an audio store, by sha256; an object of a bucket): a pool on this
+ * machine reads it with `read` (which checks what it can); a remote pool hands `store`, the URL of
+ * a store every machine shares, to its workers, who read it there by sha256 themselves, or, when
+ * it is null, carries the bytes.
  */
 export interface StoredInput {
-  stored: { sha256: string; store: string | null; read: () => Promise<Uint8Array> };
+  stored: { sha256?: string; store: string | null; read: () => Promise<Uint8Array> };
   name: string;
 }
 

@@ -148,7 +148,8 @@ export async function* schedule(o: ScheduleOptions): AsyncGenerator<BatchEvent, 
 
   const dispatch = async (input: StoreInput, kept?: Extract<Lookup, { kind: 'done' }>) => {
     const p = await startPool();
-    const job: Job = { id: nextId++, input: { path: input.path }, task: o.task };
+    // an input that is no file here (an object of a bucket) is read by the pool, as it takes it
+    const job: Job = { id: nextId++, input: input.read ? { stored: { sha256: input.sha256, store: null, read: input.read }, name: input.path } : { path: input.path }, task: o.task };
     inFlight++;
     p.run(job).then(
       // the pool hears when the outcome is stored: a queue acks its result message only then

@@ -24,10 +24,7 @@ export interface InputSourceOptions {
  */
 export function inputSource(args: readonly string[], o: InputSourceOptions) {
   const outDir = resolve(o.outDir);
-  const wanted = (f: InputFile) =>
-    (!o.include?.length || o.include.some((p) => matchesPattern(f.rel, p) || matchesPattern(f.path, p))) &&
-    !o.exclude?.some((p) => matchesPattern(f.rel, p) || matchesPattern(f.path, p)) &&
-    (!o.only || o.only.has(resolve(f.path)));
+  const wanted = inputFilter(o);
   const stream = async function* (): AsyncGenerator<StoreInput> {
     for await (const f of walkInputs(args, [outDir])) {
       if (f.unreadable) yield { path: f.path, rel: f.rel, unreadable: serializeError(f.unreadable) };
@@ -47,6 +44,14 @@ export function inputSource(args: readonly string[], o: InputSourceOptions) {
       return n;
     },
   };
+}
+
+/** Which inputs a batch keeps: --include and --exclude on the relative path or the whole one, and a retry's list. */
+export function inputFilter(o: Pick<InputSourceOptions, 'include' | 'exclude' | 'only'>): (f: Pick<InputFile, 'rel' | 'path'>) => boolean {
+  return (f) =>
+    (!o.include?.length || o.include.some((p) => matchesPattern(f.rel, p) || matchesPattern(f.path, p))) &&
+    !o.exclude?.some((p) => matchesPattern(f.rel, p) || matchesPattern(f.path, p)) &&
+    (!o.only || o.only.has(resolve(f.path)));
 }
 
 /** The real path of `p`, or of its deepest existing ancestor joined with the rest. */

@@ -55,7 +55,12 @@ export interface DiagnosisResult {
 export interface Result {
   schema_version: number;
   tosia_version: string;
-  source: { path: string; sha256: string; duration_s: number; sample_rate: number | null; channels: number | null; codec: string; decoder: 'native' | 'ffmpeg' };
+  /**
+   * The recording: where it came from, its sha256, and, for an object read from a container or
+   * bucket, `version` (the object's ETag), which a resumed batch compares instead of reading the
+   * object again.
+   */
+  source: { path: string; sha256: string; duration_s: number; sample_rate: number | null; channels: number | null; codec: string; decoder: 'native' | 'ffmpeg'; version?: string };
   config_sha256: string;
   model: { name: string; version: string; sha256: string; labels: string[]; execution_provider: string };
   segments: SegmentResult[];

@@ -132,14 +132,14 @@ export class FolderStore implements ResultStore {
 
   async lookup(input: StoreInput, identity: Identity, wants: ArtifactRequest, options: { failures: boolean }): Promise<Lookup> {
     const out = this.resultFile(input);
-    const found = await upToDate(out, input.path, identity);
+    const found = await upToDate(out, input, identity);
     if (found) {
       const n = found.segments.length;
       const missingImages = wants.images && n > 0 && !(await exists(`${imagePrefix(out)}.seg${pad(n - 1)}.png`) && await exists(`${imagePrefix(out)}.seg000.png`));
       return { kind: 'done', result: found, stored: stored(out, found), missingImages };
     }
     if (!options.failures) return null;
-    const failure = await unchangedFailure(this.previous.get(resolve(input.path)), input.path, identity);
+    const failure = await unchangedFailure(this.previous.get(resolve(input.path)), input, identity);
     return failure ? { kind: 'failed', failure } : null;
   }
 
@@ -160,6 +160,7 @@ export class FolderStore implements ResultStore {
     if (wants.images) await Promise.all(output.images.map((png, i) => writeFileAtomic(`${prefix}.seg${pad(i)}.png`, png, this.tmpDir)));
     const kept = options.artifactsOnly;
     if (kept) return this.reuse(input, kept, wants);
+    if (input.version !== undefined) output.result.source.version = input.version;
     // a few kB each: written directly, which costs the thread less than three trips through
     // libuv's thread pool would (the workers keep every core busy)
     if (wants.labels === 'audacity') writeFileAtomicSync(labelsFile(out), audacityLabels(output.result), this.tmpDir);
@@ -238,7 +239,7 @@ const labelsFile = (out: string) => out.replace(/\.json$/, '.labels.txt');
 const stored = (output: string, r: Result): Stored => ({ output, duration_s: r.source.duration_s, n_segments: r.segments.length, label: r.diagnosis.label });
 
 /** The result at `out` if it is up to date for this input, config and model. */
-async function upToDate(out: string, file: string, identity: Identity): Promise<Result | null> {
+async function upToDate(out: string, input: StoreInput, identity: Identity): Promise<Result | null> {
   let r: Result;
   try {
     r = JSON.parse(await readSmall(out, 'utf8')) as Result;
@@ -246,7 +247,9 @@ async function upToDate(out: string, file: string, identity: Identity): Promise<
     return null;
   }
   if (r.config_sha256 !== identity.config_sha256 || r.model?.sha256 !== identity.model_sha256) return null;
-  return (await sha256OfFile(file)) === r.source?.sha256 ? r : null;
+  // an object of a bucket is compared by its version, so a resumed batch reads only what changed
+  if (input.version !== undefined) return r.source?.version === input.version ? r : null;
+  return (await sha256OfFile(input.path)) === r.source?.sha256 ? r : null;
 }
 
 async function previousFailures(outDir: string): Promise<Map<string, FailureRecord>> {
@@ -274,8 +277,9 @@ async function previousFailures(outDir: string): Promise<Map<string, FailureReco
  * E_INPUT) under the same bytes, config, limits and model. A record without limits_sha256 (an
  * older tosia's) is retried.
  */
-async function unchangedFailure(rec: FailureRecord | undefined, file: string, identity: Identity): Promise<FailureRecord | null> {
-  if (!rec || !isInputFailure(rec.code) || !rec.sha256) return null;
+async function unchangedFailure(rec: FailureRecord | undefined, input: StoreInput, identity: Identity): Promise<FailureRecord | null> {
+  if (!rec || !isInputFailure(rec.code) || !(rec.sha256 || rec.version)) return null;
   if (rec.config_sha256 !== identity.config_sha256 || rec.model_sha256 !== (identity.model_sha256 ?? undefined) || rec.limits_sha256 !== identity.limits_sha256) return null;
-  return (await sha256OfFile(file)) === rec.sha256 ? rec : null;
+  if (input.version !== undefined) return rec.version === input.version ? rec : null;
+  return rec.sha256 && (await sha256OfFile(input.path)) === rec.sha256 ? rec : null;
 }

@@ -14,6 +14,13 @@ export interface StoreInput {
   path: string;
   rel: string;
   sha256?: string;
+  /**
+   * An input that is not a file of this machine (an object in a container or bucket, whose `path`
+   * is its URL): how to read its bytes, and its version (ETag), which changes whenever it is
+   * written: what a resumed batch compares to skip it without reading it.
+   */
+  read?: () => Promise<Uint8Array>;
+  version?: string;
   /** Set when the input cannot even be listed (a folder without permission): it fails as is. */
   unreadable?: SerializedError;
 }
@@ -46,6 +53,8 @@ export interface FailureRecord {
   config_sha256?: string;
   model_sha256?: string;
   limits_sha256?: string;
+  /** The object's version (ETag), for an input read from an object store. */
+  version?: string;
 }
 
 /** What the scheduler reports of a stored result. */
@@ -85,5 +94,6 @@ export function failureRecord(input: StoreInput, error: SerializedError, identit
   return {
     file: input.path, stage: error.stage, code: error.code, message: error.message, sha256: sha256 ?? input.sha256,
     config_sha256: identity.config_sha256, model_sha256: identity.model_sha256 ?? undefined, limits_sha256: identity.limits_sha256,
+    ...(input.version !== undefined ? { version: input.version } : {}),
   };
 }

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { BlobServiceClient, type ContainerClient, type StoragePipelineOptions } from '@azure/storage-blob';
 import { TosiaError } from '../../runtime/index.js';
 import { StoreUnavailable, TooLarge } from './audio-store.js';
-import type { Bucket } from './bucket.js';
+import type { Bucket, Listed } from './bucket.js';
 
 /** The Azure SDKs' standard variable for a storage account's connection string. */
 export const AZURE_CONNECTION_VARIABLE = 'AZURE_STORAGE_CONNECTION_STRING';
@@ -92,15 +92,6 @@ export class AzureBlobBucket implements Bucket {
     }
   }
 
-  async head(key: string): Promise<number | null> {
-    try {
-      return (await this.container.getBlobClient(key).getProperties()).contentLength ?? 0;
-    } catch (e) {
-      if (status(e) === 404) return null;
-      throw this.fail(e, `look up ${key}`);
-    }
-  }
-
   async delete(key: string): Promise<void> {
     try {
       await this.container.getBlobClient(key).deleteIfExists();
@@ -109,13 +100,23 @@ export class AzureBlobBucket implements Bucket {
     }
   }
 
-  async *list(prefix: string): AsyncIterable<{ key: string; size: number; modified: Date }> {
+  async *list(prefix: string, options: { pageSize?: number } = {}): AsyncIterable<Listed> {
     try {
-      for await (const page of this.container.listBlobsFlat({ prefix }).byPage({ maxPageSize: 1000 })) {
-        for (const b of page.segment.blobItems) yield { key: b.name, size: b.properties.contentLength ?? 0, modified: b.properties.lastModified };
+      for await (const page of this.container.listBlobsFlat({ prefix }).byPage({ maxPageSize: options.pageSize ?? 1000 })) {
+        for (const b of page.segment.blobItems) yield { key: b.name, size: b.properties.contentLength ?? 0, modified: b.properties.lastModified, version: b.properties.etag ?? '' };
       }
     } catch (e) {
       throw this.fail(e, `list ${prefix}`);
+    }
+  }
+
+  async stat(key: string): Promise<Listed | null> {
+    try {
+      const p = await this.container.getBlobClient(key).getProperties();
+      return { key, size: p.contentLength ?? 0, modified: p.lastModified ?? new Date(0), version: p.etag ?? '' };
+    } catch (e) {
+      if (status(e) === 404) return null;
+      throw this.fail(e, `look up ${key}`);
     }
   }
 

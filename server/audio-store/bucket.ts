@@ -1,5 +1,8 @@
 import type { Readable } from 'node:stream';
 
+/** An object as a listing shows it. */
+export interface Listed { key: string; size: number; modified: Date; version: string }
+
 /**
  * The few operations an object store must offer for tosia to keep audio in it (and, later, read
  * recordings by reference): each cloud backend implements this, and ObjectAudioStore builds the
@@ -20,11 +23,14 @@ export interface Bucket {
   get(key: string): Promise<Buffer | null>;
   /** A byte range (inclusive) or the whole object, as a stream; throws when absent. */
   stream(key: string, range?: { start: number; end: number }): Promise<Readable>;
-  /** The object's size, or null when absent. */
-  head(key: string): Promise<number | null>;
   /** Delete an object (absent is fine). */
   delete(key: string): Promise<void>;
-  /** Objects below a prefix, page by page as the service gives them (never the whole listing at once). */
-  list(prefix: string): AsyncIterable<{ key: string; size: number; modified: Date }>;
+  /**
+   * Objects below a prefix, in key order, page by page as the service gives them (never the
+   * whole listing at once); `version` is the ETag, which changes whenever the object is written.
+   */
+  list(prefix: string, options?: { pageSize?: number }): AsyncIterable<Listed>;
+  /** One object's listing entry, or null when absent. */
+  stat(key: string): Promise<Listed | null>;
   close(): Promise<void>;
 }

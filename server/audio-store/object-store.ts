@@ -60,8 +60,8 @@ export class ObjectAudioStore implements AudioStore {
 
   async detach(sha256: string): Promise<Staged | null> {
     const from = this.key(sha256);
-    const size = await this.bucket.head(from);
-    if (size === null) return null;
+    const size = (await this.bucket.stat(from))?.size;
+    if (size === undefined) return null;
     const key = this.stagingKey();
     await this.bucket.copy(from, key);
     await this.bucket.delete(from);
@@ -76,8 +76,8 @@ export class ObjectAudioStore implements AudioStore {
     return bytes;
   }
 
-  size(sha256: string): Promise<number | null> {
-    return this.bucket.head(this.key(sha256));
+  async size(sha256: string): Promise<number | null> {
+    return (await this.bucket.stat(this.key(sha256)))?.size ?? null;
   }
 
   openRange(sha256: string, range?: { start: number; end: number }): Promise<Readable> {

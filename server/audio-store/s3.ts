@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { TosiaError } from '../../runtime/index.js';
 import { StoreUnavailable, TooLarge } from './audio-store.js';
-import type { Bucket } from './bucket.js';
+import type { Bucket, Listed } from './bucket.js';
 
 /** Parts of a multipart upload (S3's least is 5 MiB); a smaller body is one PutObject. */
 const PART = 8 * 1024 * 1024;
@@ -125,15 +125,6 @@ export class S3Bucket implements Bucket {
     }
   }
 
-  async head(key: string): Promise<number | null> {
-    try {
-      return (await this.client.send(new HeadObjectCommand({ Bucket: this.name, Key: key }))).ContentLength ?? 0;
-    } catch (e) {
-      if (status(e) === 404) return null;
-      throw this.fail(e, `look up ${key}`);
-    }
-  }
-
   async delete(key: string): Promise<void> {
     try {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.name, Key: key }));
@@ -143,18 +134,28 @@ export class S3Bucket implements Bucket {
     }
   }
 
-  async *list(prefix: string): AsyncIterable<{ key: string; size: number; modified: Date }> {
+  async *list(prefix: string, options: { pageSize?: number } = {}): AsyncIterable<Listed> {
     let token: string | undefined;
     do {
       let page;
       try {
-        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.name, Prefix: prefix, ContinuationToken: token, MaxKeys: 1000 }));
+        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.name, Prefix: prefix, ContinuationToken: token, MaxKeys: options.pageSize ?? 1000 }));
       } catch (e) {
         throw this.fail(e, `list ${prefix}`);
       }
-      for (const o of page.Contents ?? []) yield { key: o.Key!, size: o.Size ?? 0, modified: o.LastModified ?? new Date(0) };
+      for (const o of page.Contents ?? []) yield { key: o.Key!, size: o.Size ?? 0, modified: o.LastModified ?? new Date(0), version: o.ETag ?? '' };
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
+  }
+
+  async stat(key: string): Promise<Listed | null> {
+    try {
+      const h = await this.client.send(new HeadObjectCommand({ Bucket: this.name, Key: key }));
+      return { key, size: h.ContentLength ?? 0, modified: h.LastModified ?? new Date(0), version: h.ETag ?? '' };
+    } catch (e) {
+      if (status(e) === 404) return null;
+      throw this.fail(e, `look up ${key}`);
+    }
   }
 
   async close(): Promise<void> {

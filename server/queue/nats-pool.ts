@@ -124,10 +124,19 @@ export class NatsPool implements Pool {
     const name = inputName(input);
     let sha256: string;
     let audio: Submission['audio'];
-    if ('stored' in input) {
+    if ('stored' in input && input.stored.sha256 !== undefined) {
       // a store every worker shares is read there; otherwise the bytes travel in the queue's bucket
       sha256 = input.stored.sha256;
       audio = input.stored.store !== null ? { store: input.stored.store } : { bytes: input.stored.read };
+    } else if ('stored' in input) {
+      let bytes: Uint8Array;
+      try {
+        bytes = await input.stored.read();
+      } catch (e) {
+        return { ok: false, error: serializeError(e, { file: name, stage: 'input' }) };
+      }
+      sha256 = createHash('sha256').update(bytes).digest('hex');
+      audio = { bytes: async () => bytes };
     } else {
       let bytes: Uint8Array;
       try {

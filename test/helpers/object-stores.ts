@@ -31,12 +31,12 @@ export abstract class EmulatedStore {
   port = 0;
   /** The environment a tosia process needs to reach it. */
   abstract get env(): NodeJS.ProcessEnv;
-  protected abstract command(): { bin: string; args: string[]; ready: RegExp };
+  protected abstract command(): { bin: string; args: string[]; ready: RegExp; node?: string[] };
 
   async start(): Promise<this> {
     this.port ||= await freePort();
-    const { bin, args, ready } = this.command();
-    const proc = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const { bin, args, ready, node = [] } = this.command();
+    const proc = spawn(process.execPath, [...node, bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
     let out = '';
     await new Promise<void>((resolve, reject) => {
@@ -98,6 +98,10 @@ export class S3rver extends EmulatedStore {
     return { AWS_ENDPOINT_URL: `http://127.0.0.1:${this.port}`, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
   }
   protected command() {
-    return { bin: join(REPO_ROOT, 'node_modules/s3rver/bin/s3rver.js'), args: ['-d', this.dir, '-a', '127.0.0.1', '-p', String(this.port), '--no-vhost-buckets'], ready: /listening|S3rver/i };
+    return {
+      bin: join(REPO_ROOT, 'node_modules/s3rver/bin/s3rver.js'), args: ['-d', this.dir, '-a', '127.0.0.1', '-p', String(this.port), '--no-vhost-buckets'], ready: /listening|S3rver/i,
+      // s3rver encrypts listing continuation tokens with a cipher OpenSSL 3 keeps only in its legacy provider
+      node: ['--openssl-legacy-provider'],
+    };
   }
 }
