@@ -6,6 +6,7 @@ import { FigureRenderer, identityOf, ThreadPool, TosiaError, type Config, type P
 import { buildApp } from './app.js';
 import { StoreUnavailable, type AudioStore } from './audio-store/audio-store.js';
 import { createAudioStore } from './audio-store/open.js';
+import { SourceStores } from './audio-store/source-stores.js';
 import { Intake } from './intake/intake.js';
 import { Authenticator } from './auth/api-keys.js';
 import { openDatabase, type Database } from './db/database.js';
@@ -29,6 +30,8 @@ export interface ServerOptions {
    * or s3://bucket[/prefix]. Replicas on several machines share an object store, not a disk.
    */
   audioStore?: string;
+  /** Containers and buckets (azblob://…, s3://…, with an optional prefix) that POST {"source": …} may read recordings from. */
+  sourceStores?: string[];
   /** The environment credentials are read from (AZURE_STORAGE_CONNECTION_STRING, AWS_*); default process.env. */
   env?: NodeJS.ProcessEnv;
   /** postgres://... keeps the records in PostgreSQL instead of SQLite. */
@@ -133,6 +136,7 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
   if (o.webhookSecret != null && o.webhookSecret.length < 16) throw new TosiaError('E_CONFIG', '--webhook-secret must be at least 16 characters', { stage: 'config', hint: 'generate one: openssl rand -hex 32' });
 
   const identity = await identityOf(o.config);
+  const sources = new SourceStores(o.sourceStores ?? [], o.env);
   const audio = await createAudioStore(o.audioStore ?? pathToFileURL(dataDir).href, { env: o.env });
   // an object store that is down at start is waited for in the background: the server answers
   // /ready 503 naming it, and uploads 503, until it is back; a refusal (credentials) stops here
@@ -147,6 +151,7 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
     await pool?.close();
     await figures.close();
     await audio.close();
+    await sources.close();
   };
   try {
     await migrate(database);
@@ -172,7 +177,7 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
     const started = pool.start().catch((e: Error) => { modelError = e; });
     const intake = new Intake({ records, audio, work: dispatcher, identity, now, webhookSecret: o.webhookSecret ?? null, log });
     const services: Services = {
-      records, keys, audio, intake, dispatcher, auth, metrics, identity, now, config: o.config, figures,
+      records, keys, audio, intake, sources, dispatcher, auth, metrics, identity, now, config: o.config, figures,
       webhookSecret: o.webhookSecret ?? null,
       maxUploadBytes: Math.round(maxUploadMb * 1048576),
       async notReady() {

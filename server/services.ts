@@ -1,5 +1,6 @@
 import type { Config, FigureRenderer, Identity } from '../runtime/index.js';
 import type { AudioStore } from './audio-store/audio-store.js';
+import type { SourceStores } from './audio-store/source-stores.js';
 import type { Authenticator } from './auth/api-keys.js';
 import type { KeyStore } from './db/key-store.js';
 import type { Intake } from './intake/intake.js';
@@ -37,6 +38,8 @@ export interface Services {
   audio: AudioStore;
   /** A record's life: submit, retry, delete, retention. */
   intake: Intake;
+  /** The containers and buckets recordings may be read from by reference (--source-store). */
+  sources: SourceStores;
   dispatcher: Work;
   auth: Authenticator;
   metrics: Metrics;

@@ -38,6 +38,7 @@ export function registerServe(program: Command, setExit: (code: number) => void)
     .option('--metrics-key <key>', '/metrics needs this key (default: open on loopback only)')
     .option('--rate-limit <n>', 'requests per minute per API key', '600')
     .option('--queue <url>', 'run recordings on `tosia worker` processes through NATS JetStream (nats://host:4222) instead of here')
+    .option('--source-store <url>', 'a container or bucket (azblob://container[/prefix], s3://bucket[/prefix]) that POST {"source": …} may read recordings from; repeatable', (v: string, prev: string[] = []) => [...prev, v])
     .option('--audio-store <url>', 'where uploaded audio is kept: file:///folder (default: --data), azblob://container[/prefix] (AZURE_STORAGE_CONNECTION_STRING) or s3://bucket[/prefix] (AWS credentials; AWS_ENDPOINT_URL for S3-compatible servers)');
   addQueueFlags(cmd);
   addStoreFlags(cmd);
@@ -53,7 +54,8 @@ Examples:
   $ tosia serve --host 0.0.0.0 --port 8080 --data /var/lib/tosia
   $ tosia serve --db postgres://tosia@db:5432/tosia --retain-audio-days 30
   $ tosia serve --queue nats://queue:4222          # recordings run on tosia worker processes
-  $ tosia serve --audio-store azblob://tosia-audio --db postgres://tosia@db:5432/tosia   # replicas sharing no disk`);
+  $ tosia serve --audio-store azblob://tosia-audio --db postgres://tosia@db:5432/tosia   # replicas sharing no disk
+  $ tosia serve --source-store azblob://calls/2026/   # POST {"source": "azblob://calls/2026/12/a.ogg"} diagnoses call audio in place`);
   cmd.action(async (opts: Record<string, unknown>) => {
     let server: import('../../server/index.js').TosiaServer;
     try {
@@ -65,6 +67,7 @@ Examples:
         config: cfg,
         dataDir: opts.data as string,
         audioStore: opts.audioStore as string | undefined,
+        sourceStores: opts.sourceStore as string[] | undefined,
         db: opts.db as string | undefined,
         concurrency: positive('concurrency', opts.concurrency, true),
         maxUploadMb: positive('max-upload-mb', opts.maxUploadMb, false),

@@ -42,7 +42,7 @@ export function diagnosesRoutes(s: Services) {
     app.post('/v1/diagnoses', {
       schema: {
         tags, summary: 'Upload one recording and diagnose it',
-        description: 'multipart/form-data (`file`, optional `external_id`, `metadata`, `callback_url`) or a raw audio/* body. Waits up to `wait` seconds: 201 with the finished record, else 202 with Location. The same bytes under the same config and model return the existing record (200, deduplicated) unless `force`. An `Idempotency-Key` header makes a retried POST return the record the first one made.',
+        description: 'multipart/form-data (`file`, optional `external_id`, `metadata`, `callback_url`), a raw audio/* body, or application/json `{"source": "azblob://container/path", "external_id", "metadata", "callback_url"}` naming a recording already in a container or bucket the server allows (--source-store): it is read once and kept like an upload. Waits up to `wait` seconds: 201 with the finished record, else 202 with Location. The same bytes under the same config and model return the existing record (200, deduplicated) unless `force`. An `Idempotency-Key` header makes a retried POST return the record the first one made.',
         querystring: PostQuerySchema,
         headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$' })) }),
         response: { 200: DiagnosisSchema, 201: DiagnosisSchema, 202: DiagnosisSchema, 400: ProblemSchema, 413: ProblemSchema, 415: ProblemSchema, 422: ProblemSchema, 503: ProblemSchema, ...authProblems },
@@ -51,8 +51,8 @@ export function diagnosesRoutes(s: Services) {
       // anything but a form or audio is refused before its body is read
       onRequest: async (req) => {
         const type = String(req.headers['content-type'] ?? '');
-        if (!/^multipart\/form-data/i.test(type) && !/^(audio\/|video\/|application\/ogg)/i.test(type)) {
-          throw new Problem(415, 'E_INPUT', `content type ${JSON.stringify(type)} is not a recording`, { hint: 'send multipart/form-data with a `file` part, or the raw recording with Content-Type: audio/<format>' });
+        if (!/^multipart\/form-data/i.test(type) && !/^(audio\/|video\/|application\/ogg)/i.test(type) && !/^application\/json\b/i.test(type)) {
+          throw new Problem(415, 'E_INPUT', `content type ${JSON.stringify(type)} is not a recording`, { hint: 'send multipart/form-data with a `file` part, the raw recording with Content-Type: audio/<format>, or application/json {"source": "azblob://…"} for one already in an allowed container' });
         }
       },
     }, async (req, reply) => {
@@ -71,7 +71,7 @@ export function diagnosesRoutes(s: Services) {
       const declared = Number(req.headers['content-length']);
       if (Number.isFinite(declared) && declared > s.maxUploadBytes + (req.isMultipart() ? MULTIPART_SLACK : 0)) throw tooLarge(s.maxUploadBytes);
       if (s.dispatcher.full) throw unavailable('the queue is full; try again shortly');
-      const { row, dedup, replay } = await s.intake.submit(() => readUpload(req, s.audio, s.maxUploadBytes, req.query), { force: req.query.force ?? false, idempotencyKey: scoped });
+      const { row, dedup, replay } = await s.intake.submit(() => readUpload(req, s.audio, s.maxUploadBytes, req.query, s.sources), { force: req.query.force ?? false, idempotencyKey: scoped });
       if (replay) reply.header('idempotent-replayed', 'true');
       return answer(reply, row, waitS, !dedup && !replay, dedup ? true : undefined);
     });

@@ -3,6 +3,8 @@ import type { FastifyRequest } from 'fastify';
 import Value from 'typebox/value';
 import { TooLarge, type AudioStore, type Staged } from '../audio-store/audio-store.js';
 import type { Submission } from '../intake/intake.js';
+import { SourceRefused, type SourceStores } from '../audio-store/source-stores.js';
+import { audioMime } from '../../runtime/index.js';
 import { Problem, type FieldError } from '../problem.js';
 import { MAX_METADATA_BYTES, UploadFieldsSchema, type UploadFields } from '../schemas/diagnosis.js';
 
@@ -14,19 +16,44 @@ export function isAudioType(type: string): boolean {
 
 const FIELDS = Object.keys(UploadFieldsSchema.properties);
 
+/** A JSON body: a recording by reference ({"source": …}). */
+export const isJson = (req: FastifyRequest) => /^application\/json\b/i.test(String(req.headers['content-type'] ?? ''));
+
 /**
  * Read the recording and its fields from a multipart form (`file` plus external_id, metadata,
  * callback_url) or from a raw audio/* body (fields in the query) into the audio store's staging.
  * The body is hashed as it is written and never held whole in memory; reading stops at `limit`
  * bytes (413).
  */
-export async function readUpload(req: FastifyRequest, audio: AudioStore, limit: number, query: { external_id?: string; filename?: string; callback_url?: string }): Promise<Submission> {
+export async function readUpload(req: FastifyRequest, audio: AudioStore, limit: number, query: { external_id?: string; filename?: string; callback_url?: string }, sources: SourceStores): Promise<Submission> {
   let received: Staged | null = null;
   try {
     let fields: Record<string, string> = {};
     let filename: string | null;
     let contentType: string;
-    if (req.isMultipart()) {
+    if (isJson(req)) {
+      // a reference to a recording already in an allow-listed container: read once, kept like an upload
+      const body = req.body as Record<string, unknown> | null;
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badField('body', 'must be a JSON object: {"source": "azblob://container/path", "external_id": …}');
+      const extra = Object.keys(body).filter((k) => k !== 'source' && !FIELDS.includes(k));
+      if (extra.length) throw badField(extra[0]!, `is not a known field; a reference takes source, ${FIELDS.join(', ')}`);
+      if (typeof body.source !== 'string' || body.source.length === 0 || body.source.length > 2048) throw badField('source', 'must be the URL of a recording (azblob://container/path or s3://bucket/path), at most 2048 characters');
+      for (const k of ['external_id', 'filename', 'callback_url'] as const) {
+        if (query[k] !== undefined) throw new Problem(400, 'E_INPUT', `querystring.${k} is for raw audio bodies; put ${k === 'filename' ? 'nothing (the source names the recording)' : k} in the JSON body`, { errors: [{ field: `querystring.${k}`, message: 'not accepted with a JSON body' }] });
+      }
+      let object: { body: Readable; size: number };
+      try {
+        object = await sources.open(body.source, limit);
+      } catch (e) {
+        if (e instanceof SourceRefused) throw new Problem(e.status, e.status === 403 ? 'E_FORBIDDEN' : 'E_INPUT', e.message, { errors: [{ field: 'source', message: e.message }] });
+        throw e;
+      }
+      received = await receive(audio, object.body, limit);
+      for (const k of ['external_id', 'callback_url'] as const) if (body[k] !== undefined) fields[k] = body[k] as string;
+      if (body.metadata !== undefined) fields.metadata = typeof body.metadata === 'string' ? body.metadata : JSON.stringify(body.metadata);
+      filename = body.source;
+      contentType = audioMime(body.source);
+    } else if (req.isMultipart()) {
       for (const k of ['external_id', 'filename', 'callback_url'] as const) {
         if (query[k] !== undefined) throw new Problem(400, 'E_INPUT', `querystring.${k} is for raw audio bodies; send it as the form field ${k === 'filename' ? "of the file part's filename" : k}`, { errors: [{ field: `querystring.${k}`, message: 'not accepted with a multipart body' }] });
       }
@@ -58,7 +85,7 @@ export async function readUpload(req: FastifyRequest, audio: AudioStore, limit: 
       filename = query.filename ?? null;
       contentType = String(req.headers['content-type']).split(';')[0]!.trim();
     }
-    if (received.size === 0) throw badField(req.isMultipart() ? 'file' : 'body', 'is empty (0 bytes): the recording was not sent');
+    if (received.size === 0) throw badField(isJson(req) ? 'source' : req.isMultipart() ? 'file' : 'body', 'is empty (0 bytes): there is no recording');
     const checked = checkFields(fields);
     return { staged: received, filename, contentType, externalId: checked.external_id ?? null, metadata: checked.metadata ?? null, callbackUrl: checked.callback_url ?? null };
   } catch (e) {

@@ -300,3 +300,71 @@ describe('replicas that share no disk', () => {
     }
   }, 120_000);
 });
+
+describe('diagnose by reference: POST {"source": …}', () => {
+  const azurite = new Azurite();
+  let h: Harness;
+  const calls = container();
+  beforeAll(async () => {
+    await azurite.start();
+    const at = parseStoreUrl(`azblob://${calls}`) as Extract<ReturnType<typeof parseStoreUrl>, { kind: 'azblob' }>;
+    const bucket = await openBucket(at, azurite.env);
+    await bucket.ensure();
+    for (const [key, bytes] of [['2026/12/a.wav', variant(71)], ['2026/12/big.wav', Buffer.alloc(3 * 1048576, 1)], ['2025/old.wav', variant(72)]] as const) {
+      await bucket.put(key, (async function* () { yield Buffer.from(bytes); })());
+    }
+    await bucket.close();
+    h = await startServer({ env: azurite.env, sourceStores: [`azblob://${calls}/2026/`], maxUploadMb: 2 });
+  }, 60_000);
+  afterAll(async () => {
+    await h?.close();
+    await azurite.stop();
+  });
+  const byRef = (body: unknown, role: 'write' | 'read' = 'write') => h.call('/v1/diagnoses?wait=60', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, role });
+
+  it('reads an allow-listed object once and diagnoses it like an upload; the object is left as it was', async () => {
+    const res = await byRef({ source: `azblob://${calls}/2026/12/a.wav`, external_id: 'call-71', metadata: { agent: 7 } });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const rec = await res.json();
+    expect(rec).toMatchObject({ status: 'done', external_id: 'call-71', metadata: { agent: 7 }, source: { filename: `azblob://${calls}/2026/12/a.wav`, content_type: 'audio/wav', size_bytes: variant(71).length } });
+    expect(rec.result.source.path).toBe(`azblob://${calls}/2026/12/a.wav`);
+    expect(Buffer.compare(Buffer.from(await (await h.call(rec.links.audio, { role: 'read' })).arrayBuffer()), variant(71))).toBe(0);
+    // the same reference again is the same bytes: deduplicated
+    const again = await byRef({ source: `azblob://${calls}/2026/12/a.wav` });
+    expect(again.status).toBe(200);
+    expect((await again.json()).id).toBe(rec.id);
+    expect(await objects(`azblob://${calls}`, azurite.env, '2026/')).toContain('2026/12/a.wav');
+  }, 60_000);
+
+  it.each([
+    [{ source: 'azblob://elsewhere/2026/12/a.wav' }, 403, 'E_FORBIDDEN', /outside what this server may read \(--source-store: azblob:\/\/.*\/2026\/\)/],
+    [{ source: 'AZBLOB_PLACEHOLDER/2025/old.wav' }, 403, 'E_FORBIDDEN', /outside what this server may read/],
+    [{ source: 'AZBLOB_PLACEHOLDER/2026/12/missing.wav' }, 422, 'E_INPUT', /no such object/],
+    [{ source: 'AZBLOB_PLACEHOLDER/2026/12/big.wav' }, 413, 'E_INPUT', /larger than this server's --max-upload-mb/],
+    [{ source: 'http://169.254.169.254/latest/meta-data' }, 400, 'E_INPUT', /scheme http:/],
+    [{ source: 'AZBLOB_PLACEHOLDER/2026/../2025/old.wav' }, 400, 'E_INPUT', /\.\. segment/],
+    [{ source: 'AZBLOB_PLACEHOLDER' }, 400, 'E_INPUT', /does not name an object/],
+    [{ source: 42 }, 400, 'E_INPUT', /must be the URL of a recording/],
+    [{ source: 'AZBLOB_PLACEHOLDER/2026/12/a.wav', path: '/etc/passwd' }, 400, 'E_INPUT', /path is not a known field/],
+    [[1, 2], 400, 'E_INPUT', /must be a JSON object/],
+  ])('%j is a %i problem', async (body, status, code, why) => {
+    const fixed = JSON.parse(JSON.stringify(body).replace(/AZBLOB_PLACEHOLDER/g, `azblob://${calls}`));
+    const res = await byRef(fixed);
+    expect(res.status).toBe(status);
+    expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    const p = await res.json();
+    expect(p.code).toBe(code);
+    expect(p.detail).toMatch(why);
+  });
+
+  it('a server with no --source-store reads no references, and says how to allow them', async () => {
+    const plain = await startServer({ env: azurite.env });
+    try {
+      const res = await plain.call('/v1/diagnoses', { method: 'POST', body: JSON.stringify({ source: `azblob://${calls}/2026/12/a.wav` }), headers: { 'content-type': 'application/json' } });
+      expect(res.status).toBe(403);
+      expect((await res.json()).detail).toMatch(/reads no recordings by reference.*--source-store/);
+    } finally {
+      await plain.close();
+    }
+  });
+});
