@@ -11,6 +11,7 @@ import { registerDb } from './commands/db.js';
 import { registerWorker } from './commands/worker.js';
 import { registerWatch } from './commands/watch.js';
 import { registerReport } from './commands/report.js';
+import { registerAudio } from './commands/audio.js';
 import { EXIT } from './exit-codes.js';
 import { handleError } from './handle-error.js';
 import { tosiaVersion } from '../runtime/paths.js';
@@ -43,6 +44,7 @@ registerDb(program, setExit);
 registerWorker(program, setExit);
 registerWatch(program, setExit);
 registerReport(program, setExit);
+registerAudio(program, setExit);
 const override = (c: Command): void => {
   c.exitOverride();
   c.commands.forEach(override);

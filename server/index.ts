@@ -7,3 +7,4 @@ export { runWorker, type WorkerOptions, type WorkerSummary } from './queue/worke
 export { QUEUE_DEFAULTS, type QueueSettings } from './queue/topology.js';
 export { queueChecks } from './queue/queue-doctor.js';
 export { objectSource, type ObjectSourceOptions } from './audio-store/object-source.js';
+export { migrateAudioUrls, type MigrateEvent, type MigrateSummary, type MigrateOptions } from './audio-store/migrate.js';

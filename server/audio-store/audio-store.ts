@@ -46,6 +46,8 @@ export interface AudioStore {
   size(sha256: string): Promise<number | null>;
   /** A byte range of the object (inclusive), or all of it, as a stream. */
   openRange(sha256: string, range?: { start: number; end: number }): Promise<Readable>;
+  /** Every committed object, page by page (never the whole listing at once). */
+  list(): AsyncIterable<{ sha256: string; size: number }>;
   /** Remove an object outright (absent is fine). */
   remove(sha256: string): Promise<void>;
   /** Write and delete a small object: whether uploads can be stored right now (for /ready). */

@@ -125,6 +125,18 @@ export class FolderAudioStore implements AudioStore {
     return fh.createReadStream(range ?? {});
   }
 
+  async *list(): AsyncIterable<{ sha256: string; size: number }> {
+    const top = join(this.root, 'audio');
+    for (const dir of (await readdir(top).catch(() => [] as string[])).sort()) {
+      if (!/^[0-9a-f]{2}$/.test(dir)) continue;
+      for (const name of (await readdir(join(top, dir))).sort()) {
+        if (!/^[0-9a-f]{64}$/.test(name) || !name.startsWith(dir)) continue;
+        const st = await stat(join(top, dir, name)).catch(() => null);
+        if (st?.isFile()) yield { sha256: name, size: st.size };
+      }
+    }
+  }
+
   async remove(sha256: string): Promise<void> {
     await rm(this.path(sha256), { force: true });
   }

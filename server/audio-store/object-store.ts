@@ -84,6 +84,13 @@ export class ObjectAudioStore implements AudioStore {
     return this.bucket.stream(this.key(sha256), range);
   }
 
+  async *list(): AsyncIterable<{ sha256: string; size: number }> {
+    for await (const o of this.bucket.list(`${this.prefix}audio/`)) {
+      const m = /audio\/([0-9a-f]{2})\/([0-9a-f]{64})$/.exec(o.key);
+      if (m && m[2]!.startsWith(m[1]!)) yield { sha256: m[2]!, size: o.size };
+    }
+  }
+
   remove(sha256: string): Promise<void> {
     return this.bucket.delete(this.key(sha256));
   }
