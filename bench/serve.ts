@@ -23,11 +23,12 @@ const autocannon = require('autocannon') as Autocannon;
 const bin = () => join(packageRoot(), 'dist/bin/tosia.js');
 const KEY = 'bench-key-0123456789abcdef';
 
-interface Served { proc: ChildProcess; url: string; stop(): Promise<void> }
+export interface Served { proc: ChildProcess; url: string; stop(): Promise<void> }
 
-async function serve(dir: string): Promise<Served> {
-  const proc = spawn(process.execPath, [bin(), 'serve', '--data', dir, '--port', '0', '--concurrency', String(availableParallelism()), '--rate-limit', '100000000', '--max-queue', '100000'], {
-    stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TOSIA_API_KEY: KEY },
+/** A real `tosia serve` on a free loopback port, with every core, no rate limit and room to queue; `extra` flags and `env` on top. */
+export async function serve(dir: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Served> {
+  const proc = spawn(process.execPath, [bin(), 'serve', '--data', dir, '--port', '0', '--concurrency', String(availableParallelism()), '--rate-limit', '100000000', '--max-queue', '100000', ...extra], {
+    stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env, TOSIA_API_KEY: KEY },
   });
   let err = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -53,7 +54,7 @@ function rssMb(pid: number): number {
 }
 
 /** POST bodies round-robin from `connections` clients, `amount` requests; each request's latency in ms. */
-async function load(url: string, bodies: { body: Buffer; type: string }[], connections: number, amount: number): Promise<{ latencies: number[]; seconds: number; bad: number }> {
+export async function load(url: string, bodies: { body: Buffer; type: string }[], connections: number, amount: number): Promise<{ latencies: number[]; seconds: number; bad: number }> {
   let next = 0;
   const latencies: number[] = [];
   const r = await autocannon({
@@ -72,7 +73,7 @@ async function load(url: string, bodies: { body: Buffer; type: string }[], conne
   return { latencies, seconds: r.duration, bad: r.non2xx + r.errors };
 }
 
-const pct = (xs: number[], p: number) => {
+export const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 };

@@ -52,8 +52,29 @@ export class AzureBlobBucket implements Bucket {
   }
 
   async put(key: string, body: AsyncIterable<Buffer>): Promise<void> {
+    const blob = this.container.getBlockBlobClient(key);
     try {
-      await this.container.getBlockBlobClient(key).uploadStream(Readable.from(body), BLOCK, 2);
+      // a body that fits one block is one Put Blob request; a larger one goes up block by block,
+      // and appears whole when its block list is committed
+      const chunks = body[Symbol.asyncIterator]();
+      const head: Buffer[] = [];
+      let held = 0;
+      let ended = false;
+      while (held < BLOCK) {
+        const r = await chunks.next();
+        if (r.done) { ended = true; break; }
+        head.push(r.value);
+        held += r.value.length;
+      }
+      if (ended) {
+        const bytes = Buffer.concat(head, held);
+        await blob.upload(bytes, bytes.length);
+      } else {
+        await blob.uploadStream(Readable.from((async function* () {
+          yield* head;
+          for (let r = await chunks.next(); !r.done; r = await chunks.next()) yield r.value;
+        })()), BLOCK, 2);
+      }
     } catch (e) {
       // a container deleted since open() (or lost by an emulator's restart) is made again; this
       // body is spent, so its sender is told to send it again

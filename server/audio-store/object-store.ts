@@ -4,12 +4,20 @@ import { AudioDamaged, objectKey, STALE_STAGED_MS, type AudioStore, type Staged 
 import type { Bucket } from './bucket.js';
 import { Hashing, sha256Hex } from './hashing.js';
 
+/** Uploads up to this size are held in memory until commit, which then writes them whole in one request. */
+const SMALL = 1024 * 1024;
+
+/** Where a staged upload is: in memory (a small one), or an object under `<prefix>tmp/`. */
+type Held = { bytes: Buffer } | { key: string };
+
 /**
  * Audio in an object store (Azure Blob, S3), content-addressed below a prefix:
- * `<prefix>audio/ab/<sha256>`. An upload is written whole to `<prefix>tmp/<time>-<random>` and
- * copied to its address server-side once its sha256 is known, so an object under a final name
- * is always complete. Every process given the same URL shares it: replicas on several machines
- * and the queue's workers need no shared disk.
+ * `<prefix>audio/ab/<sha256>`. An object under a final name is always complete: a small upload
+ * (most recordings) is held in memory while it is hashed and written to its address in one
+ * request (a put is atomic in both services); a larger one is streamed to
+ * `<prefix>tmp/<time>-<random>` and copied to its address server-side once its sha256 is known.
+ * Every process given the same URL shares it: replicas on several machines and the queue's
+ * workers need no shared disk.
  */
 export class ObjectAudioStore implements AudioStore {
   readonly shared = true;
@@ -37,35 +45,57 @@ export class ObjectAudioStore implements AudioStore {
   }
 
   async receive(body: AsyncIterable<Uint8Array>, limit: number): Promise<Staged> {
-    const key = this.stagingKey();
     const h = new Hashing(limit);
+    const chunks = h.chunks(body)[Symbol.asyncIterator]();
+    const head: Buffer[] = [];
+    let held = 0;
+    while (held <= SMALL) {
+      const r = await chunks.next();
+      if (r.done) return { sha256: h.digest(), size: h.size, ref: { bytes: Buffer.concat(head, held) } satisfies Held };
+      head.push(r.value);
+      held += r.value.length;
+    }
+    const key = this.stagingKey();
     try {
-      await this.bucket.put(key, h.chunks(body));
+      await this.bucket.put(key, (async function* () {
+        yield* head;
+        for (let r = await chunks.next(); !r.done; r = await chunks.next()) yield r.value;
+      })());
     } catch (e) {
       await this.bucket.delete(key).catch(() => undefined);
       throw e;
     }
-    return { sha256: h.digest(), size: h.size, ref: key };
+    return { sha256: h.digest(), size: h.size, ref: { key } satisfies Held };
   }
 
   async commit(staged: Staged): Promise<void> {
-    // copied even over an object already there: a server-side copy moves no bytes through
-    // here, and it puts right an object whose bytes were changed behind the store's back
-    await this.bucket.copy(staged.ref as string, this.key(staged.sha256));
+    const held = staged.ref as Held;
+    // written even over an object already there: it puts right an object whose bytes were
+    // changed behind the store's back (a server-side copy moves no bytes through here)
+    if ('bytes' in held) await this.bucket.put(this.key(staged.sha256), once(held.bytes));
+    else await this.bucket.copy(held.key, this.key(staged.sha256));
   }
 
   async discard(staged: Staged): Promise<void> {
-    await this.bucket.delete(staged.ref as string);
+    const held = staged.ref as Held;
+    if ('key' in held) await this.bucket.delete(held.key);
   }
 
   async detach(sha256: string): Promise<Staged | null> {
     const from = this.key(sha256);
     const size = (await this.bucket.stat(from))?.size;
     if (size === undefined) return null;
-    const key = this.stagingKey();
-    await this.bucket.copy(from, key);
+    let held: Held;
+    if (size <= SMALL) {
+      const bytes = await this.bucket.get(from);
+      if (!bytes) return null;
+      held = { bytes };
+    } else {
+      held = { key: this.stagingKey() };
+      await this.bucket.copy(from, held.key);
+    }
     await this.bucket.delete(from);
-    return { sha256, size, ref: key };
+    return { sha256, size, ref: held };
   }
 
   async read(sha256: string): Promise<Uint8Array | null> {
@@ -97,11 +127,15 @@ export class ObjectAudioStore implements AudioStore {
 
   async probe(): Promise<void> {
     const key = `${this.prefix}tmp/.probe-${randomBytes(6).toString('hex')}`;
-    await this.bucket.put(key, (async function* () { yield Buffer.from('probe'); })());
+    await this.bucket.put(key, once(Buffer.from('probe')));
     await this.bucket.delete(key);
   }
 
   close(): Promise<void> {
     return this.bucket.close();
   }
+}
+
+async function* once(bytes: Buffer): AsyncGenerator<Buffer> {
+  yield bytes;
 }

@@ -33,7 +33,7 @@ describe('tosia audio migrate: a folder store into Azure Blob', () => {
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/^5 recordings: 5 copied \(.* MB\), 0 already there, 0 failed/);
     // a migration cut short: two objects never arrived; running it again copies only those
-    const at = parseStoreUrl(to) as Extract<ReturnType<typeof parseStoreUrl>, { kind: 'azblob' }>;
+    const at = parseStoreUrl(to) as Extract<ReturnType<typeof parseStoreUrl>, { kind: 'azblob' | 's3' }>;
     const bucket = await openBucket(at, azurite.env);
     for (const sha of shas.slice(0, 2)) await bucket.delete(`audio/${sha.slice(0, 2)}/${sha}`);
     await bucket.close();

@@ -8,6 +8,7 @@ import { BIN, tosia } from '../helpers/cli.js';
 import { REPO_ROOT } from '../helpers/shared.js';
 import { requirePostgres, scratchDatabase, serve } from '../server/harness.js';
 import { freePort, Nats, natsMissing } from '../server/queue-harness.js';
+import { Azurite } from '../helpers/object-stores.js';
 
 // No container engine runs here, so the recipe is checked instead of built: every tosia command
 // compose.yaml gives is run by the built CLI against this machine's services (its hosts and
@@ -18,14 +19,16 @@ const compose = parse(readFileSync(join(REPO_ROOT, 'compose.yaml'), 'utf8'), { m
 const tosiaServices = Object.entries(compose.services).filter(([, s]) => s.image?.startsWith('tosia'));
 
 describe('the deployment recipe', () => {
-  it('has NATS, PostgreSQL, two serve replicas on both and N workers', () => {
+  it('has NATS, PostgreSQL, Azurite, two serve replicas on them and N workers reading audio from the container', () => {
     const byCommand = (c: string) => tosiaServices.filter(([, s]) => s.command?.[0] === c);
     expect(compose.services.nats?.command).toContain('-js');
     expect(compose.services.postgres?.image).toMatch(/^postgres:/);
     const serves = byCommand('serve');
     expect(serves.length).toBe(2);
-    for (const [, s] of serves) expect(s.command).toEqual(expect.arrayContaining(['--db', '--queue', '--data']));
+    for (const [, s] of serves) expect(s.command).toEqual(expect.arrayContaining(['--db', '--queue', '--data', '--audio-store']));
+    expect(compose.services.azurite?.command).toContain('azurite-blob');
     expect(byCommand('worker').length).toBe(1);
+    expect(byCommand('worker')[0]![1].command).toEqual(expect.arrayContaining(['--audio-store']));
     expect(byCommand('worker')[0]![1].deploy?.replicas).toBeGreaterThanOrEqual(1);
   });
 
@@ -57,9 +60,11 @@ describe.skipIf(missing)('the recipe\'s commands, run here', () => {
   let db: { url: string; drop: () => Promise<void> } | null = null;
   let data: string;
   let skipPg: string | null = null;
+  const azurite = new Azurite();
   beforeAll(async () => {
     nats = new Nats(await freePort());
     await nats.start();
+    await azurite.start();
     skipPg = await requirePostgres();
     if (!skipPg) db = await scratchDatabase();
     data = mkdtempSync(join(tmpdir(), 'tosia-compose-'));
@@ -68,6 +73,7 @@ describe.skipIf(missing)('the recipe\'s commands, run here', () => {
     await nats?.kill();
     if (nats) rmSync(nats.store, { recursive: true, force: true });
     await db?.drop();
+    await azurite.stop();
     rmSync(data, { recursive: true, force: true });
   });
   /** The service's command with the compose hosts and volume mapped to this machine's. */
@@ -84,11 +90,11 @@ describe.skipIf(missing)('the recipe\'s commands, run here', () => {
     const migrate = tosia(local(service('db')));
     expect(migrate.code, migrate.stderr).toBe(0);
     const [, ...serveArgs] = local(service('serve'));
-    const s = await serve(data, serveArgs.filter((_, i, all) => all[i] !== '--data' && all[i - 1] !== '--data'), { TOSIA_API_KEY: 'compose-test-key-0123456789' });
+    const s = await serve(data, serveArgs.filter((_, i, all) => all[i] !== '--data' && all[i - 1] !== '--data'), { TOSIA_API_KEY: 'compose-test-key-0123456789', ...azurite.env });
     expect((await fetch(`${s.url}/ready`)).status).toBe(200);
     s.proc.kill('SIGTERM');
     expect(await s.exited).toBe(0);
-    const w = spawn(process.execPath, [BIN, ...local(service('worker'))], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const w = spawn(process.execPath, [BIN, ...local(service('worker'))], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...azurite.env } });
     let err = '';
     w.stderr!.on('data', (c) => (err += c));
     while (!/taking jobs/.test(err)) await new Promise((r) => setTimeout(r, 50));

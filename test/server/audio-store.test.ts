@@ -179,8 +179,10 @@ describe('AudioStore URLs and credentials', () => {
       const err = await store.open().catch((x) => x);
       expect(err).toBeInstanceOf(StoreUnavailable);
       expect(err.message).toContain(`the audio store ${url} is unavailable`);
-      const up = await store.receive(chunks(Buffer.from('x')), 10).catch((x) => x);
-      expect(up).toBeInstanceOf(StoreUnavailable);
+      // a small upload is held in memory until commit, which is where the outage shows
+      const staged = await store.receive(chunks(Buffer.from('x')), 10);
+      expect(await store.commit(staged).catch((x) => x)).toBeInstanceOf(StoreUnavailable);
+      expect(await store.receive(chunks(randomBytes(1_100_000)), 2e6).catch((x) => x)).toBeInstanceOf(StoreUnavailable);
       await store.close();
     }
   }, 60_000);

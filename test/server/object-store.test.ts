@@ -26,7 +26,7 @@ async function objects(url: string, env: NodeJS.ProcessEnv, below = 'audio/'): P
 }
 
 async function overwrite(url: string, env: NodeJS.ProcessEnv, sha256: string, bytes: Uint8Array): Promise<void> {
-  const at = parseStoreUrl(url) as Extract<ReturnType<typeof parseStoreUrl>, { kind: 'azblob' }>;
+  const at = parseStoreUrl(url) as Extract<ReturnType<typeof parseStoreUrl>, { kind: 'azblob' | 's3' }>;
   const bucket = await openBucket(at, env);
   await bucket.put(`${at.prefix}audio/${sha256.slice(0, 2)}/${sha256}`, (async function* () { yield Buffer.from(bytes); })());
   await bucket.close();
@@ -307,7 +307,7 @@ describe('diagnose by reference: POST {"source": …}', () => {
   const calls = container();
   beforeAll(async () => {
     await azurite.start();
-    const at = parseStoreUrl(`azblob://${calls}`) as Extract<ReturnType<typeof parseStoreUrl>, { kind: 'azblob' }>;
+    const at = parseStoreUrl(`azblob://${calls}`) as Extract<ReturnType<typeof parseStoreUrl>, { kind: 'azblob' | 's3' }>;
     const bucket = await openBucket(at, azurite.env);
     await bucket.ensure();
     for (const [key, bytes] of [['2026/12/a.wav', variant(71)], ['2026/12/big.wav', Buffer.alloc(3 * 1048576, 1)], ['2025/old.wav', variant(72)]] as const) {
