@@ -97,7 +97,11 @@ export class AzureBlobBucket implements Bucket {
 
   async get(key: string): Promise<Buffer | null> {
     try {
-      return await this.container.getBlobClient(key).downloadToBuffer();
+      // one request (downloadToBuffer asks for the properties first, then downloads)
+      const r = await this.container.getBlobClient(key).download();
+      const parts: Buffer[] = [];
+      for await (const c of r.readableStreamBody as Readable) parts.push(c as Buffer);
+      return Buffer.concat(parts);
     } catch (e) {
       if (status(e) === 404) return null;
       throw this.fail(e, `read ${key}`);
