@@ -56,6 +56,51 @@ function askKey(why = ''): void {
   input.focus();
 }
 
+/** A record id as the API makes them (UUIDv7): anything else from the URL is never put in a request path. */
+const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+/** The elements and attributes tosia's figure uses: anything else in a fetched SVG is dropped. */
+const SVG_ALLOWED: Record<string, readonly string[]> = {
+  svg: ['viewBox', 'width', 'height', 'role', 'aria-label'],
+  image: ['href', 'x', 'y', 'width', 'height', 'preserveAspectRatio'],
+  rect: ['class', 'data-index', 'data-start', 'data-end', 'x', 'y', 'width', 'height', 'fill', 'fill-opacity', 'stroke', 'stroke-width', 'stroke-dasharray'],
+  line: ['class', 'x1', 'y1', 'x2', 'y2', 'stroke', 'stroke-width', 'visibility'],
+  text: ['x', 'y', 'font-size', 'text-anchor', 'fill'],
+  title: [],
+};
+
+/**
+ * The figure, rebuilt element by element from an allow-list: fetched text is never put into the
+ * page as markup, so a response that is not tosia's figure (a stored upload, say) can carry no
+ * script, handler or link. An image may only be an inline PNG.
+ */
+function safeSvg(text: string): SVGSVGElement | null {
+  const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
+  const root = doc.documentElement;
+  if (root.namespaceURI !== SVG_NS || root.localName !== 'svg' || doc.querySelector('parsererror')) return null;
+  const copy = (from: Element): Element | null => {
+    const allowed = SVG_ALLOWED[from.localName];
+    if (from.namespaceURI !== SVG_NS || !allowed) return null;
+    const to = document.createElementNS(SVG_NS, from.localName);
+    for (const name of allowed) {
+      const v = from.getAttribute(name);
+      if (v === null) continue;
+      if (name === 'href' && !/^data:image\/png;base64,[A-Za-z0-9+/=]+$/.test(v)) continue;
+      to.setAttribute(name, v);
+    }
+    for (const child of from.childNodes) {
+      if (child.nodeType === Node.TEXT_NODE) to.append(child.textContent ?? '');
+      else if (child.nodeType === Node.ELEMENT_NODE) {
+        const c = copy(child as Element);
+        if (c) to.append(c);
+      }
+    }
+    return to;
+  };
+  return copy(root) as SVGSVGElement | null;
+}
+
 const fmtTime = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 
 const FLAG_WORDS: Record<string, string> = {
@@ -95,7 +140,9 @@ async function list(more = false): Promise<void> {
   q.set('limit', '50');
   if (cursor) q.set('cursor', cursor);
   const page = await json<{ items: Diagnosis[]; next_cursor: string | null }>(`/v1/diagnoses?${q}`);
-  const tbody = main.querySelector('#list tbody')!;
+  // the reader may have gone elsewhere while the page loaded
+  const tbody = main.querySelector('#list tbody');
+  if (!tbody) return;
   for (const d of page.items) {
     const r = d.result;
     const tr = h('tr', { 'data-id': d.id, tabindex: '-1' },
@@ -147,9 +194,10 @@ async function detail(id: string): Promise<void> {
   const audio = h('audio', { controls: '', preload: 'auto', 'aria-label': 'the recording' }) as HTMLAudioElement;
   if (d.links.audio) void api(d.links.audio).then((res) => res.blob()).then((b) => { audio.src = URL.createObjectURL(b); });
   const figure = h('div', { class: 'figure' });
-  const svgText = await (await api(`/v1/diagnoses/${id}/figure.svg`)).text();
-  figure.innerHTML = svgText;
-  const svg = figure.querySelector('svg');
+  const figureRes = await api(`/v1/diagnoses/${id}/figure.svg`);
+  const svg = figureRes.ok && /^image\/svg\+xml\b/.test(figureRes.headers.get('content-type') ?? '') ? safeSvg(await figureRes.text()) : null;
+  if (svg) figure.append(svg);
+  else figure.append(h('p', { class: 'error' }, 'The figure could not be drawn.'));
   const dur = r.source.duration_s;
   const width = svg?.viewBox.baseVal.width ?? 1;
   let stopAt: number | null = null;
@@ -286,14 +334,22 @@ function upload(): void {
 
 // ---- routing ----
 
+/** The route being shown: a view that finishes loading after the reader went elsewhere shows nothing, not even its error. */
+let routing = 0;
+
 async function route(): Promise<void> {
   const hash = location.hash || '#/';
+  const seq = ++routing;
   try {
-    if (hash.startsWith('#/d/')) await detail(hash.slice(4).split('?')[0]!);
+    if (hash.startsWith('#/d/')) {
+      const id = hash.slice(4).split('?')[0]!;
+      if (!ID.test(id)) throw new Error(`"${id.slice(0, 80)}" is not a diagnosis id`);
+      await detail(id);
+    }
     else if (hash.startsWith('#/upload')) upload();
     else await list();
   } catch (e) {
-    if (!main.querySelector('#key')) main.replaceChildren(h('p', { class: 'error', role: 'alert' }, (e as Error).message));
+    if (seq === routing && !main.querySelector('#key')) main.replaceChildren(h('p', { class: 'error', role: 'alert' }, (e as Error).message));
   }
 }
 

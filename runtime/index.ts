@@ -18,6 +18,7 @@ export { inputSource, inputFilter, type InputSourceOptions } from './engine/sour
 export { FolderStore, TMP_DIR_NAME, LOCK_FILE_NAME } from './store/folder-store.js';
 export { failureRecord, type ResultStore, type StoreInput, type Identity, type ArtifactRequest, type Lookup, type Stored, type FailureRecord } from './store/store.js';
 export { decode, decodeFile, checkInputFile, type DecodeInput, type DecodedAudio, type DecodeOptions, type DecoderChoice } from './decode/decode.js';
+export { audioContentType } from './decode/sniff.js';
 export { resolveFfmpeg, type ResolvedFfmpeg, type FfmpegSource } from './decode/ffmpeg-path.js';
 export { Model, CUDA_INSTALL_HINT, type Classifier, type Device } from './model/model.js';
 export { checkManifest, compareWithConfig, type ModelManifest, type Mismatch } from './model/manifest.js';

@@ -6,7 +6,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Type } from 'typebox';
 import { tosiaVersion } from '../runtime/index.js';
-import { presentedKey, RANK, type Caller } from './auth/api-keys.js';
+import { isLoopback, presentedKey, RANK, type Caller } from './auth/api-keys.js';
+import { FailedAuth } from './auth/failed-auth.js';
 import type { Role } from './db/key-store.js';
 import { Problem, sendProblem, toProblem } from './problem.js';
 import { diagnosesRoutes } from './routes/diagnoses.js';
@@ -32,6 +33,8 @@ export interface AppOptions {
   services: Services;
   /** Requests per minute per API key (per address without a key). */
   rateLimitPerMinute?: number;
+  /** Requests without a valid key per minute per client address before it gets 429 (default 30). */
+  failedAuthPerMinute?: number;
   /** With it, /metrics answers anyone presenting this key; without it, loopback only. */
   metricsKey?: string | null;
   /** A client must send its whole request within this (ms). */
@@ -43,9 +46,9 @@ export interface AppOptions {
 
 const SECURITY = [{ bearer: [] }, { apiKey: [] }];
 
-function isLoopback(addr: string | undefined): boolean {
-  return addr === '127.0.0.1' || addr === '::1' || addr === '::ffff:127.0.0.1' || (addr?.startsWith('127.') ?? false);
-}
+/** The review page's policy: its own module and stylesheet, inline PNGs in the figure, the recording as a blob, calls to this origin only. */
+const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
 
 function sameSecret(a: string, b: string): boolean {
   const x = createHash('sha256').update(a).digest();
@@ -106,7 +109,8 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     global: true,
     max: o.rateLimitPerMinute ?? 600,
     timeWindow: 60_000,
-    allowList: (req) => !req.url.startsWith('/v1/'),
+    // by the route matched, not the raw request line: /%761/… and absolute-form URLs reach the same routes
+    allowList: (req) => !(req.routeOptions.url ?? '').startsWith('/v1/'),
     keyGenerator: (req) => {
       const key = presentedKey(req.headers);
       return key ? `key:${createHash('sha256').update(key).digest('hex')}` : `ip:${req.ip}`;
@@ -114,6 +118,8 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     errorResponseBuilder: (_req, ctx) => new Problem(429, 'E_RATE_LIMITED', `too many requests for this API key: at most ${ctx.max} a minute; try again in ${ctx.after}`),
   });
 
+  const failures = new FailedAuth({ perMinute: o.failedAuthPerMinute ?? 30 });
+  app.addHook('onClose', async () => failures.close());
   app.addHook('onRequest', async (req) => {
     const cfg = req.routeOptions.config;
     if (cfg.metrics) {
@@ -127,19 +133,36 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     }
     const role = cfg.role;
     if (!role) return;
+    // a client that keeps failing to authenticate is slowed before any key is looked up
+    const wait = failures.blocked(req.ip);
+    if (wait > 0) throw new Problem(429, 'E_RATE_LIMITED', `too many requests without a valid API key from this address; try again in ${wait} s`, { headers: { 'retry-after': String(wait) } });
     const key = presentedKey(req.headers);
     if (!key) {
-      const local = await s.auth.anonymous();
+      const local = await s.auth.anonymous({ remoteAddress: req.socket.remoteAddress, headers: req.headers });
       if (local) {
         req.caller = local;
         return;
       }
+      failures.failed(req.ip);
       throw new Problem(401, 'E_AUTH', 'this route needs an API key: send Authorization: Bearer <key> or X-API-Key (an operator makes one with `tosia keys create`)', { headers: { 'www-authenticate': 'Bearer realm="tosia"' } });
     }
     const caller = await s.auth.verify(key);
+    if (!caller) failures.failed(req.ip);
     if (!caller) throw new Problem(401, 'E_AUTH', 'the API key is not valid: unknown or revoked', { headers: { 'www-authenticate': 'Bearer realm="tosia", error="invalid_token"' } });
     if (RANK[caller.role] < RANK[role]) throw new Problem(403, 'E_FORBIDDEN', `the key "${caller.name}" has role ${caller.role}; ${req.method} ${req.routeOptions.url} needs ${role}`);
     req.caller = caller;
+  });
+
+  // Every answer: never sniffed into another type, never framed, no referrer. The page gets a
+  // strict CSP (its own script and style only, no inline code); API answers a sandbox, so a
+  // stored recording or figure opened directly in a browser runs nothing.
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    const path = req.url.split('?')[0]!;
+    if (path === '/' || path.startsWith('/page/')) reply.header('content-security-policy', PAGE_CSP);
+    else if (!path.startsWith('/docs')) reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'; sandbox");
+    else reply.header('x-frame-options', 'DENY');
   });
 
   app.addHook('onResponse', async (req, reply) => {

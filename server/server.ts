@@ -20,6 +20,7 @@ import { renderOne } from './routes/render.js';
 import type { Services, Work } from './services.js';
 import { Dispatcher } from './work/dispatcher.js';
 import { Webhooks } from './work/webhook.js';
+import { CallbackGuard } from './work/callback-guard.js';
 
 export interface ServerOptions {
   config: Config;
@@ -43,12 +44,16 @@ export interface ServerOptions {
   maxQueue?: number;
   webhookSecret?: string | null;
   webhook?: { backoffMs?: number; timeoutMs?: number; maxTries?: number };
+  /** Hosts (names or addresses) a callback_url may name even when they are not public: internal receivers. */
+  allowCallbackHosts?: string[];
   /** Delete audio and images of records older than this many days (records stay). */
   retainAudioDays?: number | null;
   metricsKey?: string | null;
   /** The single write key of simple deployments (TOSIA_API_KEY). */
   apiKey?: string;
   rateLimitPerMinute?: number;
+  /** Requests without a valid key per minute per client address before 429 (default 30). */
+  failedAuthPerMinute?: number;
   requestTimeoutMs?: number;
   headersTimeoutMs?: number;
   /** The clock; tests set it to check retention. */
@@ -169,13 +174,14 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
     // results from the queue may arrive before the app (and its logger) exists
     let app: FastifyInstance | null = null;
     const log = (msg: string, extra: Record<string, unknown>) => (app ? app.log.warn(extra, msg) : process.stderr.write(`${JSON.stringify({ level: 40, msg, ...extra })}\n`));
-    const webhooks = new Webhooks(records, (row) => renderOne(records, row), { secret: o.webhookSecret ?? '', ...o.webhook }, now, log);
+    const callbacks = new CallbackGuard(o.allowCallbackHosts ?? []);
+    const webhooks = new Webhooks(records, (row) => renderOne(records, row), { secret: o.webhookSecret ?? '', guard: callbacks, ...o.webhook }, now, log);
     const events = { finished: (row: Row) => webhooks.deliver(row), timings: (r: Result) => metrics.observeResult(r) };
     const dispatcher = (work = new Dispatcher({ pool, records, audio, now, maxQueue, events, log }));
     let modelError: Error | null = null;
     const running = pool;
     const started = pool.start().catch((e: Error) => { modelError = e; });
-    const intake = new Intake({ records, audio, work: dispatcher, identity, now, webhookSecret: o.webhookSecret ?? null, log });
+    const intake = new Intake({ records, audio, work: dispatcher, identity, now, webhookSecret: o.webhookSecret ?? null, callbacks, log });
     const services: Services = {
       records, keys, audio, intake, sources, dispatcher, auth, metrics, identity, now, config: o.config, figures,
       webhookSecret: o.webhookSecret ?? null,
@@ -198,7 +204,7 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
         return null;
       },
     };
-    const built = (app = await buildApp({ services, rateLimitPerMinute: o.rateLimitPerMinute, metricsKey: o.metricsKey, requestTimeoutMs: o.requestTimeoutMs, headersTimeoutMs: o.headersTimeoutMs, logger: o.logger }));
+    const built = (app = await buildApp({ services, rateLimitPerMinute: o.rateLimitPerMinute, failedAuthPerMinute: o.failedAuthPerMinute, metricsKey: o.metricsKey, requestTimeoutMs: o.requestTimeoutMs, headersTimeoutMs: o.headersTimeoutMs, logger: o.logger }));
     // a model that does not load (or a queue that cannot be reached) stops the server before it takes anything
     await started;
     if (modelError) throw modelError;

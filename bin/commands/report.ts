@@ -14,7 +14,7 @@ export function registerReport(program: Command, setExit: (code: number) => void
     .description('Write one self-contained HTML report (figures and audio embedded): from a result.json, a results.jsonl or a batch\'s --out folder.\nFor a batch it starts with a summary: counts by label and flag, the worst-quality recordings, a link to each.')
     .argument('<input>', 'result.json (tosia run --json), results.jsonl, or a batch output folder')
     .requiredOption('-o, --output <file>', 'the HTML file to write')
-    .option('--audio-base <dir>', 'the folder relative source paths are found from (where tosia run was run); default: here')
+    .option('--audio-base <dir>', 'the folder recordings are looked up in, by the name each result gives (nothing outside it is read); default: here. A batch output folder is read from the paths its run recorded')
     .option('--max-width <px>', 'widest figure, in columns; longer recordings are pooled down to it', '1200')
     .option('--config <file>', 'the config whose mel and colour settings draw the figures')
     .addHelpText('after', `
@@ -27,15 +27,24 @@ Examples:
         if (!(Number.isInteger(maxWidth) && maxWidth >= 50 && maxWidth <= 20000)) throw new TosiaError('E_CONFIG', `--max-width=${String(opts.maxWidth)} must be an integer 50-20000`, { stage: 'config' });
         const cfg = await loadConfig((opts.config as string | undefined) ?? null);
         const results = await readResults(input);
+        // a result file may come from anywhere (the API's records carry the uploader's file name):
+        // its names are looked up below the audio base only. A batch folder, with the run.json
+        // tosia run wrote on this machine, holds the paths of that run's own inputs.
+        const local = opts.audioBase === undefined && (await isBatchFolder(input));
         const { buildReport } = await import('../../runtime/report/build-report.js');
-        const html = await buildReport(results, cfg, { maxWidth, audioBase: opts.audioBase as string | undefined });
+        const { html, missing } = await buildReport(results, cfg, { maxWidth, audioBase: local ? '/' : opts.audioBase as string | undefined });
         await writeFileAtomic(opts.output as string, html);
         process.stderr.write(`tosia report: ${results.length} recording${results.length === 1 ? '' : 's'} in ${String(opts.output)} (${(html.length / 1024).toFixed(0)} KB)\n`);
+        if (missing > 0) process.stderr.write(`tosia report: warning: the audio of ${missing} of them was not found, so they have no figure or player${local ? '' : ` (looked up below ${String(opts.audioBase ?? '.')}; pass --audio-base with the folder the recordings are in)`}\n`);
         setExit(EXIT.OK);
       } catch (e) {
         setExit(handleError(e));
       }
     });
+}
+
+async function isBatchFolder(input: string): Promise<boolean> {
+  return stat(join(input, 'run.json')).then((s) => s.isFile(), () => false);
 }
 
 /** Results from a result.json (or a served record holding one), a results.jsonl, or a batch folder. */

@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { TosiaError } from '../../algos/errors.js';
@@ -109,7 +110,8 @@ async function runOne(file: string, cfg: Config, json: boolean, report?: string)
     if (report) {
       const { buildReport } = await import('../../runtime/report/build-report.js');
       const { writeFileAtomic } = await import('../../runtime/io/atomic-write.js');
-      await writeFileAtomic(report, await buildReport([result], cfg));
+      // the file just run is the user's own: its folder is where the report reads it
+      await writeFileAtomic(report, (await buildReport([result], cfg, { audioBase: dirname(resolve(file)) })).html);
       if (!json) process.stdout.write(`Report: ${report}\n`);
     }
     return EXIT.OK;

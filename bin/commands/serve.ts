@@ -28,15 +28,17 @@ export function registerServe(program: Command, setExit: (code: number) => void)
   const cmd = program
     .command('serve')
     .description('Serve the HTTP API: POST recordings, GET diagnoses; records in SQLite (or PostgreSQL), audio in --data.\nLogs one JSON line per request on stdout. SIGTERM drains: running recordings finish, then it exits 0.')
-    .option('--host <addr>', 'address to listen on (other than loopback only with an API key)', '127.0.0.1')
+    .option('--host <addr>', 'address to listen on (other than loopback only with an API key). On loopback with no key at all, the API answers without one, as admin, but only to requests from this machine with no forwarding header (X-Forwarded-For, Forwarded, …) and not sent by a page of another origin', '127.0.0.1')
     .option('--port <n>', 'port (0: any free port)', '8080')
     .option('--concurrency <n>', 'worker threads (default: number of cores)')
     .option('--max-upload-mb <mb>', 'largest upload accepted (413 above)', '50')
     .option('--max-queue <n>', 'recordings waiting before POST answers 503', '1000')
     .option('--webhook-secret <secret>', 'sign callback_url deliveries with HMAC-SHA256 (or TOSIA_WEBHOOK_SECRET); without it callbacks are refused')
+    .option('--allow-callback-host <host>', 'a host (name or address) callback_url may name although it is not public: an internal receiver; repeatable (by default callbacks go only to public addresses)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--retain-audio-days <days>', 'delete audio and images older than this; the records stay')
     .option('--metrics-key <key>', '/metrics needs this key (default: open on loopback only)')
-    .option('--rate-limit <n>', 'requests per minute per API key', '600')
+    .option('--rate-limit <n>', 'requests per minute per API key (every route alias counts)', '600')
+    .option('--failed-auth-limit <n>', 'requests without a valid API key per minute per client address before 429', '30')
     .option('--queue <url>', 'run recordings on `tosia worker` processes through NATS JetStream (nats://host:4222) instead of here')
     .option('--source-store <url>', 'a container or bucket (azblob://container[/prefix], s3://bucket[/prefix]) that POST {"source": …} may read recordings from; repeatable', (v: string, prev: string[] = []) => [...prev, v])
     .option('--audio-store <url>', 'where uploaded audio is kept: file:///folder (default: --data), azblob://container[/prefix] (AZURE_STORAGE_CONNECTION_STRING) or s3://bucket[/prefix] (AWS credentials; AWS_ENDPOINT_URL for S3-compatible servers)');
@@ -73,9 +75,11 @@ Examples:
         maxUploadMb: positive('max-upload-mb', opts.maxUploadMb, false),
         maxQueue: positive('max-queue', opts.maxQueue, true),
         webhookSecret: (opts.webhookSecret as string | undefined) ?? process.env.TOSIA_WEBHOOK_SECRET ?? null,
+        allowCallbackHosts: opts.allowCallbackHost as string[] | undefined,
         retainAudioDays: positive('retain-audio-days', opts.retainAudioDays, false) ?? null,
         metricsKey: (opts.metricsKey as string | undefined) ?? null,
         rateLimitPerMinute: positive('rate-limit', opts.rateLimit, true),
+        failedAuthPerMinute: positive('failed-auth-limit', opts.failedAuthLimit, true),
         apiKey: process.env.TOSIA_API_KEY || undefined,
         queue: opts.queue === undefined ? undefined : { url: opts.queue as string, settings: queueSettings(opts) },
         logger: { level: 'info' },

@@ -46,3 +46,19 @@ export function sniffFormat(b: Uint8Array): Sniffed {
   if (b[0] === 0xff && (b[1]! & 0xe0) === 0xe0 && ((b[1]! >> 1) & 3) === 1) return 'mp3';
   return null;
 }
+
+/**
+ * The media type a recording's first bytes show it to be, for serving it back: tosia's own
+ * reading, never what an uploader declared. What it does not recognise is served as
+ * application/octet-stream (which no browser renders as a page).
+ */
+export function audioContentType(b: Uint8Array): string {
+  const f = sniffFormat(b);
+  if (f === 'wav') return 'audio/wav';
+  if (f === 'flac') return 'audio/flac';
+  if (f === 'opus' || f === 'vorbis') return 'audio/ogg';
+  if (f === 'mp3') return 'audio/mpeg';
+  if (b.length >= 12 && ascii(b, 4, 'ftyp')) return 'audio/mp4';
+  if (b.length >= 4 && b[0] === 0x1a && b[1] === 0x45 && b[2] === 0xdf && b[3] === 0xa3) return 'audio/webm';
+  return 'application/octet-stream';
+}

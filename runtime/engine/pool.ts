@@ -142,6 +142,18 @@ function workerScript(name: string): string {
   return existsSync(local) ? local : join(packageRoot(), 'dist/runtime/engine', name);
 }
 
+/** Ask a worker thread to end once idle (it closes its port); terminate it if it has not within `ms`. */
+function endWorker(worker: Worker, ms = 5000): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(() => void worker.terminate().then(() => resolve(), () => resolve()), ms);
+    worker.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    worker.postMessage({ type: 'close' });
+  });
+}
+
 /** Worker threads on this machine, each running one job at a time on its own core. */
 export class ThreadPool implements Pool {
   readonly capacity: number;
@@ -191,13 +203,13 @@ export class ThreadPool implements Pool {
 
   async close(): Promise<void> {
     this.closed = true;
-    // a worker still loading its model is let finish first: terminating a thread inside
-    // onnxruntime's session creation aborts the process
+    // a worker still loading its model is let finish first (terminating a thread inside
+    // onnxruntime's session creation aborts the process), then asked to end on its own: a
+    // thread terminated while V8 still has tasks queued for it (a WebAssembly compile) can abort
+    // the whole process too. One that does not end within 5 s is terminated.
     const inference = this.inference;
-    await Promise.all([
-      ...this.slots.map((s) => s.ready.catch(() => undefined).then(() => s.worker?.terminate())),
-      inference?.then((i) => i.worker.terminate(), () => undefined),
-    ]);
+    await Promise.all(this.slots.map((s) => s.ready.catch(() => undefined).then(() => s.worker && endWorker(s.worker))));
+    await inference?.then((i) => i.worker.terminate(), () => undefined);
   }
 
   private startInference(): Promise<{ worker: Worker; info: ClassifierInfo }> {

@@ -58,20 +58,40 @@ try {
       send({ type: 'job', id: job.id, ok: false, error: serializeError(e, { file: inputName(job.input) }), sha256 });
     }
   };
+  // the pool's 'close': end once the jobs held are done, by letting the event loop empty (a
+  // thread terminated from outside while V8 still has work queued for it can abort the process)
+  let closing = false;
+  let held = 0;
+  const endIfIdle = () => {
+    if (!closing || held > 0) return;
+    port.close();
+    init.inference?.port.close();
+  };
+  const isClose = (m: unknown) => (m as { type?: string }).type === 'close';
   if (init.inference) {
     // with a shared inference thread, jobs overlap: one computes while another awaits inference
-    port.on('message', (job: Job) => void run(job));
+    port.on('message', (job: Job) => {
+      if (isClose(job)) { closing = true; return endIfIdle(); }
+      held++;
+      void run(job).finally(() => { held--; endIfIdle(); });
+    });
   } else {
     // the pool sends the next job before this one ends, so no time is lost between jobs; jobs
     // still run one after another, each with the whole core
     const queue: Job[] = [];
     let busy = false;
     port.on('message', async (job: Job) => {
+      if (isClose(job)) { closing = true; return endIfIdle(); }
       queue.push(job);
+      held++;
       if (busy) return;
       busy = true;
-      while (queue.length > 0) await run(queue.shift()!);
+      while (queue.length > 0) {
+        await run(queue.shift()!);
+        held--;
+      }
       busy = false;
+      endIfIdle();
     });
   }
 } catch (e) {

@@ -36,6 +36,25 @@ export function presentedKey(headers: Record<string, string | string[] | undefin
   return typeof x === 'string' && x.length > 0 ? x : null;
 }
 
+/** What anonymous() looks at in a request. */
+export interface AnonymousRequest { remoteAddress: string | undefined; headers: Record<string, string | string[] | undefined> }
+
+export function isLoopback(addr: string | undefined): boolean {
+  return addr === '::1' || addr === '::ffff:127.0.0.1' || (addr?.startsWith('127.') ?? false) || (addr?.startsWith('::ffff:127.') ?? false);
+}
+
+const FORWARDING = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip', 'via', 'x-client-ip', 'true-client-ip', 'cf-connecting-ip'];
+
+function isLocalUser(req: AnonymousRequest): boolean {
+  if (!isLoopback(req.remoteAddress)) return false;
+  if (FORWARDING.some((h) => req.headers[h] !== undefined)) return false;
+  const site = req.headers['sec-fetch-site'];
+  if (site === 'cross-site' || site === 'same-site') return false;
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== `http://${String(req.headers.host)}`) return false;
+  return true;
+}
+
 export class Authenticator {
   private readonly envHash: string | null;
   private readonly touched = new Map<string, number>();
@@ -56,9 +75,15 @@ export class Authenticator {
    * The caller of a request without a key: on a loopback-only server that has no key yet, the
    * local user (admin), so `tosia serve` works at once on one's own machine; otherwise nobody.
    * Making the first key turns authentication on (within a second).
+   *
+   * Only a request that is plainly the local user's: from a loopback address, with no
+   * forwarding header (a reverse proxy on the same host forwards others' requests from
+   * loopback), and not sent by a page of another origin (a browser says so in Origin and
+   * Sec-Fetch-Site, even for a no-cors form post).
    */
-  async anonymous(): Promise<Caller | null> {
+  async anonymous(req: AnonymousRequest): Promise<Caller | null> {
     if (!this.openOnLoopback || this.envHash !== null) return null;
+    if (!isLocalUser(req)) return null;
     const t = Date.now();
     if (t < this.noKeysUntil) return { name: 'local', role: 'admin' };
     if (await this.keys.any()) return null;

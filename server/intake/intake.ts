@@ -4,6 +4,7 @@ import type { RecordStore, Row } from '../db/record-store.js';
 import { uuidv7 } from '../ids.js';
 import { Problem } from '../problem.js';
 import type { Work } from '../services.js';
+import type { CallbackGuard } from '../work/callback-guard.js';
 
 /** A recording received into the audio store's staging, with what its sender said of it. */
 export interface Submission {
@@ -33,6 +34,8 @@ export interface IntakeOptions {
   now: () => Date;
   /** Callbacks are signed with it; without one, callback_url is refused. */
   webhookSecret: string | null;
+  /** Where callbacks may go. */
+  callbacks: CallbackGuard;
   log: (msg: string, extra: Record<string, unknown>) => void;
 }
 
@@ -88,6 +91,8 @@ export class Intake {
     if (sub.callbackUrl !== null && this.o.webhookSecret === null) {
       throw new Problem(400, 'E_INPUT', 'callback_url needs the server to sign callbacks, and it has no --webhook-secret', { errors: [{ field: 'callback_url', message: 'callbacks are off on this server' }] });
     }
+    const refused = sub.callbackUrl === null ? null : this.o.callbacks.refuse(sub.callbackUrl);
+    if (refused) throw new Problem(400, 'E_INPUT', `callback_url ${refused}`, { errors: [{ field: 'callback_url', message: refused }] });
     const { config_sha256, model_sha256 } = identity;
     const sha256 = sub.staged.sha256;
     if (!opts.force) {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { audioContentType } from '../../runtime/index.js';
 import { decodeCursor, encodeCursor } from '../ids.js';
 import { Problem, statusOf } from '../problem.js';
 import type { Row } from '../db/record-store.js';
@@ -125,7 +126,9 @@ export function diagnosesRoutes(s: Services) {
       if (row.audio_purged_at !== null) throw new Problem(410, 'E_GONE', `the audio of ${row.id} was deleted on ${row.audio_purged_at} under the retention policy`);
       const size = await s.audio.size(row.sha256);
       if (size === null) throw new Problem(410, 'E_GONE', `the audio of ${row.id} is no longer stored`);
-      reply.header('accept-ranges', 'bytes').type(row.content_type);
+      // the type tosia reads in the bytes, never the one the uploader claimed (video/html, say)
+      const head = Buffer.concat(await (await s.audio.openRange(row.sha256, { start: 0, end: Math.min(size, 4096) - 1 })).toArray());
+      reply.header('accept-ranges', 'bytes').type(audioContentType(head));
       if (row.filename) reply.header('content-disposition', `inline; filename*=UTF-8''${encodeURIComponent(row.filename)}`);
       const range = parseRange(req.headers.range, size);
       if (range === 'unsatisfiable') throw new Problem(416, 'E_RANGE', `the range ${req.headers.range} is outside the ${size} bytes of the recording`, { headers: { 'content-range': `bytes */${size}` } });

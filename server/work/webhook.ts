@@ -1,5 +1,8 @@
 import { createHmac } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { RecordStore, Row } from '../db/record-store.js';
+import { CallbackGuard } from './callback-guard.js';
 
 /**
  * Callbacks: when a record with a callback_url finishes, its JSON is POSTed there, signed with
@@ -7,10 +10,18 @@ import type { RecordStore, Row } from '../db/record-store.js';
  * the receiver can check both who sent it and that it is not a replay. A delivery that fails
  * (no 2xx, a timeout, a refused connection) is tried again with exponential backoff, up to
  * `maxTries` tries; every try is recorded on the record.
+ *
+ * Delivery is at least once: a receiver deduplicates on `X-Tosia-Delivery` (`<record id>/a<n>`),
+ * which is the same for every try of one result, across restarts, and new only when the record
+ * is run again. Callbacks go only where the CallbackGuard lets them (public addresses, checked
+ * when the connection is made), follow no redirect, and the error kept on the record says only
+ * whether the receiver answered, and with what status.
  */
 
 export interface WebhookOptions {
   secret: string;
+  /** Where callbacks may go; default: public addresses only. */
+  guard?: CallbackGuard;
   /** First retry delay; doubles each time. */
   backoffMs?: number;
   maxTries?: number;
@@ -37,7 +48,11 @@ export class Webhooks {
   /** Start delivering a finished record's callback (first try now). */
   deliver(row: Row, tries = 0): void {
     if (!row.callback_url || this.stopped) return;
-    const p = this.attempt(row.id, tries).finally(() => this.inFlight.delete(p));
+    // a failure to record the try (the database down) leaves it pending for the next start: it
+    // is logged, never an unhandled rejection that would end the process
+    const p = this.attempt(row.id, tries)
+      .catch((e) => this.log('webhook delivery could not be recorded', { id: row.id, error: (e as Error).message }))
+      .finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
   }
 
@@ -48,21 +63,29 @@ export class Webhooks {
     const body = JSON.stringify(await this.render(row));
     const ts = Math.floor(this.now().getTime() / 1000);
     let error: string | null = null;
-    try {
-      const res = await fetch(row.callback_url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-tosia-signature': signature(this.options.secret, ts, body), 'x-tosia-delivery': `${id}/${tries}`, 'user-agent': 'tosia-webhook' },
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
-      });
-      await res.arrayBuffer().catch(() => undefined);
-      if (res.status < 200 || res.status >= 300) error = `the receiver answered ${res.status}`;
-    } catch (e) {
-      error = `delivery failed: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`;
+    let final = false;
+    const guard = this.options.guard ?? DEFAULT_GUARD;
+    const refused = guard.refuse(row.callback_url);
+    if (refused) {
+      // a URL stored before the rule, or a host the operator no longer allows: never sent
+      error = `not sent: callback_url ${refused}`;
+      final = true;
+    } else {
+      try {
+        const status = await post(new URL(row.callback_url), body, {
+          'content-type': 'application/json', 'x-tosia-signature': signature(this.options.secret, ts, body), 'x-tosia-delivery': `${id}/a${row.attempts}`, 'user-agent': 'tosia-webhook',
+        }, this.options.timeoutMs ?? 10_000, guard);
+        if (status < 200 || status >= 300) error = `the receiver answered HTTP ${status}`;
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        // what failed is logged; the record (which read keys see) says only that nothing answered
+        this.log('webhook delivery failed', { id, error: err.message });
+        error = err.code === 'E_CALLBACK_ADDRESS' ? 'not sent: the callback host does not resolve to a public address' : 'no answer: the connection failed or timed out';
+        final = err.code === 'E_CALLBACK_ADDRESS';
+      }
     }
     const at = this.now().toISOString();
-    const max = this.options.maxTries ?? 5;
+    const max = final ? tries : this.options.maxTries ?? 5;
     if (error === null) {
       await this.records.setWebhook(id, 'delivered', tries, null, at);
       return;
@@ -94,4 +117,21 @@ export class Webhooks {
     this.timers.clear();
     await Promise.allSettled([...this.inFlight]);
   }
+}
+
+const DEFAULT_GUARD = new CallbackGuard();
+
+/** POST a body and resolve with the status: no redirect is followed, the name is resolved (and checked) when the socket connects. */
+function post(url: URL, body: string, headers: Record<string, string>, timeoutMs: number, guard: CallbackGuard): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = send(url, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, lookup: guard.lookup(url.hostname) as never, timeout: timeoutMs }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
 }

@@ -69,7 +69,7 @@ describe('tosia run', () => {
   it('one bad file among good ones: the others are done, exit 1', () => {
     const out = join(tmp, 'mixed');
     const r = tosia(['run', withCoughs.file, join(tmp, 'missing.wav'), samples[0]!.file, '--out', out, '--progress', 'none']);
-    expect(r.code).toBe(1);
+    expect(r.code, `${r.signal} ${r.stderr}`).toBe(1);
     expect(r.stderr).toMatch(/E_INPUT.*missing\.wav.*does not exist/);
     expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ processed: 2, failed: 1 });
   });

@@ -56,8 +56,9 @@ describe('tosia report', () => {
     const json = tosia(['run', join(REPO_ROOT, 'samples/coughs-0_white_16k.wav'), '--json']).stdout;
     const result = JSON.parse(json) as Result;
     writeFileSync(join(dir, 'moved.json'), JSON.stringify({ ...result, source: { ...result.source, path: join(dir, 'gone.wav') } }));
-    const r = tosia(['report', join(dir, 'moved.json'), '-o', join(dir, 'moved.html')]);
+    const r = tosia(['report', join(dir, 'moved.json'), '-o', join(dir, 'moved.html'), '--audio-base', dir]);
     expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning: the audio of 1 of them was not found/);
     expect(readFileSync(join(dir, 'moved.html'), 'utf8')).toMatch(/The audio is not at .*gone\.wav \(ENOENT\): no figure or player\. Pass --audio-base/);
     expect(tosia(['report', join(dir, 'nope'), '-o', join(dir, 'x.html')])).toMatchObject({ code: 1, stderr: expect.stringMatching(/E_INPUT.*does not exist/s) });
     writeFileSync(join(dir, 'other.json'), '{"hello": 1}');
@@ -79,4 +80,27 @@ describe('tosia report', () => {
     expect(f.boxes[0]).toMatchObject({ x0: 600, colour: expect.stringMatching(/^#/) });
     expect(f.svg.length).toBeLessThan(900_000);
   }, 120_000);
+});
+
+describe('tosia report and names taken from a result (issue 25, finding 5)', () => {
+  it('a result file\'s source.path is only a name below --audio-base: ../ and absolute paths elsewhere are never read, and it warns', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tosia-report-names-'));
+    const result = JSON.parse(tosia(['run', join(REPO_ROOT, 'samples/coughs-0_white_16k.wav'), '--json']).stdout) as Result;
+    for (const [name, path] of [['abs', '/etc/hostname'], ['up', '../../../../../../etc/hostname']] as const) {
+      writeFileSync(join(dir, `${name}.json`), JSON.stringify({ id: 'x', result: { ...result, source: { ...result.source, path } } }));
+      const r = tosia(['report', join(dir, `${name}.json`), '-o', join(dir, `${name}.html`)], { cwd: dir });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/warning: the audio of 1 of them was not found/);
+      const html = readFileSync(join(dir, `${name}.html`), 'utf8');
+      expect(html).not.toMatch(/<audio /);
+      expect(html).toMatch(/is not a name below/);
+    }
+    // a plain name below the audio base is found and embedded
+    copyFileSync(join(REPO_ROOT, 'samples/coughs-0_white_16k.wav'), join(dir, 'call.wav'));
+    writeFileSync(join(dir, 'named.json'), JSON.stringify({ ...result, source: { ...result.source, path: 'call.wav' } }));
+    const ok = tosia(['report', join(dir, 'named.json'), '-o', join(dir, 'named.html'), '--audio-base', dir]);
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).not.toMatch(/warning/);
+    expect(readFileSync(join(dir, 'named.html'), 'utf8')).toMatch(/<audio /);
+  });
 });

@@ -39,3 +39,12 @@ describe('writeFileAtomic', () => {
     rmSync(root, { recursive: true });
   });
 });
+
+describe('CSV cells a spreadsheet would run (issue 25, finding 8)', () => {
+  it.each(['=HYPERLINK("http://x","y")', '+1+1', '-2+3', '@SUM(A1)', '\tcmd', '\r=1'])('%j is written inert, and read back as written', (cell) => {
+    const line = csvRow([cell, 'x', -0.5]);
+    expect(line.startsWith(`"'`)).toBe(true);
+    expect(line).toContain(',-0.5\r\n');
+    expect(parseCsv(line)).toEqual([[cell, 'x', '-0.5']]);
+  });
+});

@@ -56,7 +56,7 @@ describe.each(STORES)('tosia serve on $store', ({ store }) => {
     });
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-    h = await startServer({ db, now: () => new Date(clock), retainAudioDays: 30, webhookSecret: 'a-test-secret-of-32-characters!!', webhook: { backoffMs: 40 }, maxUploadMb: 1 });
+    h = await startServer({ db, now: () => new Date(clock), retainAudioDays: 30, webhookSecret: 'a-test-secret-of-32-characters!!', webhook: { backoffMs: 40 }, maxUploadMb: 1, allowCallbackHosts: ['127.0.0.1'] });
   });
   afterAll(async () => {
     await h?.close();

@@ -36,7 +36,8 @@ export async function startServer(opts: Partial<ServerOptions> & { db?: string }
   const where = { dataDir: opts.dataDir ?? dir, db: opts.db };
   const keys = {} as Record<Role, string>;
   for (const role of ['read', 'write', 'admin'] as const) keys[role] = (await createKey(where, `${role}-${Math.random().toString(36).slice(2, 8)}`, role)).key;
-  const srv = await createServer({ config: defaultConfig(), concurrency: 1, ...opts, dataDir: where.dataDir });
+  // the suites try every route with bad keys: the failed-authentication limit is tested on its own
+  const srv = await createServer({ config: defaultConfig(), concurrency: 1, failedAuthPerMinute: 100_000, ...opts, dataDir: where.dataDir });
   const url = await srv.listen('127.0.0.1', 0);
   const call = (path: string, init: RequestInit & { role?: Role | null } = {}) => {
     const { role = 'admin', ...rest } = init;
