@@ -60,6 +60,9 @@ export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
 /** Fastify's own errors (validation, content type, body size, multipart limits) as problems. */
 export function toProblem(e: unknown, req: FastifyRequest): Problem {
   if (e instanceof Problem) return e;
+  // the database's outage is the server's, not the client's: 503 (507 for a full disk), never 500
+  const outage = databaseOutage(e);
+  if (outage) return new Problem(outage.status, outage.status === 507 ? 'E_OUTPUT' : 'E_UNAVAILABLE', outage.detail, { headers: { 'retry-after': '5' } });
   // the store's outage is the server's, not the client's: try again shortly, nothing was kept
   if (e instanceof StoreUnavailable) return new Problem(503, 'E_UNAVAILABLE', `${e.message}; nothing was stored, send it again shortly`, { headers: { 'retry-after': '5' } });
   if (isTosiaError(e)) return new Problem(statusOf(e.code), e.code, e.message);
@@ -91,4 +94,22 @@ export function toProblem(e: unknown, req: FastifyRequest): Problem {
   const status = err.statusCode;
   if (status !== undefined && status >= 400 && status < 500) return new Problem(status, 'E_INPUT', err.message);
   return new Problem(500, 'E_INTERNAL', 'internal error; the server log has the details');
+}
+
+/**
+ * A database error that is an outage rather than a bug: the server gone, restarting, refusing
+ * connections or not answering (PostgreSQL), or the disk full or the file locked (SQLite).
+ */
+export function databaseOutage(e: unknown): { status: 503 | 507; detail: string } | null {
+  const err = e as { code?: string; message?: string };
+  const code = String(err.code ?? '');
+  const msg = String(err.message ?? '');
+  if (code === 'SQLITE_FULL' || /database or disk is full|ENOSPC/i.test(msg) || code === 'ENOSPC' || code === '53100') {
+    return { status: 507, detail: 'the records database has no room left (disk full); nothing was stored: try again once the operator has freed space' };
+  }
+  if (/^(57P0[123]|08\d\d\d|53300)$/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'SQLITE_BUSY'].includes(code)
+    || /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|database is locked/i.test(msg)) {
+    return { status: 503, detail: 'the records database is unavailable just now; nothing was acknowledged: try again shortly' };
+  }
+  return null;
 }

@@ -56,6 +56,8 @@ export interface ServerOptions {
   failedAuthPerMinute?: number;
   requestTimeoutMs?: number;
   headersTimeoutMs?: number;
+  /** How often the dispatcher puts right what a failed database call left behind (ms, default 5000). */
+  reconcileMs?: number;
   /** The clock; tests set it to check retention. */
   now?: () => Date;
   logger?: FastifyServerOptions['logger'];
@@ -194,11 +196,9 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
         if (failed) return viaQueue ? `the queue cannot be used: ${failed.message}` : `the model cannot run: ${failed.message}`;
         const down = running.unavailable?.();
         if (down) return down;
-        try {
-          await probe(database.db);
-        } catch (e) {
-          return `the records database is unreachable: ${(e as Error).message}`;
-        }
+        // answered quickly either way: a frozen database is 'not ready', not a hung probe
+        const db = await within(probe(database.db), 2000, 'did not answer within 2 s');
+        if (db) return `the records database is unreachable: ${db}`;
         const stored = audioOpen.down ?? (await within(audio.probe(), 3000, `the audio store ${audio.url} did not answer within 3 s`));
         if (stored) return audio.kind === 'folder' ? `the data folder is not writable: ${stored}` : stored;
         return null;
@@ -209,6 +209,7 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
     await started;
     if (modelError) throw modelError;
     await dispatcher.recover();
+    dispatcher.reconcile(o.reconcileMs);
     if (o.webhookSecret) await webhooks.resume();
     return new TosiaServer(built, services, database, closeWork, webhooks, o.retainAudioDays ?? null);
   } catch (e) {

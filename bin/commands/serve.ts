@@ -59,6 +59,9 @@ Examples:
   $ tosia serve --audio-store azblob://tosia-audio --db postgres://tosia@db:5432/tosia   # replicas sharing no disk
   $ tosia serve --source-store azblob://calls/2026/   # POST {"source": "azblob://calls/2026/12/a.ogg"} diagnoses call audio in place`);
   cmd.action(async (opts: Record<string, unknown>) => {
+    // a server outlives a promise nobody waited on (a dependency failing at a bad moment): it is
+    // logged as one JSON line, and the process goes on serving
+    process.on('unhandledRejection', (e) => process.stderr.write(`${JSON.stringify({ level: 50, time: Date.now(), msg: 'unhandled rejection', err: String((e as Error)?.stack ?? e) })}\n`));
     let server: import('../../server/index.js').TosiaServer;
     try {
       const cfg = applyOverrides(await loadConfig((opts.config as string | undefined) ?? null), opts, FLAGS);

@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat, statfs, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { TosiaError } from '../../runtime/index.js';
 import { AudioDamaged, checkSha256, STALE_STAGED_MS, type AudioStore, type Staged } from './audio-store.js';
 import { Hashing, sha256Hex } from './hashing.js';
+
+/** Below this much free space the folder is not ready for uploads. */
+const MIN_FREE = 16 * 1024 * 1024;
 
 /**
  * Audio in a folder of this machine (`--data`, or `file:///…`): `audio/ab/<sha256>`. An upload is
@@ -141,11 +144,20 @@ export class FolderAudioStore implements AudioStore {
     await rm(this.path(sha256), { force: true });
   }
 
+  /** Whether an upload can be stored now: a file can be written and fsynced, and the disk has room (a full disk still lets an empty file be made). */
   async probe(): Promise<void> {
+    const { bavail, bsize } = await statfs(this.root);
+    const free = bavail * bsize;
+    if (free < MIN_FREE) throw new Error(`the disk holding ${this.root} has ${(free / 1048576).toFixed(1)} MB free (uploads need room)`);
     const p = join(this.root, 'tmp', `.probe-${randomBytes(4).toString('hex')}`);
     const fh = await open(p, 'w');
-    await fh.close();
-    await unlink(p);
+    try {
+      await fh.write(Buffer.alloc(4096));
+      await fh.sync();
+    } finally {
+      await fh.close();
+      await unlink(p).catch(() => undefined);
+    }
   }
 
   async close(): Promise<void> {}

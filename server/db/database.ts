@@ -90,9 +90,13 @@ export async function openDatabase(target: { url: string } | { sqliteFile: strin
       throw new TosiaError('E_CONFIG', `--db=${redact(target.url)} is not a PostgreSQL URL`, { stage: 'config', hint: 'pass postgres://user@host:5432/dbname, or leave --db out to use SQLite under --data' });
     }
     const { default: pg } = await import('pg');
-    const pool = new pg.Pool({ connectionString: target.url, max: 10, connectionTimeoutMillis: 5000 });
-    // a dropped connection must not bring the process down; the next query reconnects
+    // a query that gets no answer (the server frozen) fails after a minute instead of holding its request for ever
+    const pool = new pg.Pool({ connectionString: target.url, max: 10, connectionTimeoutMillis: 5000, query_timeout: 60_000 });
+    // a dropped connection must not bring the process down, idle (the pool's 'error') or in use
+    // (the client's own 'error', 57P01 when the server shuts down): the query in flight fails with
+    // it, and the next one reconnects
     pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     try {
       const c = await pool.connect();
       c.release();

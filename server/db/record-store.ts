@@ -139,6 +139,16 @@ export class RecordStore {
     return Number((await q.executeTakeFirst()).numUpdatedRows) === 1;
   }
 
+  /**
+   * A claim whose outcome was never stored (the database went away as it was claimed or
+   * finished) queued again: only if it is still running under that very claim.
+   */
+  async requeueClaim(id: string, startedAt: string): Promise<boolean> {
+    const r = await this.db.updateTable('diagnoses').set({ status: 'queued', started_at: null })
+      .where('id', '=', id).where('status', '=', 'running').where('started_at', '=', startedAt).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
   /** A failed record queued again (POST .../retry); false when it is not failed. */
   async requeueFailed(id: string): Promise<boolean> {
     const r = await this.db.updateTable('diagnoses').set({
@@ -192,9 +202,10 @@ export class RecordStore {
     });
   }
 
-  /** Records queued or running, oldest first, as they are (a queue's replicas decide per record what to do). */
-  async unfinished(): Promise<Row[]> {
-    return this.db.selectFrom('diagnoses').selectAll().where('status', 'in', ['queued', 'running']).orderBy('id').execute();
+  /** Records queued or running, oldest first, as they are (a queue's replicas decide per record what to do); at most `limit`. */
+  async unfinished(limit?: number): Promise<Row[]> {
+    const q = this.db.selectFrom('diagnoses').selectAll().where('status', 'in', ['queued', 'running']).orderBy('id');
+    return (limit === undefined ? q : q.limit(limit)).execute();
   }
 
   /** Records whose webhook was not delivered yet (to resume after a restart). */

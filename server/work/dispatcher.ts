@@ -49,6 +49,9 @@ export class Dispatcher extends Admission {
   private readonly idle = new Set<() => void>();
   private jobSeq = 0;
   private poolError: Error | null = null;
+  /** Claims whose outcome may not be stored (the database failed as they were claimed or settled): id → the started_at claimed with. */
+  private readonly unsettled = new Map<string, string>();
+  private sweeper: NodeJS.Timeout | null = null;
   private readonly pool: Pool;
   private readonly records: RecordStore;
   private readonly audio: AudioStore;
@@ -99,6 +102,37 @@ export class Dispatcher extends Admission {
     }
   }
 
+  /**
+   * Every `everyMs`, put right what a failed database call left behind, with no restart: a
+   * claim or outcome that may not have been stored is queued again (if the record is still
+   * running under that claim), and records queued in the database that no part of this process
+   * holds are taken. A remote pool's running records whose job is nowhere (a replica died
+   * between claiming and handing over) are handed over again.
+   */
+  reconcile(everyMs = 5000): void {
+    this.sweeper ??= setInterval(() => void this.sweep().catch((e) => this.log('reconciling failed', { error: (e as Error).message })), everyMs);
+    this.sweeper.unref();
+  }
+
+  /** One pass of reconcile(). */
+  async sweep(): Promise<void> {
+    if (!this.accepting) return;
+    for (const [id, startedAt] of [...this.unsettled]) {
+      if (this.running.has(id)) continue;
+      await this.records.requeueClaim(id, startedAt);
+      this.unsettled.delete(id);
+    }
+    const cutoff = new Date(this.now().getTime() - 30_000).toISOString();
+    for (const row of await this.records.unfinished(5000)) {
+      if (this.queued.has(row.id) || this.running.has(row.id)) continue;
+      if (row.status === 'queued') this.enqueue(row.id);
+      else if (this.pool.whereIs && row.started_at !== null && row.started_at < cutoff && (await this.pool.whereIs(jobKey(row))) === 'absent' && this.accepting) {
+        this.running.add(row.id);
+        this.dispatch(row);
+      }
+    }
+  }
+
   enqueue(id: string): void {
     if (!this.accepting || this.queued.has(id) || this.running.has(id)) return;
     this.queued.add(id);
@@ -109,8 +143,10 @@ export class Dispatcher extends Admission {
   /** Resolves when the record finishes (in any replica) or after `ms`, whichever is first. */
   waitFor(id: string, ms: number): Promise<void> {
     if (ms <= 0) return Promise.resolve();
-    if (!this.pool.remote) return !this.queued.has(id) && !this.running.has(id) ? Promise.resolve() : this.wait(id, ms);
-    // another replica may store it: an announcement wakes this one, the database is asked every second in case one is lost
+    if (!this.pool.remote && (this.queued.has(id) || this.running.has(id))) return this.wait(id, ms);
+    // another replica may store it, or the reconciler run it again (an outcome a database outage
+    // kept from being stored): a wake-up or an announcement ends the wait, and the database is
+    // asked every second in case neither comes
     return this.wait(id, ms, async () => {
       const r = await this.records.get(id);
       return !r || r.status === 'done' || r.status === 'failed';
@@ -124,6 +160,7 @@ export class Dispatcher extends Admission {
    */
   async drain(): Promise<void> {
     this.accepting = false;
+    if (this.sweeper) clearInterval(this.sweeper);
     this.wakeAll();
     this.queue.length = 0;
     this.queued.clear();
@@ -144,10 +181,13 @@ export class Dispatcher extends Admission {
         this.ended(id);
         this.pump();
       };
-      void this.records.claim(id, this.now().toISOString()).then(
+      const at = this.now().toISOString();
+      void this.records.claim(id, at).then(
         (row) => (row ? this.dispatch(row, true) : unclaimed()),
         (e) => {
+          // it may have been claimed all the same: the sweep queues it again if so
           this.log('claiming a record failed', { id, error: (e as Error).message });
+          this.unsettled.set(id, at);
           unclaimed();
         },
       );
@@ -190,7 +230,11 @@ export class Dispatcher extends Admission {
           await this.settle(row.id, { ok: false, error: serializeError(e, { stage: 'model' }) });
         }
       },
-    ).catch((e) => this.log('storing an outcome failed', { id: row.id, error: (e as Error).message })).finally(() => this.ended(row.id));
+    ).catch((e) => {
+      // the outcome is not stored: the sweep queues the record again (a queue redelivers its result meanwhile)
+      this.log('storing an outcome failed', { id: row.id, error: (e as Error).message });
+      if (row.started_at !== null) this.unsettled.set(row.id, row.started_at);
+    }).finally(() => this.ended(row.id));
   }
 
   /** Store an outcome into its record if it is still running (false: deleted, or stored already by another); tell who is waiting. */
