@@ -212,11 +212,19 @@ export async function decode(input: DecodeInput, options: DecodeOptions): Promis
     bytes = bytes!;
     sha256 = sha256Hex(bytes);
     try {
-      const n = inspection.runs ? await decodeRuns(inspection.runs, inspection.gaps ?? []) : await decodeNative(inspection.cleaned ?? bytes);
+      const bound = (gaps: { frames: number }[], decodedFrames: number, rate: number) => boundFill(gaps, decodedFrames, rate, file, maxDurationS);
+      const n = inspection.runs ? await decodeRuns(inspection.runs, inspection.gaps ?? [], bound) : await decodeNative(inspection.cleaned ?? bytes);
       if (n === null) nativeWhy = 'its format has no in-process decoder';
       else if (n.problems.length > 0) nativeWhy = n.problems.slice(0, 3).join('; ');
-      else pcm = fromNative(inspection.runs ? n : { ...n, channels: withGaps(n.channels, gapsFor(inspection, n.channels[0]?.length ?? 0)) });
+      else if (inspection.runs) pcm = fromNative(n);
+      else {
+        const gaps = gapsFor(inspection, n.channels[0]?.length ?? 0);
+        bound(gaps, n.channels[0]?.length ?? 0, n.sampleRate);
+        pcm = fromNative({ ...n, channels: withGaps(n.channels, gaps) });
+      }
     } catch (e) {
+      // a verdict on the file itself (mostly missing, too long) is final: ffmpeg would fill the same
+      if (e instanceof TosiaError) throw e;
       nativeWhy = (e as Error).message ?? String(e);
     }
     if (!pcm && choice === 'native') {
@@ -247,6 +255,7 @@ export async function decode(input: DecodeInput, options: DecodeOptions): Promis
     });
     let interleaved = raw.interleaved;
     const gaps = gapsFor(inspection, interleaved.length / raw.channels);
+    boundFill(gaps, interleaved.length / raw.channels, raw.sampleRate, file, maxDurationS);
     if (gaps.length) interleaved = withGapsInterleaved(interleaved, raw.channels, gaps);
     const g = await granule();
     if (g !== null && g * raw.channels < interleaved.length) interleaved = interleaved.subarray(0, g * raw.channels);
@@ -380,14 +389,37 @@ async function streamed(file: string, ffmpegOptions: Parameters<typeof decodeWit
   };
 }
 
-/** Streams decoded one by one and joined, with `gaps[i].frames` of silence after stream i. */
-async function decodeRuns(runs: Uint8Array[], gaps: { frames: number }[]): Promise<NativePcm | null> {
+/**
+ * Silence put back where a damaged file lost audio is bounded before any of it is allocated:
+ * at most MOSTLY_MISSING times what the file still holds (or FILL_FLOOR_S, for a short file that
+ * lost its middle), and never past audio.max_duration_s. A file whose headers claim more is
+ * mostly missing, not hours of silence: a 10 kB file claiming 7,000 s once took 20 s and 4 GB.
+ */
+const MOSTLY_MISSING = 4;
+const FILL_FLOOR_S = 30;
+
+function boundFill(gaps: { frames: number }[], decodedFrames: number, rate: number, file: string, maxDurationS: number): void {
+  const add = gaps.reduce((t, g) => t + g.frames, 0);
+  if (add <= 0 || !(rate > 0)) return;
+  const held = decodedFrames / rate;
+  const total = (decodedFrames + add) / rate;
+  if (add > Math.max(MOSTLY_MISSING * decodedFrames, FILL_FLOOR_S * rate)) {
+    throw new TosiaError('E_DECODE', `is mostly missing: it holds ${held.toFixed(2)} s of audio and its headers claim ${total.toFixed(0)} s; the ${(add / rate).toFixed(0)} s not there are not put back as silence`, {
+      file, stage: 'decode', hint: 'get a complete copy of the recording',
+    });
+  }
+  if (total > maxDurationS) throw tooLong(file, total, maxDurationS);
+}
+
+/** Streams decoded one by one and joined, with `gaps[i].frames` of silence after stream i (bounded first). */
+async function decodeRuns(runs: Uint8Array[], gaps: { frames: number }[], bound: (gaps: { frames: number }[], decodedFrames: number, rate: number) => void): Promise<NativePcm | null> {
   const parts: NativePcm[] = [];
   for (const r of runs) {
     const n = await decodeNative(r);
     if (!n || n.problems.length > 0) return n;
     parts.push(n);
   }
+  bound(gaps, parts.reduce((t, p) => t + p.channels[0]!.length, 0), parts[0]!.sampleRate);
   const channels = parts[0]!.channels.length;
   const total = parts.reduce((t, p) => t + p.channels[0]!.length, 0) + gaps.reduce((t, g) => t + g.frames, 0);
   const out = Array.from({ length: channels }, () => new Float32Array(total));

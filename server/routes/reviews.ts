@@ -23,6 +23,8 @@ const fileOf = (row: Row) => (row.result ? (JSON.parse(row.result) as Result).so
 export function reviewsRoutes(s: Services) {
   return async function routes(fastify: FastifyInstance): Promise<void> {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+    /** Figures being drawn, by record. */
+    const drawing = new Map<string, Promise<string>>();
 
     app.put('/v1/diagnoses/:id/review', {
       schema: { tags, summary: "Store a reviewer's verdict on a record", params: ParamsSchema, body: ReviewBodySchema, response: { 200: ReviewSchema, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, ...authProblems } },
@@ -61,9 +63,18 @@ export function reviewsRoutes(s: Services) {
       // drawn once, from the stored audio, on the figure thread; kept for the next request
       let svg = await s.records.figure(row.id);
       if (!svg) {
-        const bytes = await readRecording(s.audio, row.sha256, { patienceMs: 5000 });
-        svg = await s.figures.render({ bytes, name: row.filename ?? `upload-${row.id}` }, JSON.parse(row.result) as Result);
-        await s.records.setFigure(row.id, svg);
+        // drawn once however many ask at the same time: the others wait for that drawing
+        let p = drawing.get(row.id);
+        if (!p) {
+          p = (async () => {
+            const bytes = await readRecording(s.audio, row.sha256, { patienceMs: 5000 });
+            const drawn = await s.figures.render({ bytes, name: row.filename ?? `upload-${row.id}` }, JSON.parse(row.result!) as Result);
+            await s.records.setFigure(row.id, drawn);
+            return drawn;
+          })().finally(() => drawing.delete(row.id));
+          drawing.set(row.id, p);
+        }
+        svg = await p;
       }
       return reply.type('image/svg+xml').header('cache-control', 'private, max-age=3600').send(svg);
     });

@@ -141,3 +141,28 @@ describe('damaged recordings', () => {
     expect(Math.abs(d.source.duration_s - 3.01)).toBeLessThan(0.05);
   });
 });
+
+describe('a small file that claims hours of missing audio (issue 25, finding 6)', () => {
+  // the 3 s sample with its Info header claiming 7,000 s and one frame's sync broken in the
+  // middle: before, 7,000 s of silence were put back for it (20 s and 4 GB); now it is refused
+  function bomb(): string {
+    const b = Buffer.from(sample(MP3));
+    const info = b.indexOf('Info');
+    b.writeUInt32BE(291_666, info + 8);
+    const syncs: number[] = [];
+    for (let k = info; k < b.length - 1; k++) if (b[k] === 0xff && (b[k + 1]! & 0xe0) === 0xe0) syncs.push(k);
+    b.fill(0, syncs[syncs.length >> 1]!, syncs[syncs.length >> 1]! + 4);
+    const path = join(dir, 'bomb.mp3');
+    writeFileSync(path, b);
+    return path;
+  }
+
+  it.each(['auto', 'ffmpeg'] as const)('with the %s decoder: E_DECODE "mostly missing", before any silence is made', async (decoder) => {
+    await expect(decodeFile(bomb(), { sampleRate: 16000, decoder })).rejects.toMatchObject({ code: 'E_DECODE', message: expect.stringMatching(/is mostly missing: it holds 2\.\d+ s of audio and its headers claim 7000 s/) });
+  });
+
+  it('the same file with a plausible claim still decodes, its lost frames filled', async () => {
+    const d = await decodeFile(damaged(MP3, 'mid'), { sampleRate: 16000 });
+    expect(d.damage?.corrupt.length).toBeGreaterThan(0);
+  });
+});

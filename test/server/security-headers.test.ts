@@ -34,3 +34,20 @@ describe('security headers and served types', () => {
     expect(page.headers.get('content-security-policy')).toMatch(/^default-src 'none'; script-src 'self'; style-src 'self';.*frame-ancestors 'none'/);
   });
 });
+
+describe('figures are drawn once per record (issue 25, finding 6)', () => {
+  it('20 concurrent requests for a figure not drawn yet: one drawing, the same SVG for all', async () => {
+    const h = await startServer();
+    try {
+      const rec = await (await h.call('/v1/diagnoses?wait=60', { method: 'POST', body: SAMPLE_BYTES, headers: { 'content-type': 'audio/wav' } })).json();
+      let renders = 0;
+      const render = h.srv.services.figures.render.bind(h.srv.services.figures);
+      h.srv.services.figures.render = (...args) => (renders++, render(...args));
+      const svgs = await Promise.all(Array.from({ length: 20 }, async () => (await h.call(`/v1/diagnoses/${rec.id}/figure.svg`, { role: 'read' })).text()));
+      expect(new Set(svgs).size).toBe(1);
+      expect(renders).toBe(1);
+    } finally {
+      await h.close();
+    }
+  }, 60_000);
+});
