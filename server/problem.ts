@@ -91,6 +91,11 @@ export function toProblem(e: unknown, req: FastifyRequest): Problem {
     default:
       break;
   }
+  // the multipart parser's own complaints: the client's form is malformed (a body that does not
+  // match its boundary, a boundary missing from a hand-set Content-Type), not the server's fault
+  if (/^(Unexpected end of (form|file|multipart data)|Malformed part header|Multipart: Boundary not found|Malformed content disposition|Boundary required|\w+ terminated early due to unexpected end of multipart data)/i.test(err.message ?? '')) {
+    return new Problem(400, 'E_INPUT', `the multipart body is malformed: ${err.message}`, { hint: 'let the HTTP client build the form (it sets the boundary in Content-Type and ends the body with it), or send the raw audio with Content-Type: audio/<format>' });
+  }
   const status = err.statusCode;
   if (status !== undefined && status >= 400 && status < 500) return new Problem(status, 'E_INPUT', err.message);
   return new Problem(500, 'E_INTERNAL', 'internal error; the server log has the details');

@@ -51,3 +51,35 @@ describe('figures are drawn once per record (issue 25, finding 6)', () => {
     }
   }, 60_000);
 });
+
+describe('malformed multipart (issue 24) and parts with many headers (issue 25, finding 9)', () => {
+  it.each([
+    ['part headers that never end', (h: string) => `--B\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\nContent-Type: audio/wav\r\n${h}`, 'multipart/form-data; boundary=B'],
+    ['no closing boundary', () => '--B\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\nContent-Type: audio/wav\r\n\r\nRIFF....', 'multipart/form-data; boundary=B'],
+    ['a boundary the body does not use', () => '--X\r\nContent-Disposition: form-data; name="file"\r\n\r\nabc\r\n--X--\r\n', 'multipart/form-data; boundary=B'],
+    ['no boundary in Content-Type', () => '--B\r\nContent-Disposition: form-data; name="file"\r\n\r\nabc\r\n--B--\r\n', 'multipart/form-data'],
+  ])('%s: a 400 problem, never a 500 or a hang', async (_what, body, type) => {
+    const h = await startServer();
+    try {
+      const extra = Array.from({ length: 150 }, (_, i) => `X-H${i}: v\r\n`).join('');
+      const res = await h.call('/v1/diagnoses?wait=0', { method: 'POST', body: body(extra), headers: { 'content-type': type }, signal: AbortSignal.timeout(30_000) });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      expect((await res.json()).code).toBe('E_INPUT');
+    } finally {
+      await h.close();
+    }
+  }, 60_000);
+
+  it('a file part with 150 extra headers is answered (the parser keeps to its header limit)', async () => {
+    const h = await startServer();
+    try {
+      const extra = Array.from({ length: 150 }, (_, i) => `X-H${i}: v\r\n`).join('');
+      const body = Buffer.concat([Buffer.from(`--B\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\nContent-Type: audio/wav\r\n${extra}\r\n`), SAMPLE_BYTES, Buffer.from('\r\n--B--\r\n')]);
+      const res = await h.call('/v1/diagnoses?wait=0', { method: 'POST', body, headers: { 'content-type': 'multipart/form-data; boundary=B' }, signal: AbortSignal.timeout(30_000) });
+      expect([200, 201, 202]).toContain(res.status);
+    } finally {
+      await h.close();
+    }
+  }, 60_000);
+});
