@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.js';
 import { recordingFigure, type FigureOptions } from '../figure/recording-figure.js';
 import type { Result } from '../pipeline/result.js';
 import { decodeStage } from '../pipeline/stages.js';
-import { audioMime, renderReport, type ReportEntry } from './report.js';
+import { audioMime, renderReport, withNumbers, type ReportEntry } from './report.js';
 
 export interface BuildReportOptions extends FigureOptions {
   /** The folder recordings are looked up in (default: the working folder); nothing outside it is read. */
@@ -35,7 +35,8 @@ export function audioPathUnder(base: string, name: string): string | null {
 export async function buildReport(results: Result[], cfg: Config, options: BuildReportOptions = {}): Promise<{ html: string; missing: number }> {
   const entries: ReportEntry[] = [];
   const base = resolve(options.audioBase ?? '.');
-  for (const result of results) {
+  // numbers as numbers before anything is drawn from them (the figure writes them into SVG)
+  for (const result of results.map(withNumbers)) {
     const p = String(result.source.path);
     const path = audioPathUnder(base, p);
     if (path === null) {

@@ -112,7 +112,8 @@ const SCRIPT = `for (const sec of document.querySelectorAll('section.recording')
  * flags in words, segments, identity, raw JSON). Images and audio are embedded: it can be mailed
  * or archived as it is.
  */
-export function renderReport(entries: ReportEntry[], options: { title?: string } = {}): string {
+export function renderReport(given: ReportEntry[], options: { title?: string } = {}): string {
+  const entries = given.map((e) => ({ ...e, result: withNumbers(e.result) }));
   const title = options.title ?? (entries.length === 1 ? `tosia: ${entries[0]!.result.source.path}` : `tosia: ${entries.length} recordings`);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -123,4 +124,29 @@ ${entries.map(detail).join('\n')}
 <script>${SCRIPT}</script>
 </body></html>
 `;
+}
+
+const num = (v: unknown): number => Number(v);
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+/**
+ * A result whose numeric fields are numbers, whatever the file said: a crafted result.json (a
+ * served record, say) may put markup where a number belongs, and numbers are written into the
+ * report as they are. A non-number becomes NaN, which renders as "NaN".
+ */
+export function withNumbers(r: Result): Result {
+  const q = r.quality ?? ({} as Result['quality']);
+  const probs = (p: Record<string, unknown> | undefined) => Object.fromEntries(Object.entries(p ?? {}).map(([k, v]) => [k, num(v)]));
+  return {
+    ...r,
+    source: { ...r.source, duration_s: num(r.source.duration_s), sample_rate: numOrNull(r.source.sample_rate), channels: numOrNull(r.source.channels) },
+    diagnosis: { ...r.diagnosis, score: numOrNull(r.diagnosis.score), threshold: num(r.diagnosis.threshold), n_segments: num(r.diagnosis.n_segments), probabilities: probs(r.diagnosis.probabilities) },
+    quality: {
+      ...q, clipped_fraction: num(q.clipped_fraction), peak_dbfs: num(q.peak_dbfs), snr_db: numOrNull(q.snr_db),
+      ...(q.truncated_missing_s !== undefined ? { truncated_missing_s: numOrNull(q.truncated_missing_s) } : {}),
+      ...(q.corrupt_spans ? { corrupt_spans: q.corrupt_spans.map((c) => ({ start_s: num(c.start_s), end_s: num(c.end_s) })) } : {}),
+      flags: Array.isArray(q.flags) ? q.flags.map(String) : [],
+    },
+    segments: (r.segments ?? []).map((g) => ({ ...g, index: num(g.index), start_s: num(g.start_s), end_s: num(g.end_s), peak_s: num(g.peak_s), cough_score: numOrNull(g.cough_score) as number, probabilities: probs(g.probabilities) })),
+  };
 }

@@ -104,3 +104,24 @@ describe('tosia report and names taken from a result (issue 25, finding 5)', () 
     expect(readFileSync(join(dir, 'named.html'), 'utf8')).toMatch(/<audio /);
   });
 });
+
+describe('tosia report and a crafted result.json (issue 25, finding 10)', () => {
+  it('markup where a number belongs is written as NaN, never as markup', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tosia-report-crafted-'));
+    const result = JSON.parse(tosia(['run', join(REPO_ROOT, 'samples/coughs-3_snr-25db_white_16k.wav'), '--json']).stdout) as Result;
+    const x = '"><script>alert(1)</script><b x="';
+    const crafted = {
+      ...result,
+      source: { ...result.source, duration_s: x, sample_rate: x },
+      diagnosis: { ...result.diagnosis, threshold: x, n_segments: x },
+      quality: { ...result.quality, snr_db: x, peak_dbfs: x, flags: ['low_snr', 'too_quiet'] },
+      segments: result.segments.map((s) => ({ ...s, index: x, start_s: x })),
+    };
+    writeFileSync(join(dir, 'crafted.json'), JSON.stringify(crafted));
+    const r = tosia(['report', join(dir, 'crafted.json'), '-o', join(dir, 'crafted.html')]);
+    expect(r.code, r.stderr).toBe(0);
+    const html = readFileSync(join(dir, 'crafted.html'), 'utf8');
+    expect(html).not.toContain('<script>alert(1)</script>');
+    expect(html).not.toContain('<b x=');
+  });
+});
