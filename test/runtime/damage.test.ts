@@ -161,6 +161,34 @@ describe('a small file that claims hours of missing audio (issue 25, finding 6)'
     await expect(decodeFile(bomb(), { sampleRate: 16000, decoder })).rejects.toMatchObject({ code: 'E_DECODE', message: expect.stringMatching(/is mostly missing: it holds 2\.\d+ s of audio and its headers claim 7000 s/) });
   });
 
+  // an Opus recording with a page cut out of its middle and its last page claiming 7,000 s (its
+  // CRC made good): 9.3 s and 1.7 GB before the bound
+  it('an Ogg file claiming 7,000 s with a page missing: E_DECODE "mostly missing"', async () => {
+    const T = Array.from({ length: 256 }, (_, i) => {
+      let r = i << 24;
+      for (let k = 0; k < 8; k++) r = r & 0x80000000 ? ((r << 1) ^ 0x04c11db7) >>> 0 : (r << 1) >>> 0;
+      return r >>> 0;
+    });
+    const crc = (b: Buffer) => { let c = 0; for (const x of b) c = (((c << 8) >>> 0) ^ T[((c >>> 24) & 0xff) ^ x]!) >>> 0; return c; };
+    const b = sample('coughs-2_snr-30db_pink_48k.ogg');
+    const pages: Buffer[] = [];
+    for (let i = 0; i < b.length;) {
+      const n = b[i + 26]!;
+      let size = 27 + n;
+      for (let k = 0; k < n; k++) size += b[i + 27 + k]!;
+      pages.push(Buffer.from(b.subarray(i, i + size)));
+      i += size;
+    }
+    const kept = pages.filter((_, k) => k !== pages.length >> 1);
+    const last = kept.at(-1)!;
+    last.writeBigUInt64LE(BigInt(7000 * 48000), 6);
+    last.writeUInt32LE(0, 22);
+    last.writeUInt32LE(crc(last), 22);
+    const path = join(dir, 'bomb.ogg');
+    writeFileSync(path, Buffer.concat(kept));
+    await expect(decodeFile(path, { sampleRate: 16000 })).rejects.toMatchObject({ code: 'E_DECODE', message: expect.stringMatching(/is mostly missing: .*claim 7000 s/) });
+  });
+
   it('the same file with a plausible claim still decodes, its lost frames filled', async () => {
     const d = await decodeFile(damaged(MP3, 'mid'), { sampleRate: 16000 });
     expect(d.damage?.corrupt.length).toBeGreaterThan(0);
