@@ -27,7 +27,7 @@ function positive(name: string, v: unknown, integer: boolean): number | undefine
 export function registerServe(program: Command, setExit: (code: number) => void): void {
   const cmd = program
     .command('serve')
-    .description('Serve the HTTP API: POST recordings, GET diagnoses; records in SQLite (or PostgreSQL), audio in --data.\nLogs one JSON line per request on stdout. SIGTERM drains: running recordings finish, then it exits 0.')
+    .description('Serve the HTTP API: POST recordings, GET diagnoses; records in SQLite (or PostgreSQL), audio in --data (or an object store: --audio-store).\nLogs one JSON line per request on stdout. SIGTERM drains: running recordings finish, then it exits 0.')
     .option('--host <addr>', 'address to listen on (other than loopback only with an API key). On loopback with no key at all, the API answers without one, as admin, but only to requests from this machine with no forwarding header (X-Forwarded-For, Forwarded, …) and not sent by a page of another origin', '127.0.0.1')
     .option('--port <n>', 'port (0: any free port)', '8080')
     .option('--concurrency <n>', 'worker threads (default: number of cores)')
