@@ -1,5 +1,5 @@
 /**
-* What the Dispatcher admits: the bound on records waiting (places are reserved
+ * What the Dispatcher admits: the bound on records waiting (places are reserved
  * while an upload is being stored, so uploads arriving together cannot overfill it), the switch
  * that stops taking records, and requests waiting for a record to finish.
  */
