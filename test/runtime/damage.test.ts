@@ -189,6 +189,47 @@ describe('a small file that claims hours of missing audio (issue 25, finding 6)'
     await expect(decodeFile(path, { sampleRate: 16000 })).rejects.toMatchObject({ code: 'E_DECODE', message: expect.stringMatching(/is mostly missing: .*claim 7000 s/) });
   });
 
+  // a FLAC recording whose last frame is renumbered to end at 7,000 s (its header CRC-8 and frame
+  // CRC-16 made good) and whose STREAMINFO agrees: the hole before it would be filled with silence
+  it('a FLAC file whose last frame claims to start near 7,000 s: E_DECODE "mostly missing"', async () => {
+    const crc8 = (b: Buffer) => { let c = 0; for (const x of b) { c ^= x; for (let k = 0; k < 8; k++) c = c & 0x80 ? ((c << 1) ^ 0x07) & 0xff : (c << 1) & 0xff; } return c; };
+    const crc16 = (b: Buffer) => { let c = 0; for (const x of b) { c ^= x << 8; for (let k = 0; k < 8; k++) c = c & 0x8000 ? ((c << 1) ^ 0x8005) & 0xffff : (c << 1) & 0xffff; } return c; };
+    const utf8 = (n: number) => {
+      if (n < 0x80) return Buffer.from([n]);
+      const out: number[] = [];
+      let lead = 0x80, room = 0x3f;
+      while (n > room >> 1 || lead === 0x80) { out.unshift(0x80 | (n & 0x3f)); n = Math.floor(n / 64); lead = (lead >> 1) | 0x80; room >>= 1; }
+      return Buffer.from([lead | n, ...out]);
+    };
+    const b = sample(FLAC);
+    // STREAMINFO: the fixed block size, the rate and the total sample count
+    const block = b.readUInt16BE(8 + 2), rate = (b[18]! << 12) | (b[19]! << 4) | (b[20]! >> 4);
+    let pos = 4;
+    for (let last = false; !last; pos += 4 + ((b[pos + 1]! << 16) | (b[pos + 2]! << 8) | b[pos + 3]!)) last = (b[pos]! & 0x80) !== 0;
+    const head = Buffer.from(b.subarray(0, pos));
+    const total = 7000 * rate;
+    head[21] = (head[21]! & 0xf0) | Math.floor(total / 2 ** 32);
+    head.writeUInt32BE(total % 2 ** 32, 22);
+    // frame headers: sync, codes, the frame number (one byte in the sample), block size and rate
+    // extras, then the CRC-8 over all of it
+    const extraOf = (k: number) => ((b[k + 2]! >> 4) === 7 ? 2 : (b[k + 2]! >> 4) === 6 ? 1 : 0) + ((b[k + 2]! & 15) === 12 ? 1 : (b[k + 2]! & 15) >= 13 ? 2 : 0);
+    const frameStarts: number[] = [];
+    for (let k = pos; k < b.length - 6; k++) if (b[k] === 0xff && b[k + 1] === 0xf8 && b[k + 4]! < 0x80 && crc8(b.subarray(k, k + 5 + extraOf(k))) === b[k + 5 + extraOf(k)]) frameStarts.push(k);
+    expect(frameStarts.length).toBeGreaterThan(5);
+    const at = frameStarts.at(-1)!;
+    const extra = extraOf(at);
+    const header = Buffer.concat([b.subarray(at, at + 4), utf8(Math.floor(total / block) - 1), b.subarray(at + 5, at + 5 + extra)]);
+    const body = b.subarray(at + 5 + extra + 1, b.length - 2);
+    const frame = Buffer.concat([header, Buffer.from([crc8(header)]), body]);
+    const crc = Buffer.alloc(2);
+    crc.writeUInt16BE(crc16(frame));
+    const path = join(dir, 'bomb.flac');
+    writeFileSync(path, Buffer.concat([head, b.subarray(pos, at), frame, crc]));
+    await expect(decodeFile(path, { sampleRate: 16000 })).rejects.toMatchObject({ code: 'E_DECODE', message: expect.stringMatching(/is mostly missing: .*claim 7000 s/) });
+    // the file's own frames are intact: with a plausible claim it would decode
+    expect(inspectFlac(new Uint8Array(readFileSync(path))).damage?.details.join()).toMatch(/FLAC frames from 2\.\d+ s to 6999\.\d+ s are missing/);
+  });
+
   it('the same file with a plausible claim still decodes, its lost frames filled', async () => {
     const d = await decodeFile(damaged(MP3, 'mid'), { sampleRate: 16000 });
     expect(d.damage?.corrupt.length).toBeGreaterThan(0);
