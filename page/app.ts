@@ -12,7 +12,8 @@ interface Result {
   diagnosis: { label: string; score: number | null; positive_label: string; n_segments: number };
   quality: { flags: string[]; snr_db: number | null; peak_dbfs: number; clipped_fraction: number; truncated_missing_s?: number | null; corrupt_spans?: { start_s: number; end_s: number }[] };
 }
-interface Diagnosis { id: string; external_id: string | null; status: string; created_at: string; source: { filename: string | null }; flags: string[]; result: Result | null; error: { code: string; message: string } | null; links: { audio: string | null } }
+interface Outcome { label: string; score: number | null; n_segments: number }
+interface Diagnosis { id: string; external_id: string | null; status: string; created_at: string; source: { filename: string | null }; flags: string[]; outcome: Outcome | null; result?: Result | null; error: { code: string; message: string } | null; links: { audio: string | null } }
 interface Review { reviewed: boolean; label: string | null; not_cough: number[]; added: { start_s: number; end_s: number }[]; note: string | null; reviewer?: string; reviewed_at?: string }
 
 const main = document.getElementById('main')!;
@@ -144,11 +145,11 @@ async function list(more = false): Promise<void> {
   const tbody = main.querySelector('#list tbody');
   if (!tbody) return;
   for (const d of page.items) {
-    const r = d.result;
+    const o = d.outcome;
     const tr = h('tr', { 'data-id': d.id, tabindex: '-1' },
       h('td', {}, fmtTime(d.created_at)), h('td', {}, d.external_id ?? ''), h('td', {}, d.source.filename ?? ''),
-      h('td', {}, r ? r.diagnosis.label : d.status), h('td', {}, r?.diagnosis.score == null ? '' : r.diagnosis.score.toFixed(3)),
-      h('td', {}, r ? String(r.diagnosis.n_segments) : ''), h('td', {}, d.flags.join(' ')));
+      h('td', {}, o ? o.label : d.status), h('td', {}, o?.score == null ? '' : o.score.toFixed(3)),
+      h('td', {}, o ? String(o.n_segments) : ''), h('td', {}, d.flags.join(' ')));
     tr.addEventListener('click', () => (location.hash = `#/d/${d.id}`));
     tbody.append(tr);
   }
@@ -191,6 +192,8 @@ async function detail(id: string): Promise<void> {
   }
   const reviewRes = await api(`/v1/diagnoses/${id}/review`);
   const review: Review = reviewRes.ok ? await reviewRes.json() : { reviewed: false, label: null, not_cough: [], added: [], note: null };
+  // saves go only over the version shown: another reviewer's save in between is a 412, not overwritten
+  let version = reviewRes.ok ? reviewRes.headers.get('etag') : null;
   const audio = h('audio', { controls: '', preload: 'auto', 'aria-label': 'the recording' }) as HTMLAudioElement;
   if (d.links.audio) void api(d.links.audio).then((res) => res.blob()).then((b) => { audio.src = URL.createObjectURL(b); });
   const figure = h('div', { class: 'figure' });
@@ -273,10 +276,17 @@ async function detail(id: string): Promise<void> {
     h('p', {}, h('label', { for: 'note' }, 'note '), note), save, ' ', status);
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    void json<Review>(`/v1/diagnoses/${id}/review`, {
-      method: 'PUT', headers: { 'content-type': 'application/json' },
+    void api(`/v1/diagnoses/${id}/review`, {
+      method: 'PUT', headers: { 'content-type': 'application/json', ...(version ? { 'if-match': version } : {}) },
       body: JSON.stringify({ reviewed: reviewed.checked, label: label.value || null, not_cough: [...notCough], added, note: note.value || null }),
-    }).then((saved) => { status.textContent = `saved ${fmtTime(saved.reviewed_at!)} by ${saved.reviewer}`; }, (err: Error) => { status.textContent = `not saved: ${err.message}`; });
+    }).then(async (res) => {
+      const body = await res.json();
+      if (res.status === 412) throw new Error('another reviewer saved this record since you opened it; reload it to see their review');
+      if (!res.ok) throw new Error(body.detail ?? `${res.status}`);
+      version = res.headers.get('etag');
+      const saved = body as Review;
+      status.textContent = `saved ${fmtTime(saved.reviewed_at!)} by ${saved.reviewer}`;
+    }).catch((err: Error) => { status.textContent = `not saved: ${err.message}`; });
   });
   drawAdded();
   const q = r.quality;

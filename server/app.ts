@@ -4,8 +4,6 @@ import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { Type } from 'typebox';
-import { tosiaVersion } from '../runtime/index.js';
 import { isLoopback, presentedKey, RANK, type Caller } from './auth/api-keys.js';
 import { FailedAuth } from './auth/failed-auth.js';
 import type { Role } from './db/key-store.js';
@@ -14,7 +12,8 @@ import { diagnosesRoutes } from './routes/diagnoses.js';
 import { reviewsRoutes } from './routes/reviews.js';
 import { pageRoutes } from './routes/page.js';
 import { operationsRoutes } from './routes/operations.js';
-import { UploadFieldsSchema } from './schemas/diagnosis.js';
+import { addComponents } from './schemas/components.js';
+import { documentOptions } from './openapi/document.js';
 import type { Services } from './services.js';
 
 declare module 'fastify' {
@@ -43,8 +42,6 @@ export interface AppOptions {
   headersTimeoutMs?: number;
   logger?: FastifyServerOptions['logger'];
 }
-
-const SECURITY = [{ bearer: [] }, { apiKey: [] }];
 
 /** The review page's policy: its own module and stylesheet, inline PNGs in the figure, the recording as a blob, calls to this origin only. */
 const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
@@ -76,31 +73,8 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { title: 'tosia', version: tosiaVersion(), description: 'Cough-audio diagnosis over HTTP. Research software, not a medical device. Every error is RFC 9457 application/problem+json with a stable `code`.' },
-      components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <key> (tosia keys create)' },
-          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
-        },
-      },
-      tags: [{ name: 'diagnoses', description: 'recordings and their diagnoses' }, { name: 'operations', description: 'health, readiness and metrics' }],
-    },
-    transform: ({ schema, url, route }) => {
-      const out = { ...(schema as Record<string, unknown>) };
-      const role = route.config?.role;
-      out.security = role ? SECURITY : [];
-      if (role) out['x-tosia-role'] = role;
-      // the upload is read part by part (never buffered), so its body is described here, from the same schema the parts are checked against
-      if (url === '/v1/diagnoses' && route.method === 'POST') {
-        out.consumes = ['multipart/form-data'];
-        out.body = Type.Object({ file: Type.String({ format: 'binary', description: 'the recording (audio/*)' }), ...UploadFieldsSchema.properties }, { required: ['file'] });
-      }
-      return { schema: out as never, url };
-    },
-  });
+  await app.register(swagger, documentOptions());
+  addComponents(app);
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

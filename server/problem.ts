@@ -5,11 +5,11 @@ import { StoreUnavailable } from './audio-store/audio-store.js';
 /**
  * Every error the API gives is an RFC 9457 problem (application/problem+json) carrying a stable
  * `code`: tosia's pipeline codes (E_INPUT, E_DECODE, E_CONFIG, E_MODEL, E_OUTPUT, E_INTERNAL)
- * and the HTTP layer's own (E_AUTH, E_FORBIDDEN, E_NOT_FOUND, E_GONE, E_CONFLICT, E_RANGE,
- * E_RATE_LIMITED, E_UNAVAILABLE). Internals of a 5xx go to the log only.
+ * and the HTTP layer's own (E_AUTH, E_FORBIDDEN, E_NOT_FOUND, E_METHOD, E_GONE, E_CONFLICT,
+ * E_PRECONDITION, E_RANGE, E_RATE_LIMITED, E_UNAVAILABLE). Internals of a 5xx go to the log only.
  */
 
-export type ProblemCode = TosiaError['code'] | 'E_AUTH' | 'E_FORBIDDEN' | 'E_NOT_FOUND' | 'E_GONE' | 'E_CONFLICT' | 'E_RANGE' | 'E_RATE_LIMITED' | 'E_UNAVAILABLE';
+export type ProblemCode = TosiaError['code'] | 'E_AUTH' | 'E_FORBIDDEN' | 'E_NOT_FOUND' | 'E_METHOD' | 'E_GONE' | 'E_CONFLICT' | 'E_PRECONDITION' | 'E_RANGE' | 'E_RATE_LIMITED' | 'E_UNAVAILABLE';
 
 export interface FieldError { field: string; message: string }
 
@@ -25,8 +25,8 @@ export class Problem extends Error {
 }
 
 const TITLES: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 410: 'Gone',
-  413: 'Content Too Large', 415: 'Unsupported Media Type', 416: 'Range Not Satisfiable', 422: 'Unprocessable Content',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 408: 'Request Timeout', 409: 'Conflict', 410: 'Gone',
+  411: 'Length Required', 412: 'Precondition Failed', 413: 'Content Too Large', 414: 'URI Too Long', 431: 'Request Header Fields Too Large', 415: 'Unsupported Media Type', 416: 'Range Not Satisfiable', 422: 'Unprocessable Content',
   429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable', 507: 'Insufficient Storage',
 };
 

@@ -179,9 +179,18 @@ export class RecordStore {
   }
 
   /** Store a record's review (one per record: the last one stands). */
-  async setReview(r: Review): Promise<void> {
+  /**
+   * Store a review. With `expectedReviewedAt`, only over that version: false when another save
+   * came first, and nothing is written.
+   */
+  async setReview(r: Review, expectedReviewedAt?: string): Promise<boolean> {
     const row = { diagnosis_id: r.id, reviewed: r.reviewed ? 1 : 0, label: r.label, not_cough: JSON.stringify(r.not_cough), added: JSON.stringify(r.added), note: r.note, reviewer: r.reviewer, reviewed_at: r.reviewed_at };
-    await this.db.insertInto('reviews').values(row).onConflict((c) => c.column('diagnosis_id').doUpdateSet({ ...row })).execute();
+    if (expectedReviewedAt === undefined) {
+      await this.db.insertInto('reviews').values(row).onConflict((c) => c.column('diagnosis_id').doUpdateSet({ ...row })).execute();
+      return true;
+    }
+    const done = await this.db.updateTable('reviews').set(row).where('diagnosis_id', '=', r.id).where('reviewed_at', '=', expectedReviewedAt).executeTakeFirst();
+    return Number(done.numUpdatedRows) === 1;
   }
 
   async review(id: string): Promise<Review | null> {

@@ -5,15 +5,17 @@ import { audioContentType } from '../../runtime/index.js';
 import { decodeCursor, encodeCursor } from '../ids.js';
 import { Problem, statusOf } from '../problem.js';
 import type { Row } from '../db/record-store.js';
-import {
-  DiagnosisListSchema, DiagnosisSchema, ListQuerySchema, ParamsSchema, PostQuerySchema, ProblemSchema, SegmentParamsSchema, WaitQuerySchema, authProblems, MAX_PAGE,
-} from '../schemas/diagnosis.js';
+import { ListQuerySchema, ParamsSchema, PostQuerySchema, SegmentParamsSchema, WaitQuerySchema, MAX_PAGE } from '../schemas/diagnosis.js';
+import { AUTH_PROBLEMS, bytes, empty, json, problems } from '../openapi/responses.js';
+import { etagOf, ifNoneMatch, NoneMatchHeaders } from './conditional.js';
 import type { Services } from '../services.js';
 import { recordNotFound as notFound, unavailable } from '../intake/intake.js';
 import { renderOne, renderRecord } from './render.js';
 import { readUpload, tooLarge } from './upload.js';
 
 const tags = ['diagnoses'];
+/** What the audio route may answer with: the sniffed type (runtime audioContentType). */
+const AUDIO_TYPES = ['audio/wav', 'audio/flac', 'audio/ogg', 'audio/mpeg', 'audio/mp4', 'audio/webm', 'application/octet-stream'];
 /** Room for the form's boundaries and fields around a file at the limit. */
 const MULTIPART_SLACK = 64 * 1024;
 
@@ -33,6 +35,7 @@ export function diagnosesRoutes(s: Services) {
       }
       const body = await renderOne(s.records, row, dedup === undefined ? {} : { deduplicated: dedup });
       reply.header('location', body.links.self);
+      if (reply.request.method === 'GET' && ifNoneMatch(reply.request, reply, etagOf(JSON.stringify(body)))) return reply.send();
       if (row.status === 'failed' && created && (row.error_code === 'E_INPUT' || row.error_code === 'E_DECODE')) {
         throw new Problem(statusOf(row.error_code), row.error_code, row.error_message ?? 'the recording failed', { record: body });
       }
@@ -44,9 +47,15 @@ export function diagnosesRoutes(s: Services) {
       schema: {
         tags, summary: 'Upload one recording and diagnose it',
         description: 'multipart/form-data (`file`, optional `external_id`, `metadata`, `callback_url`), a raw audio/* body, or application/json `{"source": "azblob://container/path", "external_id", "metadata", "callback_url"}` naming a recording already in a container or bucket the server allows (--source-store): it is read once and kept like an upload. Waits up to `wait` seconds: 201 with the finished record, else 202 with Location. The same bytes under the same config and model return the existing record (200, deduplicated) unless `force`. An `Idempotency-Key` header makes a retried POST return the record the first one made.',
+        operationId: 'createDiagnosis',
         querystring: PostQuerySchema,
-        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$' })) }),
-        response: { 200: DiagnosisSchema, 201: DiagnosisSchema, 202: DiagnosisSchema, 400: ProblemSchema, 413: ProblemSchema, 415: ProblemSchema, 422: ProblemSchema, 503: ProblemSchema, ...authProblems },
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$', description: 'makes a retried POST safe: the same key with the same request returns the record the first made; with a different request, 422' })) }),
+        response: {
+          200: json('Diagnosis', 'the record this Idempotency-Key made before (Idempotent-Replayed: true)', ['Location', 'Idempotent-Replayed']),
+          201: json('Diagnosis', 'the new record, finished within `wait` (done, or failed for a reason other than the recording)', ['Location']),
+          202: json('Diagnosis', 'the new record, accepted and still queued or running: GET Location (with ?wait=) for the result', ['Location']),
+          ...problems(...AUTH_PROBLEMS, 413, 415, 422, 503, 507),
+        },
       },
       config: { role: 'write' },
       // anything but a form or audio is refused before its body is read
@@ -78,7 +87,12 @@ export function diagnosesRoutes(s: Services) {
     });
 
     app.get('/v1/diagnoses', {
-      schema: { tags, summary: 'List diagnoses, newest first', querystring: ListQuerySchema, response: { 200: DiagnosisListSchema, 400: ProblemSchema, ...authProblems } },
+      schema: {
+        tags, summary: 'List diagnoses, newest first', operationId: 'listDiagnoses',
+        description: 'Each item carries its `outcome` (label, score); the whole `result` only with ?include=result. Filters combine; `created_after`/`created_before` take RFC 3339 times with any offset and compare instants.',
+        querystring: ListQuerySchema,
+        response: { 200: json('DiagnosisPage', 'a page of records, newest first'), ...problems(...AUTH_PROBLEMS) },
+      },
       config: { role: 'read' },
     }, async (req) => {
       const q = req.query;
@@ -91,16 +105,23 @@ export function diagnosesRoutes(s: Services) {
       const rows = await s.records.list({ status: q.status, label: q.label, external_id: q.external_id, flag: q.flag, created_after: q.created_after, created_before: q.created_before, before_id: before, limit });
       const page = rows.slice(0, limit);
       const flags = await s.records.flagsOf(page.map((r) => r.id));
-      return { items: page.map((r) => renderRecord(r, flags.get(r.id) ?? [])), next_cursor: rows.length > limit ? encodeCursor(page.at(-1)!.id) : null };
+      const result = q.include === 'result';
+      return { items: page.map((r) => renderRecord(r, flags.get(r.id) ?? [], { result })), next_cursor: rows.length > limit ? encodeCursor(page.at(-1)!.id) : null };
     });
 
     app.get('/v1/diagnoses/:id', {
-      schema: { tags, summary: 'One diagnosis record', params: ParamsSchema, querystring: WaitQuerySchema, response: { 200: DiagnosisSchema, 400: ProblemSchema, 404: ProblemSchema, ...authProblems } },
+      schema: {
+        tags, summary: 'One diagnosis record', operationId: 'getDiagnosis', description: 'With ?wait=N, waits up to N seconds for a queued or running record to finish. Send the ETag back in If-None-Match to get 304 while it has not changed.', params: ParamsSchema, querystring: WaitQuerySchema, headers: NoneMatchHeaders,
+        response: { 200: json('Diagnosis', 'the record (after up to `wait` seconds for it to finish)', ['ETag']), 304: empty('unchanged since the ETag in If-None-Match', ['ETag']), ...problems(...AUTH_PROBLEMS, 404) },
+      },
       config: { role: 'read' },
     }, async (req, reply) => answer(reply, await get(req.params.id), req.query.wait ?? 0, false));
 
     app.delete('/v1/diagnoses/:id', {
-      schema: { tags, summary: 'Delete a record, its images, and its audio once no other record holds the same bytes', params: ParamsSchema, response: { 204: Type.Null(), 400: ProblemSchema, 404: ProblemSchema, ...authProblems } },
+      schema: {
+        tags, summary: 'Delete a record, its images, and its audio once no other record holds the same bytes', operationId: 'deleteDiagnosis', description: 'Admin keys only. The record, its images, figure and review go; the audio goes too unless another record holds the same bytes.', params: ParamsSchema,
+        response: { 204: empty('deleted'), ...problems(...AUTH_PROBLEMS, 404, 503) },
+      },
       config: { role: 'admin' },
     }, async (req, reply) => {
       if (!(await s.intake.delete(req.params.id))) throw notFound(req.params.id);
@@ -108,7 +129,14 @@ export function diagnosesRoutes(s: Services) {
     });
 
     app.post('/v1/diagnoses/:id/retry', {
-      schema: { tags, summary: 'Run a failed record again', params: ParamsSchema, querystring: WaitQuerySchema, response: { 200: DiagnosisSchema, 201: DiagnosisSchema, 202: DiagnosisSchema, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 410: ProblemSchema, 422: ProblemSchema, 503: ProblemSchema, ...authProblems } },
+      schema: {
+        tags, summary: 'Run a failed record again', operationId: 'retryDiagnosis', description: 'A record that failed for a reason other than its recording (a model or storage fault) runs again from its stored audio; ?wait= as for an upload.', params: ParamsSchema, querystring: WaitQuerySchema,
+        response: {
+          201: json('Diagnosis', 'run again and finished within `wait`', ['Location']),
+          202: json('Diagnosis', 'queued again: GET Location for the result', ['Location']),
+          ...problems(...AUTH_PROBLEMS, 404, [409, 'only a failed record can be retried'], 410, 422, 503),
+        },
+      },
       config: { role: 'write' },
     }, async (req, reply) => {
       if (!s.dispatcher.isAccepting) throw unavailable('the server is shutting down');
@@ -117,8 +145,18 @@ export function diagnosesRoutes(s: Services) {
 
     app.get('/v1/diagnoses/:id/audio', {
       schema: {
-        tags, summary: 'The original recording, byte for byte (Range requests supported)', params: ParamsSchema,
-        response: { 200: Type.Unknown({ description: 'the uploaded bytes' }), 206: Type.Unknown({ description: 'the requested range' }), 400: ProblemSchema, 404: ProblemSchema, 410: ProblemSchema, 416: ProblemSchema, ...authProblems },
+        tags, summary: 'The original recording, byte for byte (Range requests supported)', operationId: 'getDiagnosisAudio', params: ParamsSchema,
+        description: "Served under the media type tosia reads in the bytes (never the uploader's claim); application/octet-stream when it is not one it knows.",
+        headers: Type.Object({
+          range: Type.Optional(Type.String({ maxLength: 200, description: 'one range: bytes=first-last, bytes=first- or bytes=-suffix (RFC 9110); others are ignored and the whole file is sent' })),
+          ...NoneMatchHeaders.properties,
+        }),
+        response: {
+          200: bytes(AUDIO_TYPES, 'the uploaded bytes', ['ETag', 'Accept-Ranges', 'Content-Disposition']),
+          206: bytes(AUDIO_TYPES, 'the requested range', ['ETag', 'Accept-Ranges', 'Content-Range', 'Content-Disposition']),
+          304: empty('unchanged since the ETag in If-None-Match', ['ETag']),
+          ...problems(...AUTH_PROBLEMS, 404, 410, 416),
+        },
       },
       config: { role: 'read' },
     }, async (req, reply) => {
@@ -126,6 +164,8 @@ export function diagnosesRoutes(s: Services) {
       if (row.audio_purged_at !== null) throw new Problem(410, 'E_GONE', `the audio of ${row.id} was deleted on ${row.audio_purged_at} under the retention policy`);
       const size = await s.audio.size(row.sha256);
       if (size === null) throw new Problem(410, 'E_GONE', `the audio of ${row.id} is no longer stored`);
+      // the audio's own sha256 is its version: the bytes behind a record never change
+      if (ifNoneMatch(req, reply, `"${row.sha256}"`)) return reply.send();
       // the type tosia reads in the bytes, never the one the uploader claimed (video/html, say)
       const head = Buffer.concat(await (await s.audio.openRange(row.sha256, { start: 0, end: Math.min(size, 4096) - 1 })).toArray());
       reply.header('accept-ranges', 'bytes').type(audioContentType(head));
@@ -138,7 +178,10 @@ export function diagnosesRoutes(s: Services) {
     });
 
     app.get('/v1/diagnoses/:id/segments/:n(^\\d+).png', {
-      schema: { tags, summary: "A segment's model-input image (PNG)", params: SegmentParamsSchema, response: { 200: Type.Unknown({ description: 'image/png' }), 400: ProblemSchema, 404: ProblemSchema, 410: ProblemSchema, ...authProblems } },
+      schema: {
+        tags, summary: "A segment's model-input image (PNG)", operationId: 'getSegmentImage', description: 'The coloured mel spectrogram of segment n (0-based), exactly as the model saw it. Images are kept until the retention policy deletes the audio.', params: SegmentParamsSchema, headers: NoneMatchHeaders,
+        response: { 200: bytes(['image/png'], "the segment's coloured mel spectrogram, as the model saw it", ['ETag']), 304: empty('unchanged since the ETag in If-None-Match', ['ETag']), ...problems(...AUTH_PROBLEMS, [404, 'no such record, or no such segment'], 410) },
+      },
       config: { role: 'read' },
     }, async (req, reply) => {
       const row = await get(req.params.id);
@@ -146,7 +189,9 @@ export function diagnosesRoutes(s: Services) {
       if (req.params.n >= Number(row.images)) throw new Problem(404, 'E_NOT_FOUND', `${row.id} has ${row.images} segment image(s); there is no segment ${req.params.n}`);
       const png = await s.records.image(row.id, req.params.n);
       if (!png) throw new Problem(404, 'E_NOT_FOUND', `${row.id} has no image of segment ${req.params.n}`);
-      return reply.type('image/png').header('cache-control', 'private, max-age=86400').send(png);
+      reply.header('cache-control', 'private, max-age=86400');
+      if (ifNoneMatch(req, reply, etagOf(png))) return reply.send();
+      return reply.type('image/png').send(png);
     });
   };
 }

@@ -1,8 +1,11 @@
 import type { RecordStore, Row } from '../db/record-store.js';
 import type { Diagnosis } from '../schemas/diagnosis.js';
 
-/** A stored row as the API shows it. */
-export function renderRecord(row: Row, flags: string[], extra: { deduplicated?: boolean } = {}): Diagnosis {
+/**
+ * A stored row as the API shows it. `result` is left out when not asked for: a list shows the
+ * outcome, which is what a page of records needs, unless ?include=result.
+ */
+export function renderRecord(row: Row, flags: string[], extra: { deduplicated?: boolean; result?: boolean } = {}): Diagnosis {
   const self = `/v1/diagnoses/${row.id}`;
   const purged = row.audio_purged_at !== null;
   return {
@@ -19,7 +22,8 @@ export function renderRecord(row: Row, flags: string[], extra: { deduplicated?: 
     model_sha256: row.model_sha256,
     metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
     flags,
-    result: row.result === null ? null : JSON.parse(row.result),
+    outcome: outcomeOf(row.result),
+    ...(extra.result === false ? {} : { result: row.result === null ? null : JSON.parse(row.result) }),
     error: row.error_code === null ? null : { code: row.error_code, stage: row.error_stage, message: row.error_message ?? '' },
     webhook: row.callback_url === null ? null : { url: row.callback_url, state: row.webhook_state, attempts: Number(row.webhook_attempts), last_error: row.webhook_error, at: row.webhook_at },
     audio_purged_at: row.audio_purged_at,
@@ -31,7 +35,14 @@ export function renderRecord(row: Row, flags: string[], extra: { deduplicated?: 
   };
 }
 
-export async function renderOne(records: RecordStore, row: Row, extra: { deduplicated?: boolean } = {}): Promise<Diagnosis> {
+/** The result's label, score, positive label and segment count. */
+function outcomeOf(result: string | null): Diagnosis['outcome'] {
+  if (result === null) return null;
+  const d = (JSON.parse(result) as { diagnosis: { label: string; score: number | null; positive_label: string; n_segments: number } }).diagnosis;
+  return { label: d.label, score: d.score, positive_label: d.positive_label, n_segments: d.n_segments };
+}
+
+export async function renderOne(records: RecordStore, row: Row, extra: { deduplicated?: boolean; result?: boolean } = {}): Promise<Diagnosis> {
   const flags = (await records.flagsOf([row.id])).get(row.id) ?? [];
   return renderRecord(row, flags, extra);
 }

@@ -49,36 +49,46 @@ export const ListQuerySchema = Type.Object({
   created_before: Type.Optional(Time),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 50 })),
   cursor: Type.Optional(Type.String({ maxLength: 200, description: 'next_cursor of the previous page' })),
+  include: Type.Optional(Type.Literal('result', { description: "result: each item carries its whole result (a page is then about ten times larger); without it, each item's outcome only" })),
 }, { additionalProperties: false });
 export type ListQuery = Static<typeof ListQuerySchema>;
 
-export const ErrorSchema = Type.Object({ code: Type.String(), stage: Nullable(Type.String()), message: Type.String() });
+export const ErrorSchema = Type.Object({ code: Type.String({ description: "tosia's stable error code (E_INPUT, E_DECODE, …)" }), stage: Nullable(Type.String({ description: 'the pipeline stage that failed' })), message: Type.String() }, { description: 'why a record failed' });
+
+/** A record's short verdict: what a list shows without the whole result. */
+export const OutcomeSchema = Type.Object({
+  label: Type.String({ description: 'the positive label, the best other label, or no_cough' }),
+  score: Nullable(Type.Number({ minimum: 0, maximum: 1, description: 'the score for the positive label; null when there is no cough' })),
+  positive_label: Type.String(),
+  n_segments: Type.Integer({ minimum: 0, description: 'coughs that counted' }),
+}, { description: "the recording's label and score, from result.diagnosis" });
 
 export const DiagnosisSchema = Type.Object({
   id: Id,
-  external_id: Nullable(Type.String()),
+  external_id: Nullable(Type.String({ description: "the caller's own id for this submission" })),
   status: StatusSchema,
-  deduplicated: Type.Optional(Type.Boolean({ description: 'true when an existing record of the same bytes, config and model was returned' })),
+  deduplicated: Type.Optional(Type.Boolean({ description: 'true when the bytes had been diagnosed before under the same config and model, and that result was reused instead of running again' })),
   created_at: Time,
   started_at: Nullable(Time),
   finished_at: Nullable(Time),
-  attempts: Type.Integer(),
+  attempts: Type.Integer({ minimum: 0 }),
   source: Type.Object({
     filename: Nullable(Type.String()),
-    content_type: Type.String(),
-    size_bytes: Type.Integer(),
-    sha256: Type.String(),
+    content_type: Type.String({ description: 'the type the uploader declared (the audio route answers with the type tosia sniffs)' }),
+    size_bytes: Type.Integer({ minimum: 0 }),
+    sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
   }),
   config_sha256: Type.String(),
   model_sha256: Type.String(),
-  metadata: Nullable(Type.Object({}, { additionalProperties: true })),
-  flags: Type.Array(Type.String()),
-  result: Nullable(Type.Unknown({ description: "tosia's result JSON (schema_version 1), as `tosia run --json` prints it" })),
-  error: Nullable(ErrorSchema),
+  metadata: Nullable(Type.Object({}, { additionalProperties: true, description: "the caller's JSON object, kept as it was sent" })),
+  flags: Type.Array(Type.String(), { description: 'quality flags: clipped, too_quiet, too_short, low_snr, no_cough, truncated, corrupt' }),
+  outcome: Nullable(Type.Ref('Outcome')),
+  result: Type.Optional(Nullable(Type.Ref('Result', { description: "tosia's result JSON (schema_version 1), as `tosia run --json` prints it. On a single record always; on a list only with ?include=result" }))),
+  error: Nullable(Type.Ref('RecordError')),
   webhook: Nullable(Type.Object({
     url: Type.String(),
-    state: Nullable(Type.String()),
-    attempts: Type.Integer(),
+    state: Nullable(Type.String({ description: 'pending, delivered or failed' })),
+    attempts: Type.Integer({ minimum: 0 }),
     last_error: Nullable(Type.String()),
     at: Nullable(Time),
   })),
@@ -88,31 +98,27 @@ export const DiagnosisSchema = Type.Object({
     audio: Nullable(Type.String()),
     segments: Type.Array(Type.String()),
   }),
-});
-export type Diagnosis = Static<typeof DiagnosisSchema>;
+}, { description: 'one submitted recording: its status, identity and, once done, its result' });
+export type Diagnosis = Static<typeof DiagnosisSchema> & { result?: unknown; outcome: Static<typeof OutcomeSchema> | null; error: Static<typeof ErrorSchema> | null };
 
-export const DiagnosisListSchema = Type.Object({
-  items: Type.Array(DiagnosisSchema),
-  next_cursor: Nullable(Type.String()),
-});
+export const DiagnosisPageSchema = Type.Object({
+  items: Type.Array(Type.Ref('Diagnosis')),
+  next_cursor: Nullable(Type.String({ description: 'pass it as ?cursor= for the next page; null on the last' })),
+}, { description: 'a page of records, newest first' });
+
+export const FieldErrorSchema = Type.Object({ field: Type.String({ description: 'where: querystring.limit, body.label, file, …' }), message: Type.String() });
 
 export const ProblemSchema = Type.Object({
-  type: Type.String(),
+  type: Type.String({ description: 'about:blank' }),
   title: Type.String(),
-  status: Type.Integer(),
-  detail: Type.String(),
-  code: Type.String({ description: "tosia's stable error code" }),
-  instance: Type.Optional(Type.String()),
-  errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
-  record: Type.Optional(DiagnosisSchema),
-}, { additionalProperties: true });
-
-/** Responses every authenticated route can give besides its own. */
-export const authProblems = {
-  401: ProblemSchema,
-  403: ProblemSchema,
-  429: ProblemSchema,
-} as const;
+  status: Type.Integer({ minimum: 400, maximum: 599 }),
+  detail: Type.String({ description: 'what went wrong, naming the thing, and what to do' }),
+  code: Type.String({ description: "tosia's stable error code: E_INPUT, E_DECODE, E_CONFIG, E_MODEL, E_OUTPUT, E_AUTH, E_FORBIDDEN, E_NOT_FOUND, E_METHOD, E_GONE, E_CONFLICT, E_PRECONDITION, E_RANGE, E_RATE_LIMITED, E_UNAVAILABLE, E_INTERNAL" }),
+  instance: Type.Optional(Type.String({ description: 'the path asked for' })),
+  hint: Type.Optional(Type.String({ description: 'how to fix it' })),
+  errors: Type.Optional(Type.Array(Type.Ref('FieldError'))),
+  record: Type.Optional(Type.Ref('Diagnosis', { description: 'the record the failure was kept as (a recording that does not decode)' })),
+}, { additionalProperties: true, description: 'RFC 9457 problem details' });
 
 const Span = Type.Object({ start_s: Type.Number({ minimum: 0 }), end_s: Type.Number({ minimum: 0 }) }, { additionalProperties: false });
 
@@ -134,3 +140,11 @@ export const ReviewSchema = Type.Object({
   reviewer: Type.String({ description: 'the name of the API key that stored it' }),
   reviewed_at: Time,
 });
+
+/** The JSON form of an upload: a recording already in a container or bucket the server allows. */
+export const SourceReferenceSchema = Type.Object({
+  source: Type.String({ minLength: 1, maxLength: 2048, description: 'azblob://container/path or s3://bucket/path, under a --source-store the server allows' }),
+  external_id: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_EXTERNAL_ID })),
+  metadata: Type.Optional(Type.Object({}, { additionalProperties: true, description: `a JSON object of at most ${MAX_METADATA_BYTES} bytes` })),
+  callback_url: Type.Optional(Type.String({ format: 'uri', maxLength: MAX_CALLBACK_URL })),
+}, { additionalProperties: false, description: 'diagnose a recording by reference: it is read once and kept like an upload' });
