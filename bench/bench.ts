@@ -17,6 +17,7 @@ import { benchDamage } from './damage.js';
 import { coughFolderCounts } from './eval-segmentation.js';
 import { benchSegmentation } from './segment-cost.js';
 import { benchStorage } from './storage.js';
+import { benchApiList } from './api-list.js';
 
 const root = packageRoot();
 const shared = resolve(process.env.TOSIA_SHARED ?? join(root, '../shared'));
@@ -27,7 +28,7 @@ const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(to
 const when = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 process.stdout.write(`tosia bench — ${when}\n${machine}\n\n`);
 
-// BENCH_ONLY=serve,batch runs only those sections (mel, decode, cold, segment, batch, serve, storage, queue, damage, counts)
+// BENCH_ONLY=serve,batch runs only those sections (mel, decode, cold, segment, batch, serve, list, storage, queue, damage, counts)
 const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
 const wanted = (name: string) => !only || only.has(name);
 const quick = process.env.BENCH_QUICK === '1';
@@ -38,6 +39,7 @@ if (wanted('cold')) show(benchColdStart(join(root, 'samples/coughs-3_snr-25db_wh
 if (wanted('segment')) show(await benchSegmentation(cough, quick));
 if (wanted('batch')) show(await benchBatch(cough, quick));
 if (wanted('serve')) show(await benchServe(cough, quick));
+if (wanted('list')) show(await benchApiList(quick));
 if (wanted('storage')) show(await benchStorage(cough, quick));
 if (wanted('queue')) show(await benchQueue(cough, quick));
 if (wanted('damage')) show(await benchDamage(cough));

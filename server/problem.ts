@@ -6,10 +6,10 @@ import { StoreUnavailable } from './audio-store/audio-store.js';
  * Every error the API gives is an RFC 9457 problem (application/problem+json) carrying a stable
  * `code`: tosia's pipeline codes (E_INPUT, E_DECODE, E_CONFIG, E_MODEL, E_OUTPUT, E_INTERNAL)
  * and the HTTP layer's own (E_AUTH, E_FORBIDDEN, E_NOT_FOUND, E_METHOD, E_GONE, E_CONFLICT,
- * E_PRECONDITION, E_RANGE, E_RATE_LIMITED, E_UNAVAILABLE). Internals of a 5xx go to the log only.
+ * E_IDEMPOTENCY, E_PRECONDITION, E_RANGE, E_RATE_LIMITED, E_UNAVAILABLE). Internals of a 5xx go to the log only.
  */
 
-export type ProblemCode = TosiaError['code'] | 'E_AUTH' | 'E_FORBIDDEN' | 'E_NOT_FOUND' | 'E_METHOD' | 'E_GONE' | 'E_CONFLICT' | 'E_PRECONDITION' | 'E_RANGE' | 'E_RATE_LIMITED' | 'E_UNAVAILABLE';
+export type ProblemCode = TosiaError['code'] | 'E_AUTH' | 'E_FORBIDDEN' | 'E_NOT_FOUND' | 'E_METHOD' | 'E_GONE' | 'E_CONFLICT' | 'E_IDEMPOTENCY' | 'E_PRECONDITION' | 'E_RANGE' | 'E_RATE_LIMITED' | 'E_UNAVAILABLE';
 
 export interface FieldError { field: string; message: string }
 

@@ -54,6 +54,8 @@ export interface ServerOptions {
   rateLimitPerMinute?: number;
   /** Requests without a valid key per minute per client address before 429 (default 30). */
   failedAuthPerMinute?: number;
+  /** Origins whose pages may call the API from a browser (CORS), e.g. https://app.example.org. */
+  corsOrigins?: string[];
   requestTimeoutMs?: number;
   headersTimeoutMs?: number;
   /** How often the dispatcher puts right what a failed database call left behind (ms, default 5000). */
@@ -140,6 +142,7 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
   const maxQueue = o.maxQueue ?? DEFAULTS.maxQueue;
   if (!(Number.isInteger(maxQueue) && maxQueue >= 1)) throw new TosiaError('E_CONFIG', `--max-queue=${maxQueue} must be an integer >= 1`, { stage: 'config' });
   if (o.retainAudioDays != null && !(o.retainAudioDays > 0)) throw new TosiaError('E_CONFIG', `--retain-audio-days=${o.retainAudioDays} must be a number of days > 0`, { stage: 'config' });
+  checkOrigins(o.corsOrigins ?? []);
   if (o.webhookSecret != null && o.webhookSecret.length < 16) throw new TosiaError('E_CONFIG', '--webhook-secret must be at least 16 characters', { stage: 'config', hint: 'generate one: openssl rand -hex 32' });
 
   const identity = await identityOf(o.config);
@@ -183,7 +186,7 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
     let modelError: Error | null = null;
     const running = pool;
     const started = pool.start().catch((e: Error) => { modelError = e; });
-    const intake = new Intake({ records, audio, work: dispatcher, identity, now, webhookSecret: o.webhookSecret ?? null, callbacks, log });
+    const intake = new Intake({ records, audio, work: dispatcher, identity, now, webhookSecret: o.webhookSecret ?? null, callbacks, log, finished: events.finished });
     const services: Services = {
       records, keys, audio, intake, sources, dispatcher, auth, metrics, identity, now, config: o.config, figures,
       webhookSecret: o.webhookSecret ?? null,
@@ -204,7 +207,7 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
         return null;
       },
     };
-    const built = (app = await buildApp({ services, rateLimitPerMinute: o.rateLimitPerMinute, failedAuthPerMinute: o.failedAuthPerMinute, metricsKey: o.metricsKey, requestTimeoutMs: o.requestTimeoutMs, headersTimeoutMs: o.headersTimeoutMs, logger: o.logger }));
+    const built = (app = await buildApp({ services, rateLimitPerMinute: o.rateLimitPerMinute, failedAuthPerMinute: o.failedAuthPerMinute, corsOrigins: o.corsOrigins, metricsKey: o.metricsKey, requestTimeoutMs: o.requestTimeoutMs, headersTimeoutMs: o.headersTimeoutMs, logger: o.logger }));
     // a model that does not load (or a queue that cannot be reached) stops the server before it takes anything
     await started;
     if (modelError) throw modelError;
@@ -264,5 +267,20 @@ async function within(p: Promise<unknown>, ms: number, late: string): Promise<st
     return await Promise.race([p.then(() => null, (e: Error) => e.message), new Promise<string>((r) => { t = setTimeout(() => r(late), ms); })]);
   } finally {
     clearTimeout(t);
+  }
+}
+
+/** --cors-origin values: each an exact origin (scheme, host, optional port), as browsers send it. */
+function checkOrigins(origins: string[]): void {
+  for (const origin of origins) {
+    let url: URL | null = null;
+    try {
+      url = new URL(origin);
+    } catch {
+      // reported below
+    }
+    if (!url || !/^https?:$/.test(url.protocol) || url.origin !== origin) {
+      throw new TosiaError('E_CONFIG', `--cors-origin ${JSON.stringify(origin)} is not an origin`, { stage: 'config', hint: 'give the scheme, host and port only, as a browser sends it in Origin: https://app.example.org or http://localhost:3000 (no path, no trailing slash, no *)' });
+    }
   }
 }

@@ -38,6 +38,7 @@ export function registerServe(program: Command, setExit: (code: number) => void)
     .option('--retain-audio-days <days>', 'delete audio and images older than this; the records stay')
     .option('--metrics-key <key>', '/metrics needs this key (default: open on loopback only)')
     .option('--rate-limit <n>', 'requests per minute per API key (every route alias counts)', '600')
+    .option('--cors-origin <origin>', 'an origin (https://app.example.org) whose pages may call the API from the browser (CORS); repeatable; none by default', (v: string, prev: string[] = []) => [...prev, v])
     .option('--failed-auth-limit <n>', 'requests without a valid API key per minute per client address before 429', '30')
     .option('--queue <url>', 'run recordings on `tosia worker` processes through NATS JetStream (nats://host:4222) instead of here')
     .option('--source-store <url>', 'a container or bucket (azblob://container[/prefix], s3://bucket[/prefix]) that POST {"source": …} may read recordings from; repeatable', (v: string, prev: string[] = []) => [...prev, v])
@@ -57,7 +58,8 @@ Examples:
   $ tosia serve --db postgres://tosia@db:5432/tosia --retain-audio-days 30
   $ tosia serve --queue nats://queue:4222          # recordings run on tosia worker processes
   $ tosia serve --audio-store azblob://tosia-audio --db postgres://tosia@db:5432/tosia   # replicas sharing no disk
-  $ tosia serve --source-store azblob://calls/2026/   # POST {"source": "azblob://calls/2026/12/a.ogg"} diagnoses call audio in place`);
+  $ tosia serve --source-store azblob://calls/2026/   # POST {"source": "azblob://calls/2026/12/a.ogg"} diagnoses call audio in place
+  $ tosia serve --cors-origin https://app.example.org  # that site's pages may call the API with a key`);
   cmd.action(async (opts: Record<string, unknown>) => {
     // a server outlives a promise nobody waited on (a dependency failing at a bad moment): it is
     // logged as one JSON line, and the process goes on serving
@@ -83,6 +85,7 @@ Examples:
         metricsKey: (opts.metricsKey as string | undefined) ?? null,
         rateLimitPerMinute: positive('rate-limit', opts.rateLimit, true),
         failedAuthPerMinute: positive('failed-auth-limit', opts.failedAuthLimit, true),
+        corsOrigins: opts.corsOrigin as string[] | undefined,
         apiKey: process.env.TOSIA_API_KEY || undefined,
         queue: opts.queue === undefined ? undefined : { url: opts.queue as string, settings: queueSettings(opts) },
         logger: { level: 'info' },

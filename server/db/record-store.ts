@@ -1,6 +1,6 @@
 import type { Result } from '../../runtime/index.js';
 import type { Db, DiagnosesTable, ReviewsTable } from './database.js';
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 
 /**
  * The records of diagnoses, behind one small interface: routes and the dispatcher never write
@@ -10,6 +10,9 @@ import type { Selectable } from 'kysely';
 export type Status = DiagnosesTable['status'];
 export const STATUSES: readonly Status[] = ['queued', 'running', 'done', 'failed'];
 export type Row = Selectable<DiagnosesTable>;
+
+/** Every column but the result. */
+const LIST_COLUMNS = ['id', 'external_id', 'status', 'created_at', 'started_at', 'finished_at', 'attempts', 'filename', 'content_type', 'size_bytes', 'sha256', 'metadata', 'callback_url', 'config_sha256', 'model_sha256', 'idempotency_key', 'label', 'score', 'n_segments', 'images', 'error_code', 'error_stage', 'error_message', 'webhook_state', 'webhook_attempts', 'webhook_error', 'webhook_at', 'audio_purged_at'] as const satisfies readonly (keyof DiagnosesTable)[];
 
 /** What an upload gives a new record; the rest starts empty. */
 export type NewRecord = Pick<DiagnosesTable, 'id' | 'external_id' | 'created_at' | 'filename' | 'content_type' | 'size_bytes' | 'sha256' | 'metadata' | 'callback_url' | 'config_sha256' | 'model_sha256' | 'idempotency_key'>;
@@ -52,6 +55,32 @@ export class RecordStore {
     }
   }
 
+  /**
+   * A record for a submission of bytes already diagnosed (`from`, done) under another identity:
+   * made done at once with `from`'s result (given, its source renamed), flags and images, in one
+   * transaction. Like insert, the record an idempotency key already holds instead, if any.
+   */
+  async insertDone(rec: NewRecord, from: Row, result: string, now: string): Promise<{ row: Row; inserted: boolean }> {
+    try {
+      const row = await this.db.transaction().execute(async (tx) => {
+        const made = await tx.insertInto('diagnoses').values({
+          ...rec, status: 'done', started_at: now, finished_at: now, result, label: from.label, score: from.score, n_segments: from.n_segments, images: from.images,
+        }).returningAll().executeTakeFirstOrThrow();
+        const id = sql<string>`${rec.id}`;
+        await tx.insertInto('diagnosis_flags').columns(['diagnosis_id', 'flag']).expression(tx.selectFrom('diagnosis_flags').select([id.as('diagnosis_id'), 'flag']).where('diagnosis_id', '=', from.id)).execute();
+        await tx.insertInto('segment_images').columns(['diagnosis_id', 'n', 'png']).expression(tx.selectFrom('segment_images').select([id.as('diagnosis_id'), 'n', 'png']).where('diagnosis_id', '=', from.id)).execute();
+        return made;
+      });
+      return { row, inserted: true };
+    } catch (e) {
+      if (rec.idempotency_key !== null && isUniqueViolation(e)) {
+        const held = await this.byIdempotencyKey(rec.idempotency_key);
+        if (held) return { row: held, inserted: false };
+      }
+      throw e;
+    }
+  }
+
   async get(id: string): Promise<Row | undefined> {
     return this.db.selectFrom('diagnoses').selectAll().where('id', '=', id).executeTakeFirst();
   }
@@ -76,9 +105,12 @@ export class RecordStore {
     return out;
   }
 
-  /** Newest first, `limit` + 1 rows so the caller knows whether there is a next page. */
-  async list(f: ListFilter): Promise<Row[]> {
-    let q = this.db.selectFrom('diagnoses').selectAll();
+  /**
+   * Newest first, `limit` + 1 rows so the caller knows whether there is a next page. Without
+   * `withResult` the result JSON is not read (it is most of a row): `result` is null.
+   */
+  async list(f: ListFilter, withResult = true): Promise<Row[]> {
+    let q = withResult ? this.db.selectFrom('diagnoses').selectAll() : this.db.selectFrom('diagnoses').select(LIST_COLUMNS).select(sql<null>`null`.as('result'));
     if (f.status !== undefined) q = q.where('status', '=', f.status);
     if (f.label !== undefined) q = q.where('label', '=', f.label);
     if (f.external_id !== undefined) q = q.where('external_id', '=', f.external_id);

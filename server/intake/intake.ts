@@ -23,8 +23,12 @@ export interface SubmitOptions {
   idempotencyKey: string | null;
 }
 
-/** What a submission became: a new record, the record of the same bytes (dedup), or the record its idempotency key made (replay). */
-export interface Submitted { row: Row; dedup: boolean; replay: boolean }
+/**
+ * What a submission became: a new record (`created`), perhaps finished at once with a result of
+ * the same bytes (`dedup`); the record of the same submission made before (`dedup`, not created);
+ * or the record its idempotency key made (`replay`).
+ */
+export interface Submitted { row: Row; created: boolean; dedup: boolean; replay: boolean }
 
 export interface IntakeOptions {
   records: RecordStore;
@@ -37,7 +41,15 @@ export interface IntakeOptions {
   /** Where callbacks may go. */
   callbacks: CallbackGuard;
   log: (msg: string, extra: Record<string, unknown>) => void;
+  /** A record made finished at submission (a result reused): its webhook goes out like any other's. */
+  finished: (row: Row) => void;
 }
+
+/** What identifies a submission besides its bytes: a resend with these equal is the same submission. */
+function sameIdentity(row: Row, sub: Submission): boolean {
+  return row.external_id === sub.externalId && canonical(row.metadata) === canonical(sub.metadata) && row.callback_url === sub.callbackUrl;
+}
+const canonical = (json: string | null) => (json === null ? null : JSON.stringify(JSON.parse(json)));
 
 /**
  * A record's life: submitted (deduplicated, made idempotent, its audio kept once), retried,
@@ -64,9 +76,16 @@ export class Intake {
    * the one that stands for it. The place in the queue is held from before the record exists.
    */
   async submit(receive: () => Promise<Submission>, opts: SubmitOptions): Promise<Submitted> {
+    const key = opts.idempotencyKey;
+    // a request before this one with the same key, perhaps still uploading
+    const earlier = key === null ? undefined : this.inFlight.get(key);
     const work = (async () => {
       const sub = await receive();
       try {
+        if (key !== null) {
+          const held = (await this.o.records.byIdempotencyKey(key)) ?? (await earlier?.catch(() => undefined));
+          if (held) return { row: this.replay(held, sub, key), created: false, dedup: false, replay: true };
+        }
         if (!this.o.work.reserve()) throw unavailable('the queue is full; try again shortly');
         try {
           return await this.store(sub, opts);
@@ -77,7 +96,6 @@ export class Intake {
         await this.o.audio.discard(sub.staged).catch(() => undefined);
       }
     })();
-    const key = opts.idempotencyKey;
     if (key !== null) {
       const p = work.then((w) => w.row);
       this.inFlight.set(key, p);
@@ -95,17 +113,28 @@ export class Intake {
     if (refused) throw new Problem(400, 'E_INPUT', `callback_url ${refused}`, { errors: [{ field: 'callback_url', message: refused }] });
     const { config_sha256, model_sha256 } = identity;
     const sha256 = sub.staged.sha256;
-    if (!opts.force) {
-      const dup = await records.duplicateOf(sha256, config_sha256, model_sha256!);
-      if (dup) return { row: dup, dedup: true, replay: false };
-    }
+    // The same bytes under the same config and model: the same submission again gets its record
+    // back; another submission (its own external_id, metadata or callback) gets a record of its
+    // own, finished at once with the result already made, or run again if that is not done yet.
+    const dup = opts.force ? undefined : await records.duplicateOf(sha256, config_sha256, model_sha256!);
+    if (dup && sameIdentity(dup, sub)) return { row: dup, created: false, dedup: true, replay: false };
+    const reuse = dup?.status === 'done' && dup.result !== null ? dup : null;
     await audio.commit(sub.staged);
     let made: { row: Row; inserted: boolean };
     try {
-      made = await records.insert({
-        id: uuidv7(now().getTime()), external_id: sub.externalId, created_at: now().toISOString(), filename: sub.filename, content_type: sub.contentType,
+      const id = uuidv7(now().getTime());
+      const rec = {
+        id, external_id: sub.externalId, created_at: now().toISOString(), filename: sub.filename, content_type: sub.contentType,
         size_bytes: sub.staged.size, sha256, metadata: sub.metadata, callback_url: sub.callbackUrl, config_sha256, model_sha256: model_sha256!, idempotency_key: opts.idempotencyKey,
-      });
+      };
+      if (reuse) {
+        // the result names the recording as this submission does
+        const result = JSON.parse(reuse.result!) as { source: { path: string } };
+        result.source.path = sub.filename ?? `upload-${id}`;
+        made = await records.insertDone(rec, reuse, JSON.stringify(result), rec.created_at);
+      } else {
+        made = await records.insert(rec);
+      }
     } catch (e) {
       // no record holds the audio just committed, unless another did already
       await this.release(sha256).catch(() => undefined);
@@ -115,9 +144,9 @@ export class Intake {
     // client told 503 would send it again and make a second record).
     const { row, inserted } = made;
     if (!inserted) {
-      // other bytes under a used key (a client bug): the copy just committed may belong to nobody
+      // a request with the same key got there first: the copy just committed may belong to nobody
       if (row.sha256 !== sha256) await this.release(sha256).catch((e) => this.o.log('releasing unreferenced audio failed', { sha256, error: (e as Error).message }));
-      return { row, dedup: false, replay: true };
+      return { row: this.replay(row, sub, opts.idempotencyKey!), created: false, dedup: false, replay: true };
     }
     // a removal of the same bytes (another record deleted, in any replica) may have come between
     // the commit and the insert: the staged copy is still here to put it back. Should the store
@@ -128,8 +157,25 @@ export class Intake {
       this.o.log('checking the audio after its record was made failed', { id: row.id, error: (e as Error).message });
     }
     if (row.callback_url) await records.setWebhook(row.id, 'pending', 0, null, null);
+    if (reuse) {
+      this.o.finished(row);
+      return { row, created: true, dedup: true, replay: false };
+    }
     this.o.work.enqueue(row.id);
-    return { row, dedup: false, replay: false };
+    return { row, created: true, dedup: false, replay: false };
+  }
+
+  /**
+   * The record an Idempotency-Key made, for a request that sent the key again: the same request
+   * gets it; a different one (other bytes, external_id, metadata or callback) is refused, as the
+   * IETF Idempotency-Key draft says, rather than answered with an unrelated record.
+   */
+  private replay(held: Row, sub: Submission, key: string): Row {
+    if (held.sha256 === sub.staged.sha256 && sameIdentity(held, sub)) return held;
+    const what = held.sha256 !== sub.staged.sha256 ? 'other bytes' : 'other external_id, metadata or callback_url';
+    throw new Problem(422, 'E_IDEMPOTENCY', `the Idempotency-Key ${JSON.stringify(key.slice(key.indexOf(':') + 1))} was used for a different request (${what}) that made ${held.id}`, {
+      hint: 'use a new Idempotency-Key for each new request; send the same key only to repeat the same request', record_id: held.id,
+    });
   }
 
   /** Queue a failed record again; the record as queued. */

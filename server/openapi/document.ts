@@ -75,6 +75,13 @@ export function documentOptions(): SwaggerOptions {
     transformObject: (d) => {
       const doc = ('openapiObject' in d ? d.openapiObject : d.swaggerObject) as Doc;
       for (const [path, ops] of Object.entries(doc.paths ?? {})) {
+        // a path parameter far longer than any id is refused before routing
+        if (path.includes('{')) {
+          for (const op of Object.values(ops)) {
+            op.responses ??= {};
+            op.responses['414'] ??= { description: 'a path parameter is far longer than any this API takes', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } } as never;
+          }
+        }
         if (!RATE_LIMITED.test(path)) continue;
         for (const op of Object.values(ops)) {
           for (const res of Object.values(op.responses ?? {})) {

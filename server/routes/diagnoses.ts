@@ -11,6 +11,7 @@ import { etagOf, ifNoneMatch, NoneMatchHeaders } from './conditional.js';
 import type { Services } from '../services.js';
 import { recordNotFound as notFound, unavailable } from '../intake/intake.js';
 import { renderOne, renderRecord } from './render.js';
+import { storedInstant } from './rfc3339.js';
 import { readUpload, tooLarge } from './upload.js';
 
 const tags = ['diagnoses'];
@@ -46,13 +47,13 @@ export function diagnosesRoutes(s: Services) {
     app.post('/v1/diagnoses', {
       schema: {
         tags, summary: 'Upload one recording and diagnose it',
-        description: 'multipart/form-data (`file`, optional `external_id`, `metadata`, `callback_url`), a raw audio/* body, or application/json `{"source": "azblob://container/path", "external_id", "metadata", "callback_url"}` naming a recording already in a container or bucket the server allows (--source-store): it is read once and kept like an upload. Waits up to `wait` seconds: 201 with the finished record, else 202 with Location. The same bytes under the same config and model return the existing record (200, deduplicated) unless `force`. An `Idempotency-Key` header makes a retried POST return the record the first one made.',
+        description: 'multipart/form-data (`file`, optional `external_id`, `metadata`, `callback_url`), a raw audio/* body, or application/json `{"source": "azblob://container/path", "external_id", "metadata", "callback_url"}` naming a recording already in a container or bucket the server allows (--source-store): it is read once and kept like an upload. Waits up to `wait` seconds: 201 with the finished record, else 202 with Location. Each submission is a record of its own: the same bytes under the same config and model with another external_id, metadata or callback_url make a new record that reuses the result (201, deduplicated), and the very same submission again returns its record (200, deduplicated), unless `force`. An `Idempotency-Key` header makes a retried POST return the record the first one made; the key with a different request is 422 E_IDEMPOTENCY.',
         operationId: 'createDiagnosis',
         querystring: PostQuerySchema,
         headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$', description: 'makes a retried POST safe: the same key with the same request returns the record the first made; with a different request, 422' })) }),
         response: {
-          200: json('Diagnosis', 'the record this Idempotency-Key made before (Idempotent-Replayed: true)', ['Location', 'Idempotent-Replayed']),
-          201: json('Diagnosis', 'the new record, finished within `wait` (done, or failed for a reason other than the recording)', ['Location']),
+          200: json('Diagnosis', 'a record made before: the one this Idempotency-Key made (Idempotent-Replayed: true), or the one the same submission made (same bytes, external_id, metadata and callback_url; deduplicated: true)', ['Location', 'Idempotent-Replayed']),
+          201: json('Diagnosis', "the new record, finished within `wait` (done, or failed for a reason other than the recording); deduplicated: true when the bytes had a result already and it was reused for this submission's record", ['Location']),
           202: json('Diagnosis', 'the new record, accepted and still queued or running: GET Location (with ?wait=) for the result', ['Location']),
           ...problems(...AUTH_PROBLEMS, 413, 415, 422, 503, 507),
         },
@@ -70,20 +71,14 @@ export function diagnosesRoutes(s: Services) {
       const waitS = req.query.wait ?? 30;
       const key = req.headers['idempotency-key'];
       const scoped = key === undefined ? null : `${req.caller!.name}:${key}`;
-      if (scoped !== null) {
-        // a retry of a POST that already made a record (even one still uploading) gets that record
-        const held = await s.intake.replayOf(scoped);
-        if (held) {
-          reply.header('idempotent-replayed', 'true');
-          return answer(reply, held, waitS, false);
-        }
-      }
       const declared = Number(req.headers['content-length']);
       if (Number.isFinite(declared) && declared > s.maxUploadBytes + (req.isMultipart() ? MULTIPART_SLACK : 0)) throw tooLarge(s.maxUploadBytes);
-      if (s.dispatcher.full) throw unavailable('the queue is full; try again shortly');
-      const { row, dedup, replay } = await s.intake.submit(() => readUpload(req, s.audio, s.maxUploadBytes, req.query, s.sources), { force: req.query.force ?? false, idempotencyKey: scoped });
+      // a retry of a POST that already made a record is answered even when the queue is full
+      // (the intake still reads it, to check that it is the same request)
+      if (s.dispatcher.full && (scoped === null || !(await s.intake.replayOf(scoped)))) throw unavailable('the queue is full; try again shortly');
+      const { row, created, dedup, replay } = await s.intake.submit(() => readUpload(req, s.audio, s.maxUploadBytes, req.query, s.sources), { force: req.query.force ?? false, idempotencyKey: scoped });
       if (replay) reply.header('idempotent-replayed', 'true');
-      return answer(reply, row, waitS, !dedup && !replay, dedup ? true : undefined);
+      return answer(reply, row, waitS, created, dedup ? true : undefined);
     });
 
     app.get('/v1/diagnoses', {
@@ -102,10 +97,17 @@ export function diagnosesRoutes(s: Services) {
         if (before === undefined) throw new Problem(400, 'E_INPUT', 'querystring.cursor is not a cursor this server gave out', { errors: [{ field: 'querystring.cursor', message: 'pass next_cursor from the previous page unchanged' }] });
       }
       const limit = Math.min(q.limit ?? 50, MAX_PAGE);
-      const rows = await s.records.list({ status: q.status, label: q.label, external_id: q.external_id, flag: q.flag, created_after: q.created_after, created_before: q.created_before, before_id: before, limit });
+      const when = (field: 'created_after' | 'created_before') => {
+        const text = q[field];
+        if (text === undefined) return undefined;
+        const at = storedInstant(text, field === 'created_after' ? 'floor' : 'ceil');
+        if (at === null) throw new Problem(400, 'E_INPUT', `querystring.${field} ${JSON.stringify(text)} is not an RFC 3339 date-time`, { errors: [{ field: `querystring.${field}`, message: 'must be an RFC 3339 date-time such as 2026-12-06T09:30:00Z or 2026-12-06T10:30:00.5+01:00' }] });
+        return at;
+      };
+      const result = q.include === 'result';
+      const rows = await s.records.list({ status: q.status, label: q.label, external_id: q.external_id, flag: q.flag, created_after: when('created_after'), created_before: when('created_before'), before_id: before, limit }, result);
       const page = rows.slice(0, limit);
       const flags = await s.records.flagsOf(page.map((r) => r.id));
-      const result = q.include === 'result';
       return { items: page.map((r) => renderRecord(r, flags.get(r.id) ?? [], { result })), next_cursor: rows.length > limit ? encodeCursor(page.at(-1)!.id) : null };
     });
 

@@ -22,7 +22,7 @@ export function renderRecord(row: Row, flags: string[], extra: { deduplicated?: 
     model_sha256: row.model_sha256,
     metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
     flags,
-    outcome: outcomeOf(row.result),
+    outcome: row.status === 'done' && row.label !== null ? { label: row.label, score: row.score === null ? null : Number(row.score), n_segments: Number(row.n_segments ?? 0) } : null,
     ...(extra.result === false ? {} : { result: row.result === null ? null : JSON.parse(row.result) }),
     error: row.error_code === null ? null : { code: row.error_code, stage: row.error_stage, message: row.error_message ?? '' },
     webhook: row.callback_url === null ? null : { url: row.callback_url, state: row.webhook_state, attempts: Number(row.webhook_attempts), last_error: row.webhook_error, at: row.webhook_at },
@@ -33,13 +33,6 @@ export function renderRecord(row: Row, flags: string[], extra: { deduplicated?: 
       segments: Array.from({ length: Number(row.images) }, (_, n) => `${self}/segments/${n}.png`),
     },
   };
-}
-
-/** The result's label, score, positive label and segment count. */
-function outcomeOf(result: string | null): Diagnosis['outcome'] {
-  if (result === null) return null;
-  const d = (JSON.parse(result) as { diagnosis: { label: string; score: number | null; positive_label: string; n_segments: number } }).diagnosis;
-  return { label: d.label, score: d.score, positive_label: d.positive_label, n_segments: d.n_segments };
 }
 
 export async function renderOne(records: RecordStore, row: Row, extra: { deduplicated?: boolean; result?: boolean } = {}): Promise<Diagnosis> {

@@ -86,6 +86,8 @@ export async function readUpload(req: FastifyRequest, audio: AudioStore, limit: 
       contentType = String(req.headers['content-type']).split(';')[0]!.trim();
     }
     if (received.size === 0) throw badField(isJson(req) ? 'source' : req.isMultipart() ? 'file' : 'body', 'is empty (0 bytes): there is no recording');
+    // what the JSON and query hook cannot see: the form's fields and the file part's name
+    for (const [k, v] of Object.entries({ ...fields, filename: filename ?? '' })) if (v.includes('\u0000')) throw badField(k, 'holds a NUL character (U+0000), which no text here may hold');
     const checked = checkFields(fields);
     return { staged: received, filename, contentType, externalId: checked.external_id ?? null, metadata: checked.metadata ?? null, callbackUrl: checked.callback_url ?? null };
   } catch (e) {

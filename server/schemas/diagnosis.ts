@@ -45,8 +45,8 @@ export const ListQuerySchema = Type.Object({
   label: Type.Optional(Type.String({ maxLength: 200 })),
   external_id: Type.Optional(Type.String({ maxLength: MAX_EXTERNAL_ID })),
   flag: Type.Optional(Type.String({ maxLength: 100, description: 'a quality flag: clipped, too_quiet, too_short, low_snr, no_cough, truncated, corrupt' })),
-  created_after: Type.Optional(Time),
-  created_before: Type.Optional(Time),
+  created_after: Type.Optional(Type.String({ format: 'date-time', maxLength: 64, description: 'records created after this instant (exclusive): RFC 3339, any offset, e.g. 2026-12-06T10:30:00+01:00' })),
+  created_before: Type.Optional(Type.String({ format: 'date-time', maxLength: 64, description: 'records created before this instant (exclusive): RFC 3339, any offset' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 50 })),
   cursor: Type.Optional(Type.String({ maxLength: 200, description: 'next_cursor of the previous page' })),
   include: Type.Optional(Type.Literal('result', { description: "result: each item carries its whole result (a page is then about ten times larger); without it, each item's outcome only" })),
@@ -59,7 +59,6 @@ export const ErrorSchema = Type.Object({ code: Type.String({ description: "tosia
 export const OutcomeSchema = Type.Object({
   label: Type.String({ description: 'the positive label, the best other label, or no_cough' }),
   score: Nullable(Type.Number({ minimum: 0, maximum: 1, description: 'the score for the positive label; null when there is no cough' })),
-  positive_label: Type.String(),
   n_segments: Type.Integer({ minimum: 0, description: 'coughs that counted' }),
 }, { description: "the recording's label and score, from result.diagnosis" });
 

@@ -119,11 +119,29 @@ describe.each(STORES)('tosia serve on $store', ({ store }) => {
     expect(done.status).toBe('done');
   });
 
-  it('the same bytes under the same config and model give back the record (200, deduplicated); force runs again', async () => {
+  it('the same submission again gets its record back (200, deduplicated); another submission of the same bytes gets its own record with the result reused (201); force runs again', async () => {
     const first = await (await raw(variant(4))).json();
     const again = await raw(variant(4));
     expect(again.status).toBe(200);
     expect(await again.json()).toMatchObject({ id: first.id, deduplicated: true, status: 'done' });
+    // another submission of the same bytes keeps its own identity: a record of its own, the result reused
+    const other = await raw(variant(4), `?wait=60&external_id=second-${store}&filename=second.wav`);
+    expect(other.status).toBe(201);
+    const o = await other.json();
+    expect(o).toMatchObject({ deduplicated: true, status: 'done', external_id: `second-${store}` });
+    expect(o.id).not.toBe(first.id);
+    expect(o.result.source.path).toBe('second.wav');
+    expect({ ...o.result, source: { ...o.result.source, path: null } }).toEqual({ ...first.result, source: { ...first.result.source, path: null } });
+    expect(o.links.segments.length).toBe(first.links.segments.length);
+    const png = async (d: { links: { segments: string[] } }) => Buffer.from(await (await h.call(d.links.segments[0]!, { role: 'read' })).arrayBuffer());
+    expect((await png(o)).equals(await png(first))).toBe(true);
+    const found = await (await h.call(`/v1/diagnoses?external_id=second-${store}`, { role: 'read' })).json();
+    expect(found.items.map((d: { id: string }) => d.id)).toEqual([o.id]);
+    expect(found.items[0].flags).toEqual(first.flags);
+    // and sending that second submission again gives its record back
+    const twice = await raw(variant(4), `?wait=60&external_id=second-${store}`);
+    expect(twice.status).toBe(200);
+    expect((await twice.json()).id).toBe(o.id);
     const forced = await raw(variant(4), '?wait=60&force=true');
     expect(forced.status).toBe(201);
     const f = await forced.json();
@@ -138,11 +156,17 @@ describe.each(STORES)('tosia serve on $store', ({ store }) => {
     const rb = await b.json();
     expect(ra.id).toBe(rb.id);
     expect([a.status, b.status].sort()).toEqual([200, 201]);
-    // a retry with other bytes (a client bug) still names the same record: the key decides
-    const c = await raw(variant(6), '?wait=60', key);
-    expect(c.status).toBe(200);
-    expect(c.headers.get('idempotent-replayed')).toBe('true');
-    expect((await c.json()).id).toBe(ra.id);
+    // the same request again: the same record, marked replayed
+    const again = await raw(variant(5), '?wait=60', key);
+    expect(again.status).toBe(200);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect((await again.json()).id).toBe(ra.id);
+    // the key with a different request (other bytes, or another external_id): 422, nothing made
+    const c = await problem(await raw(variant(6), '?wait=60', key), 422, 'E_IDEMPOTENCY');
+    expect(c.record_id).toBe(ra.id);
+    expect(c.detail).toMatch(/was used for a different request \(other bytes\)/);
+    await problem(await raw(variant(5), '?wait=60&external_id=someone-else', key), 422, 'E_IDEMPOTENCY');
+    expect((await h.call(`/v1/diagnoses?external_id=someone-else`, { role: 'read' }).then((r) => r.json())).items).toEqual([]);
     const list = await (await h.call(`/v1/diagnoses?limit=500`, { role: 'read' })).json();
     expect(list.items.filter((r: { source: { sha256: string } }) => r.source.sha256 === ra.source.sha256)).toHaveLength(1);
     await problem(await raw(variant(6), '?wait=0', { 'idempotency-key': 'x'.repeat(201) }), 400, 'E_INPUT');
