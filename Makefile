@@ -18,11 +18,9 @@ $(NODE_MODULES_STAMP): package.json package-lock.json
 
 install: $(NODE_MODULES_STAMP)
 
+## The CLI, the server, the OpenAPI document (dist/openapi.json), the typed client generated from it (tosia/client) and the review page: npm run build.
 build: install
-	npx tsc -p tsconfig.json
-	npx tsc -p page/tsconfig.json
-	cp page/index.html page/style.css dist/page/
-	@chmod +x dist/bin/tosia.js
+	npm run build --silent
 
 ## Run the pipeline on a bundled sample.
 run: build

@@ -2,6 +2,7 @@
 export { createServer, TosiaServer, DEFAULTS, type ServerOptions } from './server.js';
 export { createKey, listKeys, revokeKey, dbMigrate, dbStatus, type StoreLocation } from './admin.js';
 export { signature } from './work/webhook.js';
+export { apiDocument } from './openapi/print-document.js';
 export { NatsPool, type NatsPoolOptions } from './queue/nats-pool.js';
 export { runWorker, type WorkerOptions, type WorkerSummary } from './queue/worker.js';
 export { QUEUE_DEFAULTS, type QueueSettings } from './queue/topology.js';

@@ -7,11 +7,10 @@ import { REPO_ROOT } from './helpers/shared.js';
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
 
 describe('package exports', () => {
-  it('has exactly tosia and tosia/algos, both typed, and the bin', () => {
-    expect(Object.keys(pkg.exports)).toEqual(['.', './algos']);
-    for (const e of Object.values(pkg.exports) as { types: string; import: string }[]) {
-      expect(existsSync(join(REPO_ROOT, e.types)), e.types).toBe(true);
-      expect(existsSync(join(REPO_ROOT, e.import)), e.import).toBe(true);
+  it('has exactly tosia, tosia/algos and tosia/client (each typed), the two JSON documents, and the bin', () => {
+    expect(Object.keys(pkg.exports)).toEqual(['.', './algos', './result.schema.json', './client', './openapi.json']);
+    for (const e of Object.values(pkg.exports) as ({ types: string; import: string } | string)[]) {
+      for (const file of typeof e === 'string' ? [e] : [e.types, e.import]) expect(existsSync(join(REPO_ROOT, file)), file).toBe(true);
     }
     expect(pkg.bin.tosia).toBe('dist/bin/tosia.js');
     expect(pkg.optionalDependencies['ffmpeg-static']).toBeDefined();
@@ -20,6 +19,8 @@ describe('package exports', () => {
   it.each([
     ["import('tosia/algos').then(m => console.log(typeof m.melSpectrogram))", 'function'],
     ["import('tosia').then(m => console.log([typeof m.loadConfig, typeof m.WorkUnit, typeof m.execute].join()))", 'function,function,function'],
+    ["import('tosia/client').then(m => console.log([typeof m.createClient, typeof m.TosiaProblem].join()))", 'function,function'],
+    ["import('tosia/result.schema.json', { with: { type: 'json' } }).then(m => console.log(m.default.title))", 'Result'],
   ])('node -e "%s"', (code, want) => {
     expect(execFileSync(process.execPath, ['-e', code], { cwd: REPO_ROOT, encoding: 'utf8' }).trim()).toBe(want);
   });

@@ -38,6 +38,7 @@ export function registerServe(program: Command, setExit: (code: number) => void)
     .option('--retain-audio-days <days>', 'delete audio and images older than this; the records stay')
     .option('--metrics-key <key>', '/metrics needs this key (default: open on loopback only)')
     .option('--rate-limit <n>', 'requests per minute per API key (every route alias counts)', '600')
+    .option('--openapi', 'print the OpenAPI 3.1 document this server serves at /openapi.json, and exit (nothing is opened or started)')
     .option('--cors-origin <origin>', 'an origin (https://app.example.org) whose pages may call the API from the browser (CORS); repeatable; none by default', (v: string, prev: string[] = []) => [...prev, v])
     .option('--failed-auth-limit <n>', 'requests without a valid API key per minute per client address before 429', '30')
     .option('--queue <url>', 'run recordings on `tosia worker` processes through NATS JetStream (nats://host:4222) instead of here')
@@ -59,10 +60,16 @@ Examples:
   $ tosia serve --queue nats://queue:4222          # recordings run on tosia worker processes
   $ tosia serve --audio-store azblob://tosia-audio --db postgres://tosia@db:5432/tosia   # replicas sharing no disk
   $ tosia serve --source-store azblob://calls/2026/   # POST {"source": "azblob://calls/2026/12/a.ogg"} diagnoses call audio in place
-  $ tosia serve --cors-origin https://app.example.org  # that site's pages may call the API with a key`);
+  $ tosia serve --cors-origin https://app.example.org  # that site's pages may call the API with a key
+  $ tosia serve --openapi > openapi.json           # the API's OpenAPI document, for client generators`);
   cmd.action(async (opts: Record<string, unknown>) => {
     // a server outlives a promise nobody waited on (a dependency failing at a bad moment): it is
     // logged as one JSON line, and the process goes on serving
+    if (opts.openapi) {
+      const { apiDocument } = await import('../../server/index.js');
+      process.stdout.write(`${JSON.stringify(await apiDocument(), null, 2)}\n`);
+      return;
+    }
     process.on('unhandledRejection', (e) => process.stderr.write(`${JSON.stringify({ level: 50, time: Date.now(), msg: 'unhandled rejection', err: String((e as Error)?.stack ?? e) })}\n`));
     let server: import('../../server/index.js').TosiaServer;
     try {
