@@ -110,7 +110,7 @@ export function diagnosesRoutes(s: Services) {
       const flags = await s.records.flagsOf(page.map((r) => r.id));
       // the items are built field by field by renderRecord: plain JSON.stringify is exact, and far
       // cheaper than the schema serializer, which checks each item's nullable parts one by one
-      return reply.serializer(JSON.stringify).send({ items: page.map((r) => renderRecord(r, flags.get(r.id) ?? [], { result })), next_cursor: rows.length > limit ? encodeCursor(page.at(-1)!.id) : null });
+      return reply.type('application/json; charset=utf-8').serializer(JSON.stringify).send({ items: page.map((r) => renderRecord(r, flags.get(r.id) ?? [], { result })), next_cursor: rows.length > limit ? encodeCursor(page.at(-1)!.id) : null });
     });
 
     app.get('/v1/diagnoses/:id', {

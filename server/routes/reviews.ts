@@ -32,7 +32,7 @@ export function reviewsRoutes(s: Services) {
       schema: {
         tags, summary: "Store a reviewer's verdict on a record", operationId: 'putReview', params: ParamsSchema, headers: MatchHeaders, body: { $ref: 'ReviewInput' },
         description: 'Send the ETag of the review you started from in If-Match: if another reviewer saved since, the answer is 412 and nothing is overwritten. Without If-Match the last save wins.',
-        response: { 200: json('Review', 'the review as stored', ['ETag']), ...problems(...AUTH_PROBLEMS, 404, [409, 'the record is not done: only a finished diagnosis can be reviewed'], 412) },
+        response: { 200: json('Review', 'the review as stored', ['ETag']), ...problems(...AUTH_PROBLEMS, 404, [409, 'the record is not done: only a finished diagnosis can be reviewed'], 412, [415, 'the body is not application/json']) },
       },
       config: { role: 'write' },
     }, async (req, reply) => {
