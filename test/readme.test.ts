@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -26,4 +26,30 @@ describe("the README's library examples run as written", () => {
     expect(lines.filter((l) => l.startsWith('pass 1:') && !l.endsWith('(stored)'))).toHaveLength(2);
     expect(lines.filter((l) => l.startsWith('pass 2:') && l.endsWith('(stored)'))).toHaveLength(2);
   });
+});
+
+describe("the README's client example runs as written against a real server", () => {
+  it('uploads, waits, lists, reviews and catches a TosiaProblem', async () => {
+    const { startServer } = await import('./server/harness.js');
+    const h = await startServer();
+    try {
+      const file = join(REPO_ROOT, '.cache', 'readme-example-client.mjs');
+      mkdirSync(join(REPO_ROOT, '.cache'), { recursive: true });
+      writeFileSync(file, readmeExample('client'));
+      const r = await new Promise<{ stdout: string; stderr: string }>((resolve) => {
+        const p = spawn(process.execPath, [file], { cwd: REPO_ROOT, env: { ...process.env, TOSIA_URL: h.url, TOSIA_KEY: h.keys.write } });
+        let stdout = '', stderr = '';
+        p.stdout.on('data', (c) => (stdout += c));
+        p.stderr.on('data', (c) => (stderr += c));
+        p.on('close', () => resolve({ stdout, stderr }));
+      });
+      expect(r.stderr).toBe('');
+      const lines = r.stdout.trim().split('\n');
+      expect(lines[0]).toMatch(/^call-17 (covid19|not_covid19) done \d+$/);
+      expect(lines[1]).toBe('listed true');
+      expect(lines[2]).toBe('refused 412 E_PRECONDITION true');
+    } finally {
+      await h.close();
+    }
+  }, 120_000);
 });
