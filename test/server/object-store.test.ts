@@ -329,10 +329,14 @@ describe('diagnose by reference: POST {"source": …}', () => {
     expect(rec).toMatchObject({ status: 'done', external_id: 'call-71', metadata: { agent: 7 }, source: { filename: `azblob://${calls}/2026/12/a.wav`, content_type: 'audio/wav', size_bytes: variant(71).length } });
     expect(rec.result.source.path).toBe(`azblob://${calls}/2026/12/a.wav`);
     expect(Buffer.compare(Buffer.from(await (await h.call(rec.links.audio, { role: 'read' })).arrayBuffer()), variant(71))).toBe(0);
-    // the same reference again is the same bytes: deduplicated
-    const again = await byRef({ source: `azblob://${calls}/2026/12/a.wav` });
+    // the same submission again is deduplicated to its record; the same bytes under another
+    // identity get a record of their own, the result reused
+    const again = await byRef({ source: `azblob://${calls}/2026/12/a.wav`, external_id: 'call-71', metadata: { agent: 7 } });
     expect(again.status).toBe(200);
     expect((await again.json()).id).toBe(rec.id);
+    const other = await byRef({ source: `azblob://${calls}/2026/12/a.wav` });
+    expect(other.status).toBe(201);
+    expect(await other.json()).toMatchObject({ deduplicated: true, status: 'done', external_id: null });
     expect(await objects(`azblob://${calls}`, azurite.env, '2026/')).toContain('2026/12/a.wav');
   }, 60_000);
 
