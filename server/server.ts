@@ -165,7 +165,7 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
   };
   try {
     await migrate(database);
-    const records = new RecordStore(database.db);
+    const records = new RecordStore(database.db, database.dialect);
     const keys = new KeyStore(database.db);
     const auth = new Authenticator(keys, o.apiKey, now);
     // the one way to run records, as a batch runs them: worker threads here, or tosia worker

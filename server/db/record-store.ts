@@ -1,5 +1,5 @@
 import type { Result } from '../../runtime/index.js';
-import type { Db, DiagnosesTable, ReviewsTable } from './database.js';
+import type { Db, DiagnosesTable, Dialect, ReviewsTable } from './database.js';
 import { sql, type Selectable } from 'kysely';
 
 /**
@@ -40,7 +40,7 @@ export interface Failure { code: string; stage: string | null; message: string }
 export interface Purged { id: string; sha256: string }
 
 export class RecordStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db, private readonly dialect: Dialect = 'sqlite') {}
 
   /** Insert a queued record; with an idempotency key already used, the record that holds it instead. */
   async insert(rec: NewRecord): Promise<{ row: Row; inserted: boolean }> {
@@ -109,8 +109,12 @@ export class RecordStore {
    * Newest first, `limit` + 1 rows so the caller knows whether there is a next page. Without
    * `withResult` the result JSON is not read (it is most of a row): `result` is null.
    */
-  async list(f: ListFilter, withResult = true): Promise<Row[]> {
-    let q = withResult ? this.db.selectFrom('diagnoses').selectAll() : this.db.selectFrom('diagnoses').select(LIST_COLUMNS).select(sql<null>`null`.as('result'));
+  async list(f: ListFilter, withResult = true): Promise<(Row & { flag_list: string | null })[]> {
+    // each record's flags come in the same query, comma-joined (a flag is a word), not in a second
+    const flags = this.dialect === 'postgres'
+      ? sql<string | null>`(select string_agg(flag, ',' order by flag) from diagnosis_flags where diagnosis_flags.diagnosis_id = diagnoses.id)`
+      : sql<string | null>`(select group_concat(flag, ',') from (select flag from diagnosis_flags where diagnosis_flags.diagnosis_id = diagnoses.id order by flag))`;
+    let q = (withResult ? this.db.selectFrom('diagnoses').selectAll() : this.db.selectFrom('diagnoses').select(LIST_COLUMNS).select(sql<null>`null`.as('result'))).select(flags.as('flag_list'));
     if (f.status !== undefined) q = q.where('status', '=', f.status);
     if (f.label !== undefined) q = q.where('label', '=', f.label);
     if (f.external_id !== undefined) q = q.where('external_id', '=', f.external_id);

@@ -107,10 +107,9 @@ export function diagnosesRoutes(s: Services) {
       const result = q.include === 'result';
       const rows = await s.records.list({ status: q.status, label: q.label, external_id: q.external_id, flag: q.flag, created_after: when('created_after'), created_before: when('created_before'), before_id: before, limit }, result);
       const page = rows.slice(0, limit);
-      const flags = await s.records.flagsOf(page.map((r) => r.id));
       // the items are built field by field by renderRecord: plain JSON.stringify is exact, and far
       // cheaper than the schema serializer, which checks each item's nullable parts one by one
-      return reply.type('application/json; charset=utf-8').serializer(JSON.stringify).send({ items: page.map((r) => renderRecord(r, flags.get(r.id) ?? [], { result })), next_cursor: rows.length > limit ? encodeCursor(page.at(-1)!.id) : null });
+      return reply.type('application/json; charset=utf-8').serializer(JSON.stringify).send({ items: page.map(({ flag_list, ...r }) => renderRecord(r, flag_list ? flag_list.split(',') : [], { result })), next_cursor: rows.length > limit ? encodeCursor(page.at(-1)!.id) : null });
     });
 
     app.get('/v1/diagnoses/:id', {
