@@ -91,6 +91,16 @@ export async function readTruth(path: string): Promise<EventTable> {
 
 /** Segments found by `tosia run`: a result JSON, a results.jsonl, or a --out folder. */
 export async function readPredictions(path: string): Promise<EventTable> {
+  const t: EventTable = new Map();
+  for (const r of await readResults(path)) {
+    push(t, r.source.path, null);
+    for (const s of r.segments) push(t, r.source.path, { start: s.start_s, end: s.end_s });
+  }
+  return t;
+}
+
+/** The results of a tosia run: a result .json, a results.jsonl, a batch --out folder, or a folder of result files. */
+export async function readResults(path: string): Promise<Result[]> {
   let isDir: boolean;
   try {
     isDir = (await stat(path)).isDirectory();
@@ -112,12 +122,7 @@ export async function readPredictions(path: string): Promise<EventTable> {
     if (isDir) from = join(path, 'results.jsonl');
     results = parseResults(await readText(from), from, false);
   }
-  const t: EventTable = new Map();
-  for (const r of results) {
-    push(t, r.source.path, null);
-    for (const s of r.segments) push(t, r.source.path, { start: s.start_s, end: s.end_s });
-  }
-  return t;
+  return results;
 }
 
 async function readText(file: string): Promise<string> {
