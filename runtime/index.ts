@@ -41,4 +41,7 @@ export { recordingFigure, scoreColour, type RecordingFigure, type FigureOptions,
 export { renderReport, audioMime, flagWords, type ReportEntry } from './report/report.js';
 export { buildReport, type BuildReportOptions } from './report/build-report.js';
 export { FigureRenderer } from './figure/figure-renderer.js';
-export { readTruth, readPredictions, evaluate, type EvalReport, type FileScore, type EventTable } from './eval/eval.js';
+export { readTruth, readPredictions, readResults, evaluate, type EvalReport, type FileScore, type EventTable } from './eval/eval.js';
+export { readRecordingLabels, evaluateRecordings, type RecordingReport, type RecordingEvalOptions, type EvalCurves, type EvalNotes, type LabelTable } from './eval/recordings.js';
+export { evaluationFigures, type EvaluationFigures } from './figure/evaluation-figures.js';
+export { renderEvaluationReport, type EvaluationReportMeta } from './report/evaluation-report.js';

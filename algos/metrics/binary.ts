@@ -203,3 +203,61 @@ export function take(xs: ArrayLike<number>, index: Int32Array): Float64Array {
   for (let i = 0; i < index.length; i++) out[i] = xs[index[i]!]!;
   return out;
 }
+
+/** The ROC curve's true positive rate at each false positive rate of `grid` (linear between the curve's points). */
+export function tprAt(scores: ArrayLike<number>, truth: ArrayLike<number>, grid: readonly number[]): Float64Array {
+  const { fpr, tpr } = rocCurve(scores, truth);
+  const out = new Float64Array(grid.length);
+  let k = 0;
+  for (const [g, x] of grid.entries()) {
+    while (k + 1 < fpr.length && fpr[k + 1]! < x) k++;
+    // the highest TPR reached at exactly this FPR, else the line towards the next point
+    let j = k;
+    while (j + 1 < fpr.length && fpr[j + 1]! <= x) j++;
+    if (fpr[j]! >= x || j + 1 >= fpr.length) out[g] = tpr[j]!;
+    else out[g] = tpr[j]! + ((tpr[j + 1]! - tpr[j]!) * (x - fpr[j]!)) / (fpr[j + 1]! - fpr[j]!);
+  }
+  return out;
+}
+
+/** Interpolated precision at each recall of `grid`: the best precision at that recall or beyond. */
+export function precisionAt(scores: ArrayLike<number>, truth: ArrayLike<number>, grid: readonly number[]): Float64Array {
+  const { precision, recall } = prCurve(scores, truth);
+  return Float64Array.from(grid, (r) => {
+    let best = NaN;
+    for (let k = 0; k < recall.length; k++) if (recall[k]! >= r - 1e-12 && !(precision[k]! <= best)) best = precision[k]!;
+    return best;
+  });
+}
+
+/**
+ * A band around a curve: the stratified bootstrap of `curve` (values on a fixed grid), and the
+ * 2.5th and 97.5th percentiles at each grid point.
+ */
+export function bootstrapBand(truth: ArrayLike<number>, curve: (index: Int32Array) => Float64Array, o: { resamples: number; seed: number }): { lo: Float64Array; hi: Float64Array } {
+  const runs: Float64Array[] = [];
+  bootstrapInterval(truth, (idx) => {
+    runs.push(curve(idx));
+    return 0;
+  }, o);
+  const width = runs[0]?.length ?? 0;
+  const lo = new Float64Array(width), hi = new Float64Array(width);
+  const col: number[] = [];
+  for (let g = 0; g < width; g++) {
+    col.length = 0;
+    for (const r of runs) if (Number.isFinite(r[g]!)) col.push(r[g]!);
+    col.sort((a, b) => a - b);
+    const q = (p: number) => (col.length ? col[Math.round(p * (col.length - 1))]! : NaN);
+    lo[g] = q(0.025);
+    hi[g] = q(0.975);
+  }
+  return { lo, hi };
+}
+
+/** Wilson's 95 % interval of a proportion k/n. */
+export function wilson(k: number, n: number): [number, number] | null {
+  if (n === 0) return null;
+  const z = 1.959963984540054, p = k / n, d = 1 + (z * z) / n;
+  const c = (p + (z * z) / (2 * n)) / d, h = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / d;
+  return [Math.max(0, c - h), Math.min(1, c + h)];
+}

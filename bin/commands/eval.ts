@@ -19,6 +19,7 @@ export function registerEval(program: Command, setExit: (code: number) => void):
     .option('--target-sensitivity <s>', 'with --labels: the second operating point: the most specific threshold reaching this sensitivity', '0.9')
     .option('--seed <n>', 'with --labels: the bootstrap seed (the same seed gives the same intervals)', '1')
     .option('--resamples <n>', 'with --labels: bootstrap resamples, at least 1000', '1000')
+    .option('--report <file.html>', 'with --labels: also write one self-contained HTML file: the ROC, PR and calibration curves with their bands, the operating points, the groups and the audits')
     .option('--onset-tolerance <s>', 'with --truth: a segment matches an event when their onsets are this close', '0.25')
     .option('--min-overlap <fraction>', 'with --truth: ...or when they overlap by this fraction of the shorter one', '0.5')
     .option('--json', 'print the report as JSON')
@@ -32,10 +33,11 @@ are matched by base name either way.
 Examples:
   $ tosia run calls/ --out /tmp/scored && tosia eval --labels labels.csv --pred /tmp/scored
   $ tosia eval --labels data/metadata.json --label-key covid19 --group-by source --pred /tmp/scored --json
+  $ tosia eval --labels labels.csv --pred /tmp/scored --group-by site --report eval.html
   $ tosia run samples/ --out /tmp/found && tosia eval --truth truth.csv --pred /tmp/found
   $ tosia run samples/coughs-3_snr-25db_white_16k.wav --json > r.json
   $ tosia eval --truth samples/coughs-3_snr-25db_white_16k.json --pred r.json --json`)
-    .action(async (opts: { truth?: string; labels?: string; pred: string; onsetTolerance: string; minOverlap: string; json?: boolean; labelKey: string; positive?: string; groupBy?: string; prevalence?: string; targetSensitivity: string; seed: string; resamples: string }) => {
+    .action(async (opts: { truth?: string; labels?: string; pred: string; onsetTolerance: string; minOverlap: string; json?: boolean; labelKey: string; positive?: string; groupBy?: string; prevalence?: string; targetSensitivity: string; seed: string; resamples: string; report?: string }) => {
       try {
         if ((opts.truth === undefined) === (opts.labels === undefined)) {
           throw new TosiaError('E_CONFIG', opts.truth === undefined ? 'tosia eval needs --labels (recording labels) or --truth (annotated cough events)' : '--labels and --truth evaluate different things: give one', { stage: 'eval', hint: 'tosia eval --labels labels.csv --pred results/ (the diagnosis), or tosia eval --truth truth.csv --pred results/ (the segments)' });
@@ -74,7 +76,7 @@ const pct = (x: number | null) => (x === null ? '   –  ' : `${(x * 100).toFixe
 const ci = (c: [number, number] | null, scale = 100, digits = 1) => (c === null ? '' : ` (${(c[0] * scale).toFixed(digits)}–${(c[1] * scale).toFixed(digits)})`);
 
 /** tosia eval --labels: the recording-level report, as a table or JSON. */
-async function evalRecordings(labelsPath: string, opts: { pred: string; json?: boolean; labelKey: string; positive?: string; groupBy?: string; prevalence?: string; targetSensitivity: string; seed: string; resamples: string }): Promise<number> {
+async function evalRecordings(labelsPath: string, opts: { pred: string; json?: boolean; labelKey: string; positive?: string; groupBy?: string; prevalence?: string; targetSensitivity: string; seed: string; resamples: string; report?: string }): Promise<number> {
   const num = (flag: string, v: string | undefined) => {
     if (v === undefined) return undefined;
     const x = Number(v);
@@ -84,13 +86,23 @@ async function evalRecordings(labelsPath: string, opts: { pred: string; json?: b
   const seed = num('seed', opts.seed)!, resamples = num('resamples', opts.resamples)!;
   if (!Number.isInteger(seed)) throw new TosiaError('E_CONFIG', `--seed=${opts.seed} must be an integer`, { stage: 'eval' });
   if (!(Number.isInteger(resamples) && resamples >= 1000)) throw new TosiaError('E_CONFIG', `--resamples=${opts.resamples} must be an integer of at least 1000`, { stage: 'eval', hint: 'fewer resamples make intervals that move from run to run' });
-  const { readLabels, evaluateRecordings } = await import('../../runtime/eval/recordings.js');
+  const { readRecordingLabels, evaluateRecordings } = await import('../../runtime/eval/recordings.js');
   const { readResults } = await import('../../runtime/eval/eval.js');
-  const { report: r, notes } = evaluateRecordings(await readLabels(labelsPath, opts.labelKey), await readResults(opts.pred), {
+  const results = await readResults(opts.pred);
+  const { report: r, notes, curves } = evaluateRecordings(await readRecordingLabels(labelsPath, opts.labelKey), results, {
     positive: opts.positive, groupBy: opts.groupBy?.split(',').map((c) => c.trim()).filter(Boolean), prevalence: num('prevalence', opts.prevalence),
     targetSensitivity: num('target-sensitivity', opts.targetSensitivity), seed, resamples,
   });
   for (const n of notes.notes) process.stderr.write(`tosia eval: ${n}\n`);
+  if (opts.report !== undefined) {
+    const { renderEvaluationReport } = await import('../../runtime/report/evaluation-report.js');
+    const { writeFileAtomic } = await import('../../runtime/io/atomic-write.js');
+    const model = results[0]!.model;
+    await writeFileAtomic(opts.report, renderEvaluationReport(r, curves, notes, {
+      labels: labelsPath, predictions: opts.pred, model: `${model.name} ${model.version}`, when: new Date().toISOString(), command: ['tosia', ...process.argv.slice(2)].join(' '),
+    }));
+    process.stderr.write(`tosia eval: wrote ${opts.report}\n`);
+  }
   if (opts.json) {
     process.stdout.write(JSON.stringify(r, null, 2) + '\n');
     return EXIT.OK;

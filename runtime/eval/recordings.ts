@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { TosiaError } from '../../algos/errors.js';
 import {
-  atPrevalence, averagePrecision, bootstrapInterval, calibration, operatingPoint, rocAuc, take, thresholdForSensitivity, type CalibrationBin,
+  atPrevalence, averagePrecision, bootstrapBand, bootstrapInterval, calibration, operatingPoint, prCurve, precisionAt, rocAuc, rocCurve, take,
+  thresholdForSensitivity, tprAt, wilson, type CalibrationBin,
 } from '../../algos/metrics/binary.js';
 import { parseCsv } from '../io/csv.js';
 import type { Result } from '../pipeline/result.js';
@@ -56,6 +57,16 @@ export interface RecordingReport {
   by_quality: { flagged: GroupReport; clean: GroupReport };
 }
 
+/** The curves behind the report, with their bootstrap bands, for figures (not part of the report's keys). */
+export interface EvalCurves {
+  roc: { fpr: number[]; tpr: number[]; band: { fpr: number[]; lo: number[]; hi: number[] } };
+  pr: { recall: number[]; precision: number[]; band: { recall: number[]; lo: number[]; hi: number[] } };
+  calibration: (CalibrationBin & { ci95: [number, number] | null })[];
+  /** The operating points on the ROC curve. */
+  points: { name: string; fpr: number; tpr: number }[];
+  positive: string;
+}
+
 /** What did not take part, for the person reading (not part of the report's keys). */
 export interface EvalNotes { unlabelled: number; unpredicted: number; notes: string[] }
 
@@ -66,7 +77,7 @@ const finite = (x: number) => (Number.isFinite(x) ? x : null);
  * column is `file` or `filename`; `labelKey` picks the label (covid19-cough's metadata.json works
  * with `covid19`, a boolean).
  */
-export async function readLabels(path: string, labelKey = 'label'): Promise<LabelTable> {
+export async function readRecordingLabels(path: string, labelKey = 'label'): Promise<LabelTable> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -109,7 +120,7 @@ function truthOf(value: unknown, positive: string): 0 | 1 | null {
   return null;
 }
 
-export function evaluateRecordings(labels: LabelTable, results: readonly Result[], o: RecordingEvalOptions = {}): { report: RecordingReport; notes: EvalNotes } {
+export function evaluateRecordings(labels: LabelTable, results: readonly Result[], o: RecordingEvalOptions = {}): { report: RecordingReport; notes: EvalNotes; curves: EvalCurves } {
   const resamples = Math.max(1000, o.resamples ?? 1000);
   const seed = o.seed ?? 1;
   const target = o.targetSensitivity ?? 0.9;
@@ -217,5 +228,17 @@ export function evaluateRecordings(labels: LabelTable, results: readonly Result[
     duplicates: { groups: dupGroups.length, conflicting },
     by_quality: { flagged: group(flagged, 30), clean: group(clean, 31) },
   };
-  return { report, notes: { unlabelled, unpredicted, notes } };
+  const grid = Array.from({ length: 101 }, (_, i) => i / 100);
+  const roc = rocCurve(scores, truth), pr = prCurve(scores, truth);
+  const rocBand = bootstrapBand(truth, (idx) => tprAt(take(scores, idx), take(truth, idx), grid), { resamples, seed: seed * 7919 + 40 });
+  const prBand = bootstrapBand(truth, (idx) => precisionAt(take(scores, idx), take(truth, idx), grid), { resamples, seed: seed * 7919 + 41 });
+  const pointOf = (name: string, p: PointReport) => ({ name, fpr: 1 - (p.specificity ?? NaN), tpr: p.sensitivity ?? NaN });
+  const curves: EvalCurves = {
+    roc: { fpr: roc.fpr, tpr: roc.tpr, band: { fpr: grid, lo: [...rocBand.lo], hi: [...rocBand.hi] } },
+    pr: { recall: pr.recall, precision: pr.precision, band: { recall: grid, lo: [...prBand.lo], hi: [...prBand.hi] } },
+    calibration: cal.bins.map((b) => ({ ...b, ci95: wilson(Math.round((b.positive_rate ?? 0) * b.n), b.n) })),
+    points: [pointOf(`threshold ${threshold}`, report.threshold), pointOf(`sensitivity ≥ ${target}`, report.at_target_sensitivity)],
+    positive,
+  };
+  return { report, notes: { unlabelled, unpredicted, notes }, curves };
 }

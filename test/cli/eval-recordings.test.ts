@@ -82,6 +82,20 @@ describe('tosia eval --labels', () => {
     expect(r.stdout).toMatch(/WARNING: site alone predicts/);
   });
 
+  it('--report writes one self-contained HTML file: three figures with bands, the tables and the findings, no script', () => {
+    const out = join(dir, 'eval.html');
+    const r = run('--group-by', 'site', '--report', out);
+    expect(r.code, r.stderr).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    expect(html.match(/<svg /g)).toHaveLength(3);
+    expect(html).toMatch(/<polygon points="[^"]+" fill="#9ec3ea"/);
+    expect(html).toMatch(/ROC, AUC 0\.\d{3} \(0\.\d{3}–[01]\.\d{3}\)/);
+    expect(html).toMatch(/<strong>Confound\.<\/strong> site alone predicts the label/);
+    expect(html).toMatch(/1 group of byte-identical recordings among those evaluated; 1 of them carry both labels/);
+    expect(html).toMatch(/the model(&#39;|')s threshold<\/th><td>0\.677/);
+    expect(html).not.toMatch(/<script|src=|href=/i);
+  });
+
   it.each([
     [[], 2, /needs --labels \(recording labels\) or --truth/],
     [['--labels', 'x.csv', '--truth', 'y.csv'], 2, /give one/],
