@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../runtime/config/load.js';
 import { fieldsOf, sections, type Config } from '../../runtime/config/schema.js';
 import { allowedValues } from '../../runtime/config/validate.js';
-import { emptyFilterWarning } from '../../runtime/pipeline/stages.js';
 import { EXIT } from '../exit-codes.js';
 import { handleError } from '../handle-error.js';
 
@@ -41,6 +40,7 @@ Examples:
       try {
         if (opts.validate) {
           const cfg = await loadConfig(opts.validate);
+          const { emptyFilterWarning } = await import('../../runtime/pipeline/stages.js');
           const warning = emptyFilterWarning(cfg);
           if (warning) process.stderr.write(`tosia: warning: ${warning}\n`);
           process.stdout.write(`${opts.validate}: valid\n`);

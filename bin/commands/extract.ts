@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { TosiaError } from '../../algos/errors.js';
 import { loadConfig } from '../../runtime/config/load.js';
-import { defaultEngine } from '../../runtime/engine/engine.js';
 import { readLabels } from '../../runtime/extract/read-labels.js';
 import { EXIT } from '../exit-codes.js';
 import { errorLine, handleError } from '../handle-error.js';
@@ -31,6 +30,7 @@ Examples:
       const labels = opts.labels ? await readLabels(opts.labels as string, opts.labelKey as string) : undefined;
       let layout, normalisation;
       if (opts.model) {
+        const { defaultEngine } = await import('../../runtime/engine/engine.js');
         const model = await defaultEngine().model(opts.model as string, { device: 'cpu' });
         layout = model.manifest.input.layout;
         normalisation = model.manifest.input.normalisation;

@@ -5,8 +5,6 @@ import type { Command } from 'commander';
 import { TosiaError } from '../../algos/errors.js';
 import type { Config } from '../../runtime/config/schema.js';
 import { loadConfig } from '../../runtime/config/load.js';
-import { execute } from '../../runtime/pipeline/execute.js';
-import { WorkUnit } from '../../runtime/pipeline/work-unit.js';
 import { EXIT } from '../exit-codes.js';
 import { errorLine, handleError } from '../handle-error.js';
 import { addConfigFlags, applyOverrides, type FlagName } from '../overrides.js';
@@ -105,6 +103,8 @@ async function readList(file: string): Promise<string[]> {
 
 async function runOne(file: string, cfg: Config, json: boolean, report?: string): Promise<number> {
   try {
+    // the pipeline loads only when a recording is to be run: --help and the other commands start without it
+    const [{ execute }, { WorkUnit }] = await Promise.all([import('../../runtime/pipeline/execute.js'), import('../../runtime/pipeline/work-unit.js')]);
     const result = await execute(new WorkUnit({ sourceFile: file, ...cfg }));
     process.stdout.write(json ? JSON.stringify(result, null, 2) + '\n' : renderResult(result));
     if (report) {
