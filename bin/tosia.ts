@@ -19,6 +19,15 @@ import { tosiaVersion } from '../runtime/paths.js';
 let exitCode: number = EXIT.OK;
 const setExit = (code: number) => { exitCode = code; };
 
+// a reader that stops early (`tosia --help | head`, `tosia run … --json | jq -e .x` failing) closes
+// the pipe: there is nobody left to tell, so stop quietly, with the code so far
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(exitCode);
+    throw e;
+  });
+}
+
 const program = new Command('tosia')
   .description('Cough-audio diagnosis pipeline: segment coughs, make mel spectrogram images, classify them with an ONNX model.\nResearch software, not a medical device.')
   .version(tosiaVersion(), '-V, --version')

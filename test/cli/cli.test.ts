@@ -173,3 +173,22 @@ describe('tosia doctor', () => {
     expect(r.stdout).toMatch(/FAIL\s+ffmpeg.*missing or not executable/);
   });
 });
+
+describe('a reader that stops early (issue 28)', () => {
+  it('`tosia --help | head -1`: exit 0 and no EPIPE stack trace, however the pipe closes (10 runs)', async () => {
+    const { spawn } = await import('node:child_process');
+    const { BIN } = await import('../helpers/cli.js');
+    for (let i = 0; i < 10; i++) {
+      const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const p = spawn(process.execPath, [BIN, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        p.stderr.on('data', (c) => (stderr += c));
+        // read one chunk, then close the read end as head does
+        p.stdout.once('data', () => p.stdout.destroy());
+        p.on('close', (code) => resolve({ code, stderr }));
+      });
+      expect(r.stderr).not.toMatch(/EPIPE|Error/);
+      expect(r.code).toBe(0);
+    }
+  });
+});
