@@ -14,7 +14,7 @@ export function registerReport(program: Command, setExit: (code: number) => void
     .description('Write one self-contained HTML report (figures and audio embedded): from a result.json, a results.jsonl or a batch\'s --out folder.\nFor a batch it starts with a summary: counts by label and flag, the worst-quality recordings, a link to each.')
     .argument('<input>', 'result.json (tosia run --json), results.jsonl, or a batch output folder')
     .requiredOption('-o, --output <file>', 'the HTML file to write')
-    .option('--audio-base <dir>', 'the folder recordings are looked up in, by the name each result gives (nothing outside it is read); default: here. A batch output folder is read from the paths its run recorded')
+    .option('--audio-base <dir>', 'the folder recordings are looked up in, by the name each result gives (nothing outside it is read); default: here. A batch output folder is read from the paths its run recorded. Exit 1 when a recording is not found below it')
     .option('--max-width <px>', 'widest figure, in columns; longer recordings are pooled down to it', '1200')
     .option('--config <file>', 'the config whose mel and colour settings draw the figures')
     .addHelpText('after', `
@@ -25,6 +25,9 @@ Examples:
       try {
         const maxWidth = Number(opts.maxWidth);
         if (!(Number.isInteger(maxWidth) && maxWidth >= 50 && maxWidth <= 20000)) throw new TosiaError('E_CONFIG', `--max-width=${String(opts.maxWidth)} must be an integer 50-20000`, { stage: 'config' });
+        if (opts.audioBase !== undefined && !(await stat(opts.audioBase as string).then((st) => st.isDirectory(), () => false))) {
+          throw new TosiaError('E_CONFIG', `--audio-base ${String(opts.audioBase)} is not a folder`, { stage: 'config', hint: 'pass the folder the recordings are in (the names the results give are looked up below it)' });
+        }
         const cfg = await loadConfig((opts.config as string | undefined) ?? null);
         const results = await readResults(input);
         // a result file may come from anywhere (the API's records carry the uploader's file name):
@@ -36,7 +39,8 @@ Examples:
         await writeFileAtomic(opts.output as string, html);
         process.stderr.write(`tosia report: ${results.length} recording${results.length === 1 ? '' : 's'} in ${String(opts.output)} (${(html.length / 1024).toFixed(0)} KB)\n`);
         if (missing > 0) process.stderr.write(`tosia report: warning: the audio of ${missing} of them was not found, so they have no figure or player${local ? '' : ` (looked up below ${String(opts.audioBase ?? '.')}; pass --audio-base with the folder the recordings are in)`}\n`);
-        setExit(EXIT.OK);
+        // a folder named for the audio that does not hold it is a mistake to report, not to pass over
+        setExit(missing > 0 && opts.audioBase !== undefined ? EXIT.SOME_FAILED : EXIT.OK);
       } catch (e) {
         setExit(handleError(e));
       }

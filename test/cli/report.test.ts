@@ -56,9 +56,12 @@ describe('tosia report', () => {
     const json = tosia(['run', join(REPO_ROOT, 'samples/coughs-0_white_16k.wav'), '--json']).stdout;
     const result = JSON.parse(json) as Result;
     writeFileSync(join(dir, 'moved.json'), JSON.stringify({ ...result, source: { ...result.source, path: join(dir, 'gone.wav') } }));
+    // the folder named for the audio does not hold it: the report is written, and the exit says so
     const r = tosia(['report', join(dir, 'moved.json'), '-o', join(dir, 'moved.html'), '--audio-base', dir]);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/warning: the audio of 1 of them was not found/);
+    // a --audio-base that is not a folder at all is a usage error, before anything is read
+    expect(tosia(['report', join(dir, 'moved.json'), '-o', join(dir, 'y.html'), '--audio-base', join(dir, 'no-such-folder')])).toMatchObject({ code: 2, stderr: expect.stringMatching(/E_CONFIG.*--audio-base .*no-such-folder is not a folder/s) });
     expect(readFileSync(join(dir, 'moved.html'), 'utf8')).toMatch(/The audio is not at .*gone\.wav \(ENOENT\): no figure or player\. Pass --audio-base/);
     expect(tosia(['report', join(dir, 'nope'), '-o', join(dir, 'x.html')])).toMatchObject({ code: 1, stderr: expect.stringMatching(/E_INPUT.*does not exist/s) });
     writeFileSync(join(dir, 'other.json'), '{"hello": 1}');
