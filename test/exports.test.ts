@@ -29,3 +29,12 @@ describe('package exports', () => {
     expect(readFileSync(join(REPO_ROOT, '.npmrc'), 'utf8')).toMatch(/^onnxruntime-node-install=skip$/m);
   });
 });
+
+describe('the packed tarball (npm pack)', () => {
+  it('holds the LICENSE, the result schema, the OpenAPI document and the typed client, and no tests or sources of the suite', () => {
+    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const files = (JSON.parse(out) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+    for (const f of ['LICENSE', 'schemas/result.schema.json', 'dist/openapi.json', 'dist/client/index.js', 'dist/client/index.d.ts', 'dist/client/api-types.d.ts', 'dist/bin/tosia.js', 'config.yml']) expect(files, f).toContain(f);
+    expect(files.filter((f) => f.startsWith('test/') || f.startsWith('bench/') || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+  });
+});
