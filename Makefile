@@ -7,7 +7,7 @@ COUGH_DATA ?= $(SHARED)/data/covid19-cough
 EXTRACT_DIR ?= .cache/extract
 PYTHON ?= /usr/bin/python3
 
-.PHONY: all install build browser notebook-deps notebook run test bench soak eval-segmentation fit-cough-score model samples explore clean
+.PHONY: all install build browser notebook-deps notebook run test bench soak eval-segmentation fit-cough-score model model-card samples explore clean
 
 all: build
 
@@ -66,6 +66,10 @@ soak: build
 ## Segmentation quality of every method on the annotated covid19-cough recordings (held-out and tuned-on halves, per source), the cough_score's ROC AUC, the synthetic evaluation set, and the counts on all of covid19-cough; appends to BENCHMARKS.md.
 eval-segmentation: build
 	node dist/bench/eval-segmentation.js
+
+## The demo model's card figures by tosia eval: the shipped model on its validation split, per source, with the confound audit and the duplicates (writes models/tosia-cough-demo.eval.json and .html; prints the card's table).
+model-card: build
+	COUGH_DATA=$(COUGH_DATA) node dist/bench/model-card.js
 
 ## Refit the onset segmenter's cough score on the annotated recordings' dev half and a synthetic training draw (rewrites algos/segment/cough-score-model.ts; rebuild after).
 fit-cough-score: build

@@ -24,7 +24,7 @@ export type LabelTable = Map<string, LabelRow>;
 export interface RecordingEvalOptions {
   /** The positive label; the results' positive label by default. */
   positive?: string;
-  groupBy?: string[];
+  groupBy?: readonly string[];
   /** A prevalence to report PPV and NPV at, besides the sample's. */
   prevalence?: number;
   /** The sensitivity of the second operating point (default 0.9). */
@@ -137,7 +137,10 @@ export function evaluateRecordings(labels: LabelTable, results: readonly Result[
   const rows: { result: Result; label: LabelRow; truth: 0 | 1 }[] = [];
   let unlabelled = 0, abstained = 0;
   const seen = new Set<string>();
-  for (const result of results) {
+  // in name order: a batch writes its results in the order they finish, and the bootstrap must
+  // see the same recordings in the same order to give the same intervals for the same seed
+  const ordered = [...results].sort((a, b) => (a.source.path < b.source.path ? -1 : a.source.path > b.source.path ? 1 : 0));
+  for (const result of ordered) {
     const key = basename(result.source.path);
     seen.add(key);
     const label = labels.get(key);
