@@ -475,6 +475,23 @@ describe.each(STORES)('tosia serve on $store', ({ store }) => {
     failFirst = 0;
   });
 
+  it('a submission of bytes already diagnosed, with a callback of its own: a record finished at once, and its callback delivered', async () => {
+    received = [];
+    const first = await (await post(form(variant(17)), '?wait=60')).json();
+    expect(first.status).toBe('done');
+    const res = await post(form(variant(17), { callback_url: hookUrl, external_id: `hooked-${store}` }), '?wait=60');
+    expect(res.status).toBe(201);
+    const rec = await res.json();
+    expect(rec).toMatchObject({ deduplicated: true, status: 'done', external_id: `hooked-${store}`, webhook: { url: hookUrl } });
+    let got = rec;
+    for (let i = 0; i < 100 && got.webhook.state !== 'delivered'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      got = await (await h.call(`/v1/diagnoses/${rec.id}`, { role: 'read' })).json();
+    }
+    expect(got.webhook).toMatchObject({ state: 'delivered', attempts: 1 });
+    expect(received.map((x) => JSON.parse(x.body).id)).toEqual([rec.id]);
+  });
+
   it('retention: audio and images older than --retain-audio-days go, the records stay', async () => {
     const rec = await (await raw(variant(16))).json();
     const audioFile = join(h.dir, 'audio', rec.source.sha256.slice(0, 2), rec.source.sha256);
