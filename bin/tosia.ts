@@ -19,12 +19,12 @@ import { tosiaVersion } from '../runtime/paths.js';
 let exitCode: number = EXIT.OK;
 const setExit = (code: number) => { exitCode = code; };
 
-// a reader that stops early (`tosia --help | head`, `tosia run … --json | jq -e .x` failing) closes
-// the pipe: there is nobody left to tell, so stop quietly, with the code so far
+// a reader that stops early (`tosia --help | head`, a progress reader that goes away) closes the
+// pipe: what is left to print has nobody to read it, so it is dropped quietly; the work goes on
+// and the exit code is what it would have been
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(exitCode);
-    throw e;
+    if (e.code !== 'EPIPE') throw e;
   });
 }
 
