@@ -109,7 +109,7 @@ export function diagnosesRoutes(s: Services) {
       const page = rows.slice(0, limit);
       // the items are built field by field by renderRecord: plain JSON.stringify is exact, and far
       // cheaper than the schema serializer, which checks each item's nullable parts one by one
-      return reply.type('application/json; charset=utf-8').serializer(JSON.stringify).send({ items: page.map(({ flag_list, ...r }) => renderRecord(r, flag_list ? flag_list.split(',') : [], { result })), next_cursor: rows.length > limit ? encodeCursor(page.at(-1)!.id) : null });
+      return reply.type('application/json; charset=utf-8').serializer(JSON.stringify).send({ items: page.map((r) => renderRecord(r, r.flag_list ? r.flag_list.split(',') : [], { result })), next_cursor: rows.length > limit ? encodeCursor(page.at(-1)!.id) : null });
     });
 
     app.get('/v1/diagnoses/:id', {
