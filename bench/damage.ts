@@ -7,6 +7,7 @@ import { inspectFlac, inspectMp3, inspectOgg } from '../runtime/decode/integrity
 import { sniffFormat } from '../runtime/decode/sniff.js';
 import { packageRoot } from '../runtime/paths.js';
 import { table } from './stats.js';
+import { mulberry32 } from '../algos/random.js';
 
 /**
  * Issue 16's measurements. A seeded corpus of damaged files in the five in-process formats
@@ -24,15 +25,8 @@ const FORMATS: { ext: string; args: string[] }[] = [
   { ext: 'flac', args: ['-c:a', 'flac'] },
 ];
 
-/** mulberry32: the corpus is the same on every run. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The corpus is the same on every run. */
+const rng = mulberry32;
 
 type Kind = 'truncated' | 'overwritten' | 'dropped' | 'duplicated';
 

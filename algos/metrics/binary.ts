@@ -4,6 +4,7 @@
  * definition: roc_auc_score (ties count one half), average_precision_score (the PR AUC as a
  * step sum, no interpolation), and the confusion counts of `score >= threshold`.
  */
+import { mulberry32 } from '../random.js';
 
 export interface Counts { tp: number; fp: number; tn: number; fn: number }
 
@@ -156,18 +157,6 @@ export function calibration(scores: ArrayLike<number>, truth: ArrayLike<number>,
   return { ece, bins: out };
 }
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same bootstrap. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * A stratified bootstrap: `resamples` times, positives and negatives are each drawn with
  * replacement to their own count, and `measure` is taken on the resample. Returns the 2.5th and
@@ -178,7 +167,8 @@ export function bootstrapInterval(
 ): [number, number] | null {
   const posIdx: number[] = [], negIdx: number[] = [];
   for (let i = 0; i < truth.length; i++) (truth[i] === 1 ? posIdx : negIdx).push(i);
-  const rnd = seededRandom(o.seed);
+  // the same seed gives the same bootstrap
+  const rnd = mulberry32(o.seed);
   const values: number[] = [];
   const index = new Int32Array(truth.length);
   for (let r = 0; r < o.resamples; r++) {

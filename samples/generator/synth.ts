@@ -6,17 +6,10 @@
  * optional voiced tail (a decaying harmonic series, as when the glottis closes with phonation).
  */
 
-/** mulberry32: a small, fast, seedable PRNG. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../algos/random.js';
+
+/** The samples' seeded PRNG (mulberry32). */
+export const rng = mulberry32;
 
 function gauss(r: () => number): number {
   const u = Math.max(1e-12, r());

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../algos/random.js';
 import { answerChecker, type ApiDocument, type Operation } from '../helpers/openapi.js';
 import { form, requirePostgres, scratchDatabase, startServer, variant, type Harness } from './harness.js';
 
@@ -14,16 +15,9 @@ const REQUESTS = Number(process.env.TOSIA_FUZZ_REQUESTS ?? 700);
 const pgMissing = await requirePostgres();
 const STORES = [{ store: 'sqlite' }, ...(pgMissing ? [] : [{ store: 'postgres' }])];
 
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed exactly. */
+/** Seeded choices, so a failing run can be replayed exactly. */
 function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   return {
     next,
     int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),

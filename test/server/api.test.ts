@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../runtime/index.js';
 import { revokeKey } from '../../server/index.js';
-import { form, requirePostgres, SAMPLE_BYTES, scratchDatabase, startServer, variant, type Harness, type Role } from './harness.js';
+import { form, problem, requirePostgres, SAMPLE_BYTES, scratchDatabase, startServer, variant, type Harness, type Role } from './harness.js';
 import { answerChecker, type ApiDocument } from '../helpers/openapi.js';
 import { REPO_ROOT } from '../helpers/shared.js';
 import { tosia } from '../helpers/cli.js';
@@ -19,16 +19,6 @@ const STORES = [{ store: 'sqlite' }, ...(pgMissing ? [] : [{ store: 'postgres' }
 const RANK: Record<Role, number> = { read: 1, write: 2, admin: 3 };
 const OPEN_ROUTES = new Set(['get /health', 'get /ready', 'get /metrics']);
 
-async function problem(res: Response, status: number, code: string): Promise<Record<string, any>> {
-  const body = await res.text();
-  expect(res.status, body).toBe(status);
-  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  const p = JSON.parse(body);
-  expect(p).toMatchObject({ status, code, type: 'about:blank' });
-  expect(typeof p.title).toBe('string');
-  expect(p.detail.length).toBeGreaterThan(10);
-  return p;
-}
 
 describe.each(STORES)('tosia serve on $store', ({ store }) => {
   let h: Harness;

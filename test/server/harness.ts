@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { expect } from 'vitest';
 import { defaultConfig } from '../../runtime/index.js';
 import { createKey, createServer, type ServerOptions, type TosiaServer } from '../../server/index.js';
 import { BIN } from '../helpers/cli.js';
@@ -124,4 +125,16 @@ export async function serve(dir: string, extra: string[] = [], env: NodeJS.Proce
     void exited.then((code) => reject(new Error(`tosia serve exited ${code}: ${err}`)));
   });
   return { proc, url, exited, stderr: () => err, stdout: () => out };
+}
+
+/** The answer is an RFC 9457 problem with this status and code, its detail worth reading; the problem. */
+export async function problem(res: Response, status: number, code: string): Promise<Record<string, any>> {
+  const body = await res.text();
+  expect(res.status, body).toBe(status);
+  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  const p = JSON.parse(body);
+  expect(p).toMatchObject({ status, code, type: 'about:blank' });
+  expect(typeof p.title).toBe('string');
+  expect(p.detail.length).toBeGreaterThan(10);
+  return p;
 }

@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { form, requirePostgres, scratchDatabase, startServer, variant, type Harness } from './harness.js';
+import { form, problem, requirePostgres, scratchDatabase, startServer, variant, type Harness } from './harness.js';
 
 // Issue 24: every error the framework raises is a problem too; NUL in text is a 400 on both
 // stores; time filters compare instants; 405 with Allow; the IETF RateLimit headers; CORS only
@@ -9,14 +9,6 @@ import { form, requirePostgres, scratchDatabase, startServer, variant, type Harn
 const pgMissing = await requirePostgres();
 const STORES = [{ store: 'sqlite' }, ...(pgMissing ? [] : [{ store: 'postgres' }])];
 
-async function problem(res: Response, status: number, code: string): Promise<Record<string, unknown>> {
-  const text = await res.text();
-  expect(res.status, text).toBe(status);
-  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  const p = JSON.parse(text);
-  expect(p).toMatchObject({ status, code, type: 'about:blank' });
-  return p;
-}
 
 /** Send raw bytes and read the raw answer (for requests fetch will not make). */
 function raw(url: string, text: string): Promise<{ status: number; headers: string; body: string }> {
