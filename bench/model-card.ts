@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -37,8 +37,14 @@ export async function evaluateDemoModel(coughDir: string): Promise<{ report: Rec
   const { labels, files } = validationLabels(coughDir);
   const out = mkdtempSync(join(tmpdir(), 'tosia-model-card-'));
   try {
-    const r = spawnSync(process.execPath, [join(packageRoot(), 'dist/bin/tosia.js'), 'run', ...files, '--out', out, '--progress', 'none'], { encoding: 'utf8' });
-    if (r.status !== 0 && r.status !== 1) throw new Error(`tosia run exited ${r.status}: ${r.stderr}`);
+    // a child process awaited, not a synchronous one: a test calling this keeps its event loop
+    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((done) => {
+      const p = spawn(process.execPath, [join(packageRoot(), 'dist/bin/tosia.js'), 'run', ...files, '--out', out, '--progress', 'none'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      p.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+      p.on('close', (c) => done({ code: c, stderr: err }));
+    });
+    if (code !== 0 && code !== 1) throw new Error(`tosia run exited ${code}: ${stderr}`);
     const results = await readResults(out);
     const { report, notes, curves } = evaluateRecordings(labels, results, CARD_OPTIONS);
     const model = results[0]!.model;

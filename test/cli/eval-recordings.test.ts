@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rocAuc } from '../../algos/metrics/binary.js';
-import { tosia } from '../helpers/cli.js';
+import { tosia, tosiaAsync } from '../helpers/cli.js';
 import { COUGH_DIR, hasCoughData, SKIP_COUGH } from '../helpers/shared.js';
 
 // Issue 26: tosia eval --labels --pred, the recording-level evaluation, through the CLI.
@@ -122,9 +122,9 @@ describe('tosia eval --labels', () => {
 });
 
 describe.skipIf(!hasCoughData)('tosia eval --labels on covid19-cough', () => {
-  it('its metadata.json works as it is; the source audit and the duplicates are reported', () => {
+  it('its metadata.json works as it is; the source audit and the duplicates are reported', async () => {
     const out = mkdtempSync(join(tmpdir(), 'tosia-eval-cough-'));
-    const run = tosia(['run', join(COUGH_DIR, 'raw'), '--out', out], { timeout: 600_000 });
+    const run = await tosiaAsync(['run', join(COUGH_DIR, 'raw'), '--out', out], { timeout: 600_000 });
     expect(run.code === 0 || run.code === 1, run.stderr).toBe(true);
     const r = tosia(['eval', '--labels', join(COUGH_DIR, 'metadata.json'), '--label-key', 'covid19', '--group-by', 'source', '--pred', out, '--json'], { timeout: 120_000 });
     expect(r.code, r.stderr).toBe(0);
