@@ -8,7 +8,7 @@ const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
 
 describe('package exports', () => {
   it('has exactly tosia, tosia/algos and tosia/client (each typed), the two JSON documents, and the bin', () => {
-    expect(Object.keys(pkg.exports)).toEqual(['.', './algos', './result.schema.json', './client', './openapi.json']);
+    expect(Object.keys(pkg.exports)).toEqual(['.', './algos', './result.schema.json', './client', './openapi.json', './config.schema.json']);
     for (const e of Object.values(pkg.exports) as ({ types: string; import: string } | string)[]) {
       for (const file of typeof e === 'string' ? [e] : [e.types, e.import]) expect(existsSync(join(REPO_ROOT, file)), file).toBe(true);
     }
@@ -34,7 +34,7 @@ describe('the packed tarball (npm pack)', () => {
   it('holds the LICENSE, the result schema, the OpenAPI document and the typed client, and no tests or sources of the suite', () => {
     const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     const files = (JSON.parse(out) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
-    for (const f of ['LICENSE', 'schemas/result.schema.json', 'dist/openapi.json', 'dist/client/index.js', 'dist/client/index.d.ts', 'dist/client/api-types.d.ts', 'dist/bin/tosia.js', 'config.yml']) expect(files, f).toContain(f);
+    for (const f of ['LICENSE', 'schemas/result.schema.json', 'schemas/config.schema.json', 'dist/openapi.json', 'dist/client/index.js', 'dist/client/index.d.ts', 'dist/client/api-types.d.ts', 'dist/bin/tosia.js', 'config.yml']) expect(files, f).toContain(f);
     expect(files.filter((f) => f.startsWith('test/') || f.startsWith('bench/') || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
   });
 });

@@ -31,13 +31,21 @@ export function registerConfig(program: Command, setExit: (code: number) => void
     .option('-c, --config <file>', 'config file to load on top of the defaults')
     .option('--validate <file>', 'only check FILE; exit 0 when valid, 2 otherwise')
     .option('--json', 'print the effective config as JSON')
+    .option('--json-schema', 'print config.yml\'s JSON Schema, for editors (also shipped as tosia/config.schema.json)')
     .addHelpText('after', `
 Examples:
   $ tosia config > my.yml            # a fully commented starting point
   $ tosia config --validate my.yml
-  $ tosia config --config my.yml --json`)
-    .action(async (opts: { config?: string; validate?: string; json?: boolean }) => {
+  $ tosia config --config my.yml --json
+  $ tosia config --json-schema > config.schema.json   # then, in config.yml: # yaml-language-server: $schema=config.schema.json`)
+    .action(async (opts: { config?: string; validate?: string; json?: boolean; jsonSchema?: boolean }) => {
       try {
+        if (opts.jsonSchema) {
+          const { configJsonSchema } = await import('../../runtime/config/json-schema.js');
+          process.stdout.write(JSON.stringify(configJsonSchema(), null, 2) + '\n');
+          setExit(EXIT.OK);
+          return;
+        }
         if (opts.validate) {
           const cfg = await loadConfig(opts.validate);
           const { emptyFilterWarning } = await import('../../runtime/pipeline/stages.js');
