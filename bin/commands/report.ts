@@ -56,8 +56,8 @@ async function readResults(input: string): Promise<Result[]> {
   let path = input;
   try {
     if ((await stat(input)).isDirectory()) path = join(input, 'results.jsonl');
-  } catch {
-    throw new TosiaError('E_INPUT', 'does not exist', { file: input, stage: 'input', hint: 'pass a result.json, a results.jsonl or a batch output folder' });
+  } catch (e) {
+    throw new TosiaError('E_INPUT', 'does not exist', { file: input, stage: 'input', hint: 'pass a result.json, a results.jsonl or a batch output folder', cause: e });
   }
   let text: string;
   try {
@@ -73,8 +73,8 @@ async function readResults(input: string): Promise<Result[]> {
   const parse = (line: string, where: string) => {
     try {
       return JSON.parse(line) as unknown;
-    } catch {
-      throw new TosiaError('E_INPUT', `${where} is not JSON`, { file: path, stage: 'input', hint: 'pass what tosia run --json, a batch or the API wrote' });
+    } catch (e) {
+      throw new TosiaError('E_INPUT', `${where} is not JSON`, { file: path, stage: 'input', hint: 'pass what tosia run --json, a batch or the API wrote', cause: e });
     }
   };
   if (path.endsWith('.jsonl')) {

@@ -81,6 +81,7 @@ function isDirectory(p: string): boolean {
   try {
     return statSync(p).isDirectory();
   } catch {
+    // not there: treated as a file, which the run then reports as missing with its own message
     return false;
   }
 }

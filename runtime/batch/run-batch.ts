@@ -69,8 +69,8 @@ export async function identityOf(cfg: Config): Promise<Identity> {
   let modelBytes: Buffer;
   try {
     modelBytes = await readFile(modelPath);
-  } catch {
-    throw new TosiaError('E_MODEL', 'model file does not exist or cannot be read', { file: modelPath, stage: 'model', hint: 'pass an existing .onnx to --model' });
+  } catch (e) {
+    throw new TosiaError('E_MODEL', 'model file does not exist or cannot be read', { file: modelPath, stage: 'model', hint: 'pass an existing .onnx to --model', cause: e });
   }
   return { config_sha256: configHash(cfg), limits_sha256: limitsHash(cfg), model_sha256: sha256Hex(modelBytes) };
 }

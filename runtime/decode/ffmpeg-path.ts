@@ -20,6 +20,7 @@ function isExecutable(p: string | null | undefined): p is string {
     accessSync(p, constants.X_OK);
     return true;
   } catch {
+    // missing or not executable: not a candidate, and the next resolution step is tried
     return false;
   }
 }
@@ -29,6 +30,7 @@ function fromPackage(name: string, pick: (mod: unknown) => unknown): string | nu
     const p = pick(require(name));
     return typeof p === 'string' ? p : null;
   } catch {
+    // the optional package is not installed (or its binary failed to download): the next step is tried
     return null;
   }
 }

@@ -124,6 +124,7 @@ function instantiateSync(spec: string): PffftModule | null {
       __emscripten_memcpy_js: (dest, src, num) => { new Uint8Array(memory!.buffer).copyWithin(dest!, src!, src! + num!); },
       _emscripten_resize_heap: (size) => {
         const grow = Math.ceil((size! - memory!.buffer.byteLength) / 65536);
+        // emscripten's contract: 0 means the heap could not grow, and the WASM code reports it
         try { memory!.grow(Math.max(grow, 0)); return 1; } catch { return 0; }
       },
     };
@@ -152,6 +153,7 @@ function instantiateSync(spec: string): PffftModule | null {
       _pffft_aligned_malloc: fn('_pffft_aligned_malloc'),
     };
   } catch {
+    // this build does not instantiate here: null makes the caller try the next build, then the TypeScript FFT
     return null;
   }
 }

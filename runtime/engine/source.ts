@@ -60,6 +60,7 @@ function real(p: string): string {
   try {
     return realpathSync(abs);
   } catch {
+    // it does not exist (yet): an output folder often does not; its nearest existing ancestor decides
     const up = resolve(abs, '..');
     return up === abs ? abs : resolve(real(up), relative(up, abs));
   }
@@ -75,6 +76,7 @@ function refuseOverlap(args: readonly string[], outDir: string): void {
   const out = real(outDir);
   for (const arg of args) {
     let isDir = false;
+    // an input that cannot be read is reported per file by the batch; it cannot hold the output folder
     try { isDir = statSync(arg).isDirectory(); } catch { continue; }
     if (!isDir) continue;
     const dir = real(arg);

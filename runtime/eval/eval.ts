@@ -104,8 +104,8 @@ export async function readResults(path: string): Promise<Result[]> {
   let isDir: boolean;
   try {
     isDir = (await stat(path)).isDirectory();
-  } catch {
-    throw new TosiaError('E_INPUT', 'predictions not found', { file: path, stage: 'eval', hint: 'pass the output of tosia run: a result .json, a results.jsonl or the --out folder' });
+  } catch (e) {
+    throw new TosiaError('E_INPUT', 'predictions not found', { file: path, stage: 'eval', hint: 'pass the output of tosia run: a result .json, a results.jsonl or the --out folder', cause: e });
   }
   let results: Result[];
   let from = path;

@@ -49,6 +49,7 @@ export async function sha256OfFile(path: string): Promise<string | undefined> {
     for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
     return hash.digest('hex');
   } catch {
+    // unreadable: undefined is the documented answer, and the caller reports the file as E_INPUT
     return undefined;
   }
 }

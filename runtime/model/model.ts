@@ -29,6 +29,7 @@ export function cudaProviderInstalled(): boolean {
     const root = dirname(req.resolve('onnxruntime-node/package.json'));
     return existsSync(join(root, 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so'));
   } catch {
+    // onnxruntime-node not resolvable: then no CUDA provider is installed either, which is the answer
     return false;
   }
 }

@@ -244,6 +244,7 @@ async function upToDate(out: string, input: StoreInput, identity: Identity): Pro
   try {
     r = JSON.parse(await readSmall(out, 'utf8')) as Result;
   } catch {
+    // no result there, or one that does not parse: not up to date, so the input runs again
     return null;
   }
   if (r.config_sha256 !== identity.config_sha256 || r.model?.sha256 !== identity.model_sha256) return null;

@@ -67,6 +67,7 @@ export class JobQueue {
       try {
         await q.jsm.consumers.info(STREAM_RESULTS, durable);
       } catch {
+        // no consumer of ours yet (a first start): make it; a real failure surfaces from add()
         await q.jsm.consumers.add(STREAM_RESULTS, { durable_name: durable, filter_subject: `${this.prefix}.>`, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ack_wait: 10e9, max_ack_pending: 100_000 })
           .catch((e: Error) => { if (!/already (exists|in use)/i.test(e.message)) throw e; });
       }
@@ -184,6 +185,7 @@ export class JobQueue {
       const c = await this.queue.jsm.consumers.info(STREAM_JOBS, WORKERS_CONSUMER);
       return { waiting: c.num_pending, held: c.num_ack_pending };
     } catch {
+      // the queue unreachable or the consumer not made yet: no figure (the metric is left out), not an error
       return null;
     }
   }

@@ -33,6 +33,7 @@ export async function queueChecks(url: string): Promise<DoctorCheck[]> {
         const s = await jsm.streams.info(stream);
         checks.push({ name: `queue ${name}`, ok: true, detail: `${stream}: ${s.state.messages} message(s), ${(s.state.bytes / 1048576).toFixed(1)} MB, ${s.config.storage} storage` });
       } catch {
+        // no such stream yet: normal before the first worker or submitter, and said in the check
         checks.push({ name: `queue ${name}`, ok: true, detail: `${stream} ${absent}` });
       }
     }
@@ -43,6 +44,7 @@ export async function queueChecks(url: string): Promise<DoctorCheck[]> {
         detail: `${c.num_pending} job(s) waiting, ${c.num_ack_pending} held by workers, ${c.num_redelivered} redelivered, ${c.num_waiting} pull(s) open; ack_wait ${(c.config.ack_wait ?? 0) / 1e9} s, max_deliver ${c.config.max_deliver}`,
       });
     } catch {
+      // no such consumer yet: normal before the first worker, and said in the check
       checks.push({ name: 'queue workers', ok: true, detail: `consumer ${WORKERS_CONSUMER} ${absent}` });
     }
     return checks;

@@ -131,6 +131,7 @@ function checkFields(fields: Record<string, string>): UploadFields {
     try {
       parsed = JSON.parse(fields.metadata);
     } catch {
+      // the client's mistake, answered as a 400 naming the field
       errors.push({ field: 'metadata', message: 'is not JSON' });
     }
     if (parsed !== undefined && (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))) errors.push({ field: 'metadata', message: 'must be a JSON object' });

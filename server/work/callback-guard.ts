@@ -59,6 +59,7 @@ export class CallbackGuard {
     try {
       url = new URL(raw);
     } catch {
+      // the refusal is the answer: the caller turns it into a 400 naming callback_url
       return 'is not a URL';
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must be http:// or https://';
