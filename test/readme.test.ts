@@ -1,7 +1,7 @@
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { run } from './helpers/cli.js';
 import { REPO_ROOT } from './helpers/shared.js';
 
 /** The code block that follows `<!-- readme-example: NAME -->` in the README. */
@@ -14,12 +14,12 @@ function readmeExample(name: string): string {
 }
 
 describe("the README's library examples run as written", () => {
-  it('the in-memory store: the first pass runs both recordings, the second finds both stored', () => {
+  it('the in-memory store: the first pass runs both recordings, the second finds both stored', async () => {
     // a module file inside the package, so that `import 'tosia'` resolves to this package
     const file = join(REPO_ROOT, '.cache', 'readme-example-store.mjs');
     mkdirSync(join(REPO_ROOT, '.cache'), { recursive: true });
     writeFileSync(file, readmeExample('store'));
-    const r = spawnSync(process.execPath, [file], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
+    const r = await run(process.execPath, [file]);
     expect(r.stderr).toBe('');
     const lines = r.stdout.trim().split('\n').sort();
     expect(lines).toHaveLength(4);
@@ -36,13 +36,7 @@ describe("the README's client example runs as written against a real server", ()
       const file = join(REPO_ROOT, '.cache', 'readme-example-client.mjs');
       mkdirSync(join(REPO_ROOT, '.cache'), { recursive: true });
       writeFileSync(file, readmeExample('client'));
-      const r = await new Promise<{ stdout: string; stderr: string }>((resolve) => {
-        const p = spawn(process.execPath, [file], { cwd: REPO_ROOT, env: { ...process.env, TOSIA_URL: h.url, TOSIA_KEY: h.keys.write } });
-        let stdout = '', stderr = '';
-        p.stdout.on('data', (c) => (stdout += c));
-        p.stderr.on('data', (c) => (stderr += c));
-        p.on('close', () => resolve({ stdout, stderr }));
-      });
+      const r = await run(process.execPath, [file], { env: { TOSIA_URL: h.url, TOSIA_KEY: h.keys.write } });
       expect(r.stderr).toBe('');
       const lines = r.stdout.trim().split('\n');
       expect(lines[0]).toMatch(/^call-17 (covid19|not_covid19) done \d+$/);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultModelPath, execute, resolveFfmpeg, WorkUnit } from '../../runtime/index.js';
-import { tosia } from '../helpers/cli.js';
+import { BIN, run, tosia } from '../helpers/cli.js';
 import { SAMPLES_DIR } from '../helpers/samples.js';
 import { COUGH_DIR, hasCoughData } from '../helpers/shared.js';
 import { burstySignal, writeWav } from '../helpers/wav.js';
@@ -101,8 +101,8 @@ describe('bad inputs: each case ends in its documented exit code with a clear me
   });
 
   for (const c of cases) {
-    it.skipIf(Boolean(c.skip))(`${c.name}${c.skip ? ` (skipped: ${c.skip})` : ''}`, () => {
-      const r = tosia(c.args(), { cwd: dir, timeout: 120_000 });
+    it.skipIf(Boolean(c.skip))(`${c.name}${c.skip ? ` (skipped: ${c.skip})` : ''}`, async () => {
+      const r = await tosia(c.args(), { cwd: dir, timeout: 120_000 });
       expect(r.code, `${c.name}: stderr ${r.stderr}`).toBe(c.exit);
       expect(r.stderr).not.toMatch(/\n\s+at .*:\d+:\d+\)?\n/); // never a stack trace
       if (c.exit !== 0 && c.code) {
@@ -116,25 +116,25 @@ describe('bad inputs: each case ends in its documented exit code with a clear me
 });
 
 describe('a 1-hour recording', () => {
-  it('gives a valid result with bounded memory', () => {
+  it('gives a valid result with bounded memory', async () => {
     // the bundled one-cough sample (8 kHz, 16-bit, 2 s) over and over: 1800 coughs
     const pcm = readFileSync(sample('coughs-1_snr-20db_pink_8k.wav')).subarray(44);
     const cough = new Int16Array(pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + pcm.length));
     const p = w16('hour.wav', 8000, 3600, (f) => cough[f % cough.length]! / 32768);
-    const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, join(SAMPLES_DIR, '..', 'dist/bin/tosia.js'), 'run', '--json', p], { encoding: 'utf8', timeout: 300_000 });
-    expect(r.status).toBe(0);
+    const r = await run('/usr/bin/time', ['-f', '%M', process.execPath, BIN, 'run', '--json', p], { timeout: 300_000 });
+    expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout);
     expect(result.source.duration_s).toBe(3600);
     expect(result.segments.length).toBeGreaterThan(100);
     const peakKb = Number(r.stderr.trim().split('\n').pop());
     expect(peakKb / 1024).toBeLessThan(1536);
-  });
+  }, 300_000);
 });
 
 describe('ffmpeg that does not finish is killed and reported', () => {
-  it('a decode timeout gives E_DECODE and leaves no ffmpeg behind', () => {
+  it('a decode timeout gives E_DECODE and leaves no ffmpeg behind', async () => {
     const p = w16('slow.wav', 48000, 600, burstySignal(48000));
-    const r = tosia(json(p, '--decoder', 'ffmpeg', '--set', 'audio.decode_timeout_s=0.05'), { cwd: dir });
+    const r = await tosia(json(p, '--decoder', 'ffmpeg', '--set', 'audio.decode_timeout_s=0.05'), { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/E_DECODE.*did not finish within 0.05 s and was killed/);
     const left = spawnSync('pgrep', ['-f', 'slow.wav'], { encoding: 'utf8' }).stdout.trim();
@@ -148,13 +148,13 @@ describe('outputs', () => {
     ['inside', (root: string) => join(root, 'results')],
     ['equal to', (root: string) => root],
     ['a parent of', (root: string) => join(root, '..')],
-  ])('an output folder %s an input folder is refused before anything is written', (_how, outOf) => {
+  ])('an output folder %s an input folder is refused before anything is written', async (_how, outOf) => {
     const parent = mkdtempSync(join(tmpdir(), 'tosia-nested-'));
     const root = join(parent, 'in');
     mkdirSync(root);
     copyFileSync(GOOD, join(root, 'a.wav'));
     const before = readdirSync(parent, { recursive: true }).sort();
-    const r = tosia(['run', root, '--out', outOf(root), '--progress', 'none']);
+    const r = await tosia(['run', root, '--out', outOf(root), '--progress', 'none']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/E_OUTPUT: .*the output folder (is the input folder|is inside the input folder|holds the input folder).*Fix: choose an output folder outside every input folder/);
     expect(readdirSync(parent, { recursive: true }).sort()).toEqual(before);
@@ -162,7 +162,7 @@ describe('outputs', () => {
 
   // issue 11, D3: a real full disk, a 1 MB tmpfs (mounting needs root)
   const canMount = process.getuid?.() === 0 && spawnSync('mount', ['--version']).status === 0;
-  it.skipIf(!canMount)(`a disk that fills midway: a clean E_OUTPUT, no temp file or lock left, and a resume once there is room (D3)${canMount ? '' : ' (skipped: mounting a tmpfs needs root)'}`, (ctx) => {
+  it.skipIf(!canMount)(`a disk that fills midway: a clean E_OUTPUT, no temp file or lock left, and a resume once there is room (D3)${canMount ? '' : ' (skipped: mounting a tmpfs needs root)'}`, async (ctx) => {
     const root = mkdtempSync(join(tmpdir(), 'tosia-full-'));
     mkdirSync(join(root, 'in'));
     for (let i = 0; i < 300; i++) copyFileSync(GOOD, join(root, 'in', `c${String(i).padStart(3, '0')}.wav`));
@@ -171,7 +171,7 @@ describe('outputs', () => {
     const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', out]);
     if (mounted.status !== 0) ctx.skip(); // a sandbox that forbids mounts, even to root
     try {
-      const r = tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']);
+      const r = await tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/E_OUTPUT: .*stopped after (\d+) results: .*ENOSPC.*Fix: free disk space/);
       expect(r.stderr).not.toMatch(/E_INTERNAL/);
@@ -182,7 +182,7 @@ describe('outputs', () => {
       expect(results).toHaveLength(stopped);
       for (const f of results) expect(JSON.parse(readFileSync(join(out, f), 'utf8')).schema_version).toBe(1);
       expect(spawnSync('mount', ['-o', 'remount,size=16m', out]).status).toBe(0);
-      const again = tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']);
+      const again = await tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']);
       expect(again.code).toBe(0);
       expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ inputs: 300, skipped: stopped, processed: 300 - stopped });
     } finally {
@@ -190,13 +190,13 @@ describe('outputs', () => {
     }
   });
 
-  it('a write failure midway: earlier results intact, no partial file, a clear E_OUTPUT', () => {
+  it('a write failure midway: earlier results intact, no partial file, a clear E_OUTPUT', async () => {
     const root = mkdtempSync(join(tmpdir(), 'tosia-enospc-'));
     mkdirSync(join(root, 'in'));
     for (let i = 0; i < 6; i++) copyFileSync(GOOD, join(root, 'in', `c${i}.wav`));
     const out = join(root, 'out');
     // each worker thread may write 2 results, then its writes fail like a full disk
-    const r = tosia(['run', join(root, 'in'), '--out', out, '--concurrency', '1', '--progress', 'none'], { env: { TOSIA_FAIL_WRITES_AFTER: '2' } });
+    const r = await tosia(['run', join(root, 'in'), '--out', out, '--concurrency', '1', '--progress', 'none'], { env: { TOSIA_FAIL_WRITES_AFTER: '2' } });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/E_OUTPUT.*stopped after 2 results.*ENOSPC/);
     const written = readdirSync(join(out, 'in'));
@@ -204,14 +204,14 @@ describe('outputs', () => {
     for (const f of written) expect(JSON.parse(readFileSync(join(out, 'in', f), 'utf8')).schema_version).toBe(1);
     expect(existsSync(join(out, '.tosia-tmp'))).toBe(false);
     // the disk has room again: the same command resumes
-    const again = tosia(['run', join(root, 'in'), '--out', out, '--concurrency', '1', '--progress', 'none']);
+    const again = await tosia(['run', join(root, 'in'), '--out', out, '--concurrency', '1', '--progress', 'none']);
     expect(again.code).toBe(0);
     expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ skipped: 2, processed: 4 });
   });
 });
 
 describe('in a batch, every bad file is logged with its stage and code, and the others complete', () => {
-  it('mixed corpus', () => {
+  it('mixed corpus', async () => {
     const root = mkdtempSync(join(tmpdir(), 'tosia-mixed-'));
     mkdirSync(join(root, 'in'));
     copyFileSync(GOOD, join(root, 'in', 'good1.wav'));
@@ -220,7 +220,7 @@ describe('in a batch, every bad file is logged with its stage and code, and the 
     writeFileSync(join(root, 'in', 'text.mp3'), 'not audio at all '.repeat(40));
     const video = join(root, 'in', 'video.mp4');
     execFileSync(ffmpeg, ['-nostdin', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=32x32:rate=5', '-t', '1', '-c:v', 'mpeg4', `file:${video}`]);
-    const r = tosia(['run', join(root, 'in'), '--out', join(root, 'out'), '--progress', 'none']);
+    const r = await tosia(['run', join(root, 'in'), '--out', join(root, 'out'), '--progress', 'none']);
     expect(r.code).toBe(1);
     const errors = readFileSync(join(root, 'out', 'errors.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const byName = Object.fromEntries(errors.map((e) => [e.file.split('/').pop(), e]));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rng } from '../../samples/generator/synth.js';
-import { tosia, tosiaAsync } from '../helpers/cli.js';
+import { tosia } from '../helpers/cli.js';
 import { SAMPLES_DIR } from '../helpers/samples.js';
 
 const PER_FORMAT = 60;
@@ -47,7 +47,7 @@ describe('fuzzing: mutated recordings end in a result or E_DECODE, never a crash
     }
     const total = SOURCES.length * PER_FORMAT;
     // the timeout is a hang guard, not a speed check
-    const run = await tosiaAsync(['run', inDir, '--out', join(root, 'out'), '--progress', 'json', '--set', 'audio.decode_timeout_s=30'], { timeout: 480_000 });
+    const run = await tosia(['run', inDir, '--out', join(root, 'out'), '--progress', 'json', '--set', 'audio.decode_timeout_s=30'], { timeout: 480_000 });
     expect(run.signal, 'the batch hung').toBeNull();
     expect([0, 1]).toContain(run.code);
     expect(run.stderr).not.toMatch(/\n\s+at .*:\d+:\d+\)?\n/);
@@ -82,8 +82,8 @@ describe('fuzzing the command line: random flag combinations end in 0, 1, 2 or 3
     const cmd = r() < 0.8 ? ['run', ...args, sample] : [['extract', 'config', 'doctor'][Math.floor(r() * 3)]!, ...args];
     combos.push(cmd);
   }
-  it.each(combos.map((c) => [c.join(' ').replace(SAMPLES_DIR, 'samples'), c] as const))('tosia %s', (_label, args) => {
-    const res = tosia([...args], { timeout: 60_000 });
+  it.each(combos.map((c) => [c.join(' ').replace(SAMPLES_DIR, 'samples'), c] as const))('tosia %s', async (_label, args) => {
+    const res = await tosia([...args], { timeout: 60_000 });
     expect([0, 1, 2, 3]).toContain(res.code);
     if (res.code !== 0) expect(res.stderr.trim().length).toBeGreaterThan(0);
     expect(res.stderr).not.toMatch(/\n\s+at .*:\d+:\d+\)?\n/);

@@ -97,7 +97,7 @@ describe.skipIf(missing)('the review page', () => {
     const get = async (path: string) => (await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${KEY}` } })).text();
     writeFileSync(join(dir, 'truth.csv'), await get('/v1/reviews/truth.csv'));
     writeFileSync(join(dir, 'results.jsonl'), await get('/v1/reviews/results.jsonl'));
-    const ev = tosia(['eval', '--truth', join(dir, 'truth.csv'), '--pred', join(dir, 'results.jsonl'), '--json']);
+    const ev = await tosia(['eval', '--truth', join(dir, 'truth.csv'), '--pred', join(dir, 'results.jsonl'), '--json']);
     expect(ev.code, ev.stderr).toBe(0);
     expect(JSON.parse(ev.stdout).total).toMatchObject({ truth: 3, predicted: 3, tp: 2, fp: 1, fn: 1 });
     // the list, by keyboard alone

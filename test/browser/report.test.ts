@@ -25,7 +25,7 @@ describe.skipIf(missing)('the HTML report in a browser', () => {
 
   it('opened from disk: three boxes; clicking the second plays that segment and the playhead follows; no console error; no serious accessibility violation', async () => {
     const file = join(dir, 'one.html');
-    expect(tosia(['run', join(REPO_ROOT, 'samples/coughs-3_snr-25db_white_16k.wav'), '--report', file]).code).toBe(0);
+    expect((await tosia(['run', join(REPO_ROOT, 'samples/coughs-3_snr-25db_white_16k.wav'), '--report', file])).code).toBe(0);
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const errors: string[] = [];
     page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });

@@ -29,7 +29,7 @@ describe('tosia audio migrate: a folder store into Azure Blob', () => {
 
   it('copies every recording, verifies it, resumes by running again, and the server then reads the records\' audio from the container', async () => {
     const to = 'azblob://migrated-audio';
-    const first = migrate(to);
+    const first = await migrate(to);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/^5 recordings: 5 copied \(.* MB\), 0 already there, 0 failed/);
     // a migration cut short: two objects never arrived; running it again copies only those
@@ -37,7 +37,7 @@ describe('tosia audio migrate: a folder store into Azure Blob', () => {
     const bucket = await openBucket(at, azurite.env);
     for (const sha of shas.slice(0, 2)) await bucket.delete(`audio/${sha.slice(0, 2)}/${sha}`);
     await bucket.close();
-    const again = migrate(to, ['--json']);
+    const again = await migrate(to, ['--json']);
     expect(again.code).toBe(0);
     const end = JSON.parse(again.stdout.trim().split('\n').at(-1)!);
     expect(end).toMatchObject({ type: 'end', total: 5, copied: 2, present: 3, failed: 0 });
@@ -54,10 +54,10 @@ describe('tosia audio migrate: a folder store into Azure Blob', () => {
     }
   }, 180_000);
 
-  it('a damaged source recording is reported and left; the rest are copied; --delete-source removes only verified copies', () => {
+  it('a damaged source recording is reported and left; the rest are copied; --delete-source removes only verified copies', async () => {
     const bad = shas[4]!;
     writeFileSync(join(h.dir, 'audio', bad.slice(0, 2), bad), variant(3999));
-    const r = migrate('azblob://second-copy', ['--delete-source']);
+    const r = await migrate('azblob://second-copy', ['--delete-source']);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/5 recordings: 4 copied .* 1 failed, 4 removed from the source/);
     expect(r.stderr).toContain(`${bad}: the stored audio`);
@@ -67,13 +67,13 @@ describe('tosia audio migrate: a folder store into Azure Blob', () => {
     expect(existsSync(join(h.dir, 'records.sqlite'))).toBe(true);
   }, 120_000);
 
-  it('bad arguments are E_CONFIG (2): the same store twice, a bad URL, a bad --concurrency', () => {
-    const same = tosia(['audio', 'migrate', '--from', 'azblob://same-one', '--to', 'azblob://same-one'], { env: azurite.env });
+  it('bad arguments are E_CONFIG (2): the same store twice, a bad URL, a bad --concurrency', async () => {
+    const same = await tosia(['audio', 'migrate', '--from', 'azblob://same-one', '--to', 'azblob://same-one'], { env: azurite.env });
     expect(same.code).toBe(2);
     expect(same.stderr).toMatch(/the same store/);
-    const url = tosia(['audio', 'migrate', '--from', '/var/lib/tosia', '--to', 'azblob://x-y-z'], { env: azurite.env });
+    const url = await tosia(['audio', 'migrate', '--from', '/var/lib/tosia', '--to', 'azblob://x-y-z'], { env: azurite.env });
     expect(url.code).toBe(2);
     expect(url.stderr).toMatch(/--from=\/var\/lib\/tosia is not a storage URL/);
-    expect(tosia(['audio', 'migrate', '--from', 'file:///tmp', '--to', 'azblob://xyz', '--concurrency', '0']).code).toBe(2);
+    expect((await tosia(['audio', 'migrate', '--from', 'file:///tmp', '--to', 'azblob://xyz', '--concurrency', '0'])).code).toBe(2);
   });
 });

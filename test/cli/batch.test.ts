@@ -5,7 +5,7 @@ import { basename, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../runtime/io/csv.js';
 import { defaultConfig, runBatch, type BatchEvent } from '../../runtime/index.js';
-import { BIN, tosia } from '../helpers/cli.js';
+import { BIN, type CliResult, run, tosia } from '../helpers/cli.js';
 import { bundledSamples } from '../helpers/samples.js';
 
 const samples = bundledSamples();
@@ -52,11 +52,11 @@ async function interruptMidBatch(signal: NodeJS.Signals): Promise<{ root: string
 const nInputs = 2 * small.length + 1;
 
 describe('tosia run --out (batch)', () => {
-  it('mirrors the input tree, never writes into it, and writes every table', () => {
+  it('mirrors the input tree, never writes into it, and writes every table', async () => {
     const root = makeInputs();
     const before = snapshot(join(root, 'in'));
     const out = join(root, 'out');
-    const r = tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']);
+    const r = await tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']);
     expect(r.code).toBe(0);
     expect(snapshot(join(root, 'in'))).toEqual(before);
     for (const sub of ['a', 'b']) for (const s of small) expect(existsSync(join(out, 'in', sub, `${s.name}.json`))).toBe(true);
@@ -69,10 +69,10 @@ describe('tosia run --out (batch)', () => {
     expect(run.realtime_factor).toBeGreaterThan(0);
   });
 
-  it('results.csv and segments.csv read back with an RFC 4180 parser, tricky names included', () => {
+  it('results.csv and segments.csv read back with an RFC 4180 parser, tricky names included', async () => {
     const root = makeInputs();
     const out = join(root, 'out');
-    expect(tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']).code).toBe(0);
+    expect((await tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none'])).code).toBe(0);
     const rows = parseCsv(readFileSync(join(out, 'results.csv'), 'utf8'));
     const header = rows[0]!;
     expect(header.slice(0, 8)).toEqual(['file', 'duration_s', 'sample_rate', 'channels', 'codec', 'n_segments', 'label', 'score']);
@@ -85,15 +85,15 @@ describe('tosia run --out (batch)', () => {
     expect(segs.slice(1).some((row) => row[0]!.endsWith(TRICKY))).toBe(true);
   });
 
-  it('resume skips exactly the unchanged files; --force reprocesses all', () => {
+  it('resume skips exactly the unchanged files; --force reprocesses all', async () => {
     const root = makeInputs();
     const out = join(root, 'out');
-    expect(tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']).code).toBe(0);
+    expect((await tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none'])).code).toBe(0);
     // change one input's bytes; touch another without changing it
     const changed = join(root, 'in', 'b', small[0]!.name);
     writeFileSync(changed, Buffer.concat([readFileSync(changed), Buffer.alloc(64)]));
     utimesSync(join(root, 'in', 'a', small[0]!.name), new Date(), new Date());
-    const again = tosia(['run', join(root, 'in'), '--out', out, '--progress', 'json']);
+    const again = await tosia(['run', join(root, 'in'), '--out', out, '--progress', 'json']);
     expect(again.code).toBe(0);
     const events = again.stderr.trim().split('\n').map((l) => JSON.parse(l)) as BatchEvent[];
     const done = events.filter((e): e is Extract<BatchEvent, { type: 'file-done' }> => e.type === 'file-done');
@@ -101,14 +101,14 @@ describe('tosia run --out (batch)', () => {
     expect(done.filter((e) => e.skipped)).toHaveLength(nInputs - 1);
     const forced = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
     expect(forced.skipped).toBe(nInputs - 1);
-    expect(tosia(['run', join(root, 'in'), '--out', out, '--force', '--progress', 'none']).code).toBe(0);
+    expect((await tosia(['run', join(root, 'in'), '--out', out, '--force', '--progress', 'none'])).code).toBe(0);
     expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ processed: nInputs, skipped: 0 });
   });
 
-  it('a bad file in the middle: logged in errors.jsonl, the others done, exit 1; --retry-failed retries only it', () => {
+  it('a bad file in the middle: logged in errors.jsonl, the others done, exit 1; --retry-failed retries only it', async () => {
     const root = makeInputs(true);
     const out = join(root, 'out');
-    const r = tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']);
+    const r = await tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/E_DECODE.*broken\.mp3/);
     const errors = readFileSync(join(out, 'errors.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -117,29 +117,29 @@ describe('tosia run --out (batch)', () => {
     expect(errors[0].file).toMatch(/broken\.mp3$/);
     expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ processed: nInputs, failed: 1 });
     expect(errors[0]).toMatchObject({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/), config_sha256: expect.any(String), model_sha256: expect.any(String) });
-    const retry = tosia(['run', join(root, 'in'), '--out', out, '--retry-failed', '--progress', 'json']);
+    const retry = await tosia(['run', join(root, 'in'), '--out', out, '--retry-failed', '--progress', 'json']);
     expect(retry.code).toBe(1);
     const events = retry.stderr.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
     expect(events[0]).toMatchObject({ type: 'start', total: 1 });
     expect(events.find((e) => e.type === 'file-failed')).toMatchObject({ skipped: false, code: 'E_DECODE' });
   });
 
-  it('a re-run with one new file processes just it, with two workers started and one of them idle', () => {
+  it('a re-run with one new file processes just it, with two workers started and one of them idle', async () => {
     const root = makeInputs();
     const out = join(root, 'out');
-    expect(tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none', '--concurrency', '2']).code).toBe(0);
+    expect((await tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none', '--concurrency', '2'])).code).toBe(0);
     copyFileSync(small[0]!.file, join(root, 'in', 'b', 'new.wav'));
-    const again = tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none', '--concurrency', '2']);
+    const again = await tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none', '--concurrency', '2']);
     expect(again.stderr).toBe('');
     expect(again.code).toBe(0);
     expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ processed: 1, skipped: nInputs, failed: 0 });
   });
 
-  it('a plain re-run does not retry an unchanged failure (it stays in errors.jsonl), but retries it once the file changes', () => {
+  it('a plain re-run does not retry an unchanged failure (it stays in errors.jsonl), but retries it once the file changes', async () => {
     const root = makeInputs(true);
     const out = join(root, 'out');
-    expect(tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']).code).toBe(1);
-    const again = tosia(['run', join(root, 'in'), '--out', out, '--progress', 'json']);
+    expect((await tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none'])).code).toBe(1);
+    const again = await tosia(['run', join(root, 'in'), '--out', out, '--progress', 'json']);
     expect(again.stderr.split('\n').filter((l) => !l.startsWith('{')).join('\n')).toBe('');
     expect(again.code).toBe(1);
     const events = again.stderr.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
@@ -148,37 +148,37 @@ describe('tosia run --out (batch)', () => {
     expect(readFileSync(join(out, 'errors.jsonl'), 'utf8')).toMatch(/broken\.mp3/);
     // the file is fixed: it is processed
     copyFileSync(small[0]!.file, join(root, 'in', 'a', 'broken.mp3'));
-    const fixed = tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']);
+    const fixed = await tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']);
     expect(fixed.code).toBe(0);
     expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ processed: 1, failed: 0 });
     expect(readFileSync(join(out, 'errors.jsonl'), 'utf8')).toBe('');
   });
 
-  it('--include / --exclude filter the inputs; several inputs without --out is a usage error', () => {
+  it('--include / --exclude filter the inputs; several inputs without --out is a usage error', async () => {
     const root = makeInputs();
     const out = join(root, 'out');
-    const r = tosia(['run', join(root, 'in'), '--out', out, '--include', 'a/**', '--exclude', '*pink*', '--progress', 'none']);
+    const r = await tosia(['run', join(root, 'in'), '--out', out, '--include', 'a/**', '--exclude', '*pink*', '--progress', 'none']);
     expect(r.code).toBe(0);
     const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
     expect(run.inputs).toBe(small.filter((s) => !s.name.includes('pink')).length + (TRICKY.includes('pink') ? 0 : 1));
-    const usage = tosia(['run', join(root, 'in')]);
+    const usage = await tosia(['run', join(root, 'in')]);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/need an output folder.*--out DIR/);
   });
 
-  it('a quoted glob is expanded by tosia (** across folders); one that matches nothing is E_INPUT', () => {
+  it('a quoted glob is expanded by tosia (** across folders); one that matches nothing is E_INPUT', async () => {
     const root = makeInputs();
-    const r = tosia(['run', join(root, 'in', '**', '*white*.wav'), '--out', join(root, 'out'), '--progress', 'none']);
+    const r = await tosia(['run', join(root, 'in', '**', '*white*.wav'), '--out', join(root, 'out'), '--progress', 'none']);
     expect(r.code).toBe(0);
     expect(JSON.parse(readFileSync(join(root, 'out', 'run.json'), 'utf8')).inputs).toBe(2 * small.filter((s) => s.name.includes('white')).length);
-    const none = tosia(['run', join(root, 'in', '**', '*.flac'), '--out', join(root, 'out2'), '--progress', 'none']);
+    const none = await tosia(['run', join(root, 'in', '**', '*.flac'), '--out', join(root, 'out2'), '--progress', 'none']);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/E_INPUT.*no audio file matches/);
   });
 
-  it('--progress json emits start, file-done, file-failed and end events', () => {
+  it('--progress json emits start, file-done, file-failed and end events', async () => {
     const root = makeInputs(true);
-    const r = tosia(['run', join(root, 'in'), '--out', join(root, 'out'), '--progress', 'json']);
+    const r = await tosia(['run', join(root, 'in'), '--out', join(root, 'out'), '--progress', 'json']);
     const events = r.stderr.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
     expect(events[0].type).toBe('start');
     expect(events.at(-1).type).toBe('end');
@@ -198,20 +198,20 @@ describe('tosia run --out (batch)', () => {
     expect(jsonResults).toHaveLength(run.processed);
     expect(parseCsv(readFileSync(join(out, 'results.csv'), 'utf8')).slice(1)).toHaveLength(run.processed);
     expect(walk(out).some((f) => f.endsWith('.tmp'))).toBe(false);
-    const again = tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']);
+    const again = await tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']);
     expect(again.code).toBe(0);
     expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ inputs: 60, skipped: run.processed, processed: 60 - run.processed, interrupted: false });
   });
 });
 
 describe('a batch stays intact against odd inputs, a second run, a closed terminal and hostile names (issue 11)', () => {
-  it('devices and FIFOs, in a folder or named, fail as "not a regular file" without being opened; the rest runs (D1, D2)', () => {
+  it('devices and FIFOs, in a folder or named, fail as "not a regular file" without being opened; the rest runs (D1, D2)', async () => {
     const root = mkdtempSync(join(tmpdir(), 'tosia-special-'));
     mkdirSync(join(root, 'in'));
     copyFileSync(small[0]!.file, join(root, 'in', 'good.wav'));
     symlinkSync('/dev/zero', join(root, 'in', 'zero.wav'));
     execFileSync('mkfifo', [join(root, 'in', 'pipe.mp3'), join(root, 'named.mp3')]);
-    const r = tosia(['run', join(root, 'in'), join(root, 'named.mp3'), '--out', join(root, 'out'), '--progress', 'none'], { timeout: 30_000 });
+    const r = await tosia(['run', join(root, 'in'), join(root, 'named.mp3'), '--out', join(root, 'out'), '--progress', 'none'], { timeout: 30_000 });
     expect(r.code).toBe(1);
     const errors = readFileSync(join(root, 'out', 'errors.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(errors.map((e) => basename(e.file)).sort()).toEqual(['named.mp3', 'pipe.mp3', 'zero.wav']);
@@ -219,7 +219,7 @@ describe('a batch stays intact against odd inputs, a second run, a closed termin
     expect(JSON.parse(readFileSync(join(root, 'out', 'run.json'), 'utf8'))).toMatchObject({ processed: 1, failed: 3 });
   });
 
-  it('an output path too long for one input fails that input only; the batch and every re-run complete the rest (D7)', () => {
+  it('an output path too long for one input fails that input only; the batch and every re-run complete the rest (D7)', async () => {
     const root = mkdtempSync(join(tmpdir(), 'tosia-long-'));
     mkdirSync(join(root, 'in'));
     for (let i = 0; i < 6; i++) copyFileSync(small[0]!.file, join(root, 'in', `c${i}.wav`));
@@ -228,7 +228,7 @@ describe('a batch stays intact against odd inputs, a second run, a closed termin
     copyFileSync(small[0]!.file, join(root, 'in', long));
     const out = join(root, 'out');
     for (const run of [1, 2]) {
-      const r = tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']);
+      const r = await tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']);
       expect(r.code, `run ${run}`).toBe(1);
       const errors = readFileSync(join(out, 'errors.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
       expect(errors).toHaveLength(1);
@@ -242,7 +242,7 @@ describe('a batch stays intact against odd inputs, a second run, a closed termin
   const asUnprivileged = process.getuid?.() !== 0 ? [] : existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : null;
   // ...and nobody must be able to reach the built CLI (a checkout inside a private folder cannot)
   const unprivilegedRuns = asUnprivileged !== null && (asUnprivileged.length === 0 || spawnSync(asUnprivileged[0]!, [...asUnprivileged.slice(1), process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(BIN)})`]).status === 0);
-  it.skipIf(!unprivilegedRuns)(`an unreadable subfolder${unprivilegedRuns ? '' : ' (skipped: running as root, and user nobody cannot reach the built CLI here)'} fails as E_INPUT in errors.jsonl; the rest of the batch runs (D9)`, () => {
+  it.skipIf(!unprivilegedRuns)(`an unreadable subfolder${unprivilegedRuns ? '' : ' (skipped: running as root, and user nobody cannot reach the built CLI here)'} fails as E_INPUT in errors.jsonl; the rest of the batch runs (D9)`, async () => {
     const root = mkdtempSync(join(tmpdir(), 'tosia-locked-'));
     for (const d of ['in/ok', 'in/locked']) mkdirSync(join(root, d), { recursive: true });
     copyFileSync(small[0]!.file, join(root, 'in', 'ok', 'a.wav'));
@@ -251,14 +251,14 @@ describe('a batch stays intact against odd inputs, a second run, a closed termin
     chmodSync(join(root, 'in', 'ok', 'a.wav'), 0o644);
     chmodSync(join(root, 'in', 'locked'), 0o000);
     const [cmd, ...pre] = [...asUnprivileged!, process.execPath];
-    const r = spawnSync(cmd!, [...pre, BIN, 'run', join(root, 'in'), '--out', join(root, 'out'), '--progress', 'none'], { encoding: 'utf8', timeout: 60_000 });
+    const r = await run(cmd!, [...pre, BIN, 'run', join(root, 'in'), '--out', join(root, 'out'), '--progress', 'none']);
     chmodSync(join(root, 'in', 'locked'), 0o755);
     expect(r.stderr).toMatch(/E_INPUT: .*locked \[input\]: folder cannot be listed \(permission denied\)/);
-    expect(r.status).toBe(1);
+    expect(r.code).toBe(1);
     expect(JSON.parse(readFileSync(join(root, 'out', 'run.json'), 'utf8'))).toMatchObject({ inputs: 2, processed: 1, failed: 1 });
   });
 
-  it('the tables describe every result in the folder: --retry-failed and a second input folder keep the earlier rows (D6)', () => {
+  it('the tables describe every result in the folder: --retry-failed and a second input folder keep the earlier rows (D6)', async () => {
     const root = makeInputs(true);
     const out = join(root, 'out');
     const tables = () => ({
@@ -267,19 +267,19 @@ describe('a batch stays intact against odd inputs, a second run, a closed termin
       segments: parseCsv(readFileSync(join(out, 'segments.csv'), 'utf8')).length - 1,
       errors: readFileSync(join(out, 'errors.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l).file),
     });
-    expect(tosia(['run', join(root, 'in', 'a'), '--out', out, '--progress', 'none']).code).toBe(1);
+    expect((await tosia(['run', join(root, 'in', 'a'), '--out', out, '--progress', 'none'])).code).toBe(1);
     const first = tables();
     expect(first.jsonl).toHaveLength(small.length + 1);
     expect(first.errors).toHaveLength(1);
     // a second input folder into the same output: both folders' rows
-    expect(tosia(['run', join(root, 'in', 'b'), '--out', out, '--progress', 'none']).code).toBe(0);
+    expect((await tosia(['run', join(root, 'in', 'b'), '--out', out, '--progress', 'none'])).code).toBe(0);
     const both = tables();
     expect(both.jsonl).toHaveLength(2 * small.length + 1);
     expect(both.csv).toEqual(both.jsonl);
     expect(both.errors).toEqual(first.errors);
     // a retry of the failed file, now fixed: every row stays, the failure becomes a result
     copyFileSync(small[0]!.file, join(root, 'in', 'a', 'broken.mp3'));
-    expect(tosia(['run', join(root, 'in', 'a'), '--out', out, '--retry-failed', '--progress', 'none']).code).toBe(0);
+    expect((await tosia(['run', join(root, 'in', 'a'), '--out', out, '--retry-failed', '--progress', 'none'])).code).toBe(0);
     const retried = tables();
     expect(retried.jsonl).toHaveLength(2 * small.length + 2);
     expect(retried.csv).toEqual(retried.jsonl);
@@ -288,7 +288,7 @@ describe('a batch stays intact against odd inputs, a second run, a closed termin
     expect(retried.segments).toBe(segmentsInResults);
   });
 
-  it('a large input that fails records its sha256 (hashed as a stream), so a re-run does not retry it, in bounded memory (D10)', () => {
+  it('a large input that fails records its sha256 (hashed as a stream), so a re-run does not retry it, in bounded memory (D10)', async () => {
     const root = mkdtempSync(join(tmpdir(), 'tosia-large-'));
     mkdirSync(join(root, 'in'));
     copyFileSync(small[0]!.file, join(root, 'in', 'ok.wav'));
@@ -298,13 +298,13 @@ describe('a batch stays intact against odd inputs, a second run, a closed termin
     for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 7919) & 0xff;
     for (let i = 0; i < 300; i++) writeFileSync(big, chunk, { flag: i ? 'a' : 'w' });
     const out = join(root, 'out');
-    expect(tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']).code).toBe(1);
+    expect((await tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none'])).code).toBe(1);
     const [failure] = readFileSync(join(out, 'errors.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(failure).toMatchObject({ file: big, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
     const timed = existsSync('/usr/bin/time');
     const again = timed
-      ? spawnSync('/usr/bin/time', ['-f', 'maxrss_kb=%M', process.execPath, BIN, 'run', join(root, 'in'), '--out', out, '--progress', 'json'], { encoding: 'utf8', timeout: 120_000 })
-      : spawnSync(process.execPath, [BIN, 'run', join(root, 'in'), '--out', out, '--progress', 'json'], { encoding: 'utf8', timeout: 120_000 });
+      ? await run('/usr/bin/time', ['-f', 'maxrss_kb=%M', process.execPath, BIN, 'run', join(root, 'in'), '--out', out, '--progress', 'json'], { timeout: 120_000 })
+      : await tosia(['run', join(root, 'in'), '--out', out, '--progress', 'json'], { timeout: 120_000 });
     const events = again.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
     expect(events.find((e) => e.type === 'file-failed')).toMatchObject({ file: big, skipped: true });
     // the unchanged check hashes the 300 MB as a stream: memory stays far below the file's size
@@ -319,11 +319,11 @@ describe('a batch stays intact against odd inputs, a second run, a closed termin
     const out = join(root, 'out');
     const first = spawn(process.execPath, [BIN, 'run', join(root, 'in'), '--out', out, '--progress', 'json', '--concurrency', '1', '--decoder', 'ffmpeg']);
     let stderr = '';
-    const second = await new Promise<ReturnType<typeof tosia>>((res) => {
-      first.stderr.on('data', (d: Buffer) => {
+    const second = await new Promise<CliResult>((res) => {
+      first.stderr.on('data', async (d: Buffer) => {
         const was = stderr;
         stderr += d.toString();
-        if (!was.includes('"file-done"') && stderr.includes('"file-done"')) res(tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']));
+        if (!was.includes('"file-done"') && stderr.includes('"file-done"')) res(await tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']));
       });
     });
     expect(second.code).toBe(1);
@@ -334,31 +334,31 @@ describe('a batch stays intact against odd inputs, a second run, a closed termin
     // a lock whose process is gone (a SIGKILL) does not stop the next run
     const dead = spawnSync(process.execPath, ['-e', '0']).pid;
     writeFileSync(join(out, '.tosia-lock'), JSON.stringify({ pid: dead, host: hostname(), started_at: '2026-01-01T00:00:00Z' }));
-    expect(tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none', '--decoder', 'ffmpeg']).code).toBe(0);
+    expect((await tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none', '--decoder', 'ffmpeg'])).code).toBe(0);
   });
 
-  it('an input replaced by a damaged copy: its earlier result and label track go, so files and tables agree (D12)', () => {
+  it('an input replaced by a damaged copy: its earlier result and label track go, so files and tables agree (D12)', async () => {
     const root = mkdtempSync(join(tmpdir(), 'tosia-stale-'));
     mkdirSync(join(root, 'in'));
     const good = small.find((s) => s.name.startsWith('coughs-3_'))!;
     copyFileSync(good.file, join(root, 'in', 'a.wav'));
     const out = join(root, 'out');
-    expect(tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none', '--labels', 'audacity', '--save-images', 'x']).code).toBe(0);
+    expect((await tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none', '--labels', 'audacity', '--save-images', 'x'])).code).toBe(0);
     const stem = join(out, 'in', 'a.wav');
     expect(existsSync(`${stem}.json`) && existsSync(`${stem}.labels.txt`) && existsSync(`${stem}.seg000.png`)).toBe(true);
     writeFileSync(join(root, 'in', 'a.wav'), 'RIFF damaged');
-    expect(tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none', '--labels', 'audacity', '--save-images', 'x']).code).toBe(1);
+    expect((await tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none', '--labels', 'audacity', '--save-images', 'x'])).code).toBe(1);
     expect(walk(join(out, 'in'))).toEqual([]);
     expect(readFileSync(join(out, 'results.jsonl'), 'utf8')).toBe('');
     expect(readFileSync(join(out, 'errors.jsonl'), 'utf8')).toMatch(/a\.wav/);
   });
 
-  it('a progress reader that goes away stops the progress, not the batch (D14)', () => {
+  it('a progress reader that goes away stops the progress, not the batch (D14)', async () => {
     const root = mkdtempSync(join(tmpdir(), 'tosia-pipe-'));
     mkdirSync(join(root, 'in'));
     for (let i = 0; i < 30; i++) copyFileSync(small[0]!.file, join(root, 'in', `c${String(i).padStart(2, '0')}.wav`));
     const out = join(root, 'out');
-    const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${BIN}" run "${join(root, 'in')}" --out "${out}" --progress json 2>&1 >/dev/null | head -2 >/dev/null; echo "\${PIPESTATUS[0]}"`], { encoding: 'utf8', timeout: 60_000 });
+    const r = await run('bash', ['-c', `set -o pipefail; "${process.execPath}" "${BIN}" run "${join(root, 'in')}" --out "${out}" --progress json 2>&1 >/dev/null | head -2 >/dev/null; echo "\${PIPESTATUS[0]}"`]);
     expect(r.stdout.trim()).toBe('0');
     expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ processed: 30, failed: 0 });
     expect(parseCsv(readFileSync(join(out, 'results.csv'), 'utf8')).slice(1)).toHaveLength(30);
@@ -371,7 +371,7 @@ describe('a batch stays intact against odd inputs, a second run, a closed termin
     expect(run.interrupted).toBe(true);
     expect(parseCsv(readFileSync(join(out, 'results.csv'), 'utf8')).slice(1)).toHaveLength(run.processed);
     expect(walk(out).some((f) => f.endsWith('.tmp'))).toBe(false);
-    expect(tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none']).code).toBe(0);
+    expect((await tosia(['run', join(root, 'in'), '--out', out, '--progress', 'none'])).code).toBe(0);
   });
 
   it('a second Ctrl-C 0-40 ms after the first ends with status 130, 100 times in a row, never an abort (D4)', async () => {
@@ -403,13 +403,13 @@ describe('a batch stays intact against odd inputs, a second run, a closed termin
     expect(existsSync(join(root, 'out', '.tosia-tmp')) || existsSync(join(root, 'out', '.tosia-lock'))).toBe(false);
   }, 300_000);
 
-  it('control characters in a failing file name are escaped on stderr: no forged line, no terminal escape', () => {
+  it('control characters in a failing file name are escaped on stderr: no forged line, no terminal escape', async () => {
     const root = mkdtempSync(join(tmpdir(), 'tosia-names-'));
     mkdirSync(join(root, 'in'));
     copyFileSync(small[0]!.file, join(root, 'in', 'good.wav'));
     const hostile = 'bad\ntosia: E_FORGED: all is well\x1b[2J.mp3';
     writeFileSync(join(root, 'in', hostile), 'not audio');
-    const r = tosia(['run', join(root, 'in'), '--out', join(root, 'out'), '--progress', 'none']);
+    const r = await tosia(['run', join(root, 'in'), '--out', join(root, 'out'), '--progress', 'none']);
     expect(r.code).toBe(1);
     expect(r.stderr).not.toContain('\x1b');
     const lines = r.stderr.trim().split('\n');
@@ -471,31 +471,31 @@ describe('resume keeps to the config identity and the requested artifacts (issue
   const jsonEvents = (stderr: string) => stderr.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)) as BatchEvent[];
   const resultsUnder = (dir: string) => walk(dir).filter((f) => f.endsWith('.json')).map((f) => [f, JSON.parse(readFileSync(f, 'utf8'))] as const);
 
-  it('a re-run with a changed analysis setting (--min-cough-score) runs every file again, as a single-file run would', () => {
+  it('a re-run with a changed analysis setting (--min-cough-score) runs every file again, as a single-file run would', async () => {
     const root = makeInputs();
     const out = join(root, 'out');
     const inputs = join(root, 'in', 'a');
-    expect(tosia(['run', inputs, '--out', out, '--progress', 'none']).code).toBe(0);
-    const again = tosia(['run', inputs, '--out', out, '--progress', 'json', '--min-cough-score', '0.9']);
+    expect((await tosia(['run', inputs, '--out', out, '--progress', 'none'])).code).toBe(0);
+    const again = await tosia(['run', inputs, '--out', out, '--progress', 'json', '--min-cough-score', '0.9']);
     expect(again.code).toBe(0);
     const done = jsonEvents(again.stderr).filter((e) => e.type === 'file-done');
     expect(done).toHaveLength(small.length + 1);
     expect(done.every((e) => e.type === 'file-done' && !e.skipped)).toBe(true);
     // each stored result is what a single-file run with the same flags gives, identity included
     const file = join(inputs, small.find((s) => s.name.startsWith('coughs-3_'))!.name);
-    const single = JSON.parse(tosia(['run', file, '--json', '--min-cough-score', '0.9']).stdout);
+    const single = JSON.parse((await tosia(['run', file, '--json', '--min-cough-score', '0.9'])).stdout);
     const stored = JSON.parse(readFileSync(join(out, relative(join(root, 'in'), file) + '.json'), 'utf8'));
     expect(stored.config_sha256).toBe(single.config_sha256);
     expect(stored.segments.map((s: { excluded: boolean }) => s.excluded)).toEqual(single.segments.map((s: { excluded: boolean }) => s.excluded));
   });
 
-  it('a re-run that adds --labels audacity and --save-images writes them for up-to-date results, without recomputing them', () => {
+  it('a re-run that adds --labels audacity and --save-images writes them for up-to-date results, without recomputing them', async () => {
     const root = makeInputs();
     const out = join(root, 'out');
     const inputs = join(root, 'in', 'a');
-    expect(tosia(['run', inputs, '--out', out, '--progress', 'none']).code).toBe(0);
+    expect((await tosia(['run', inputs, '--out', out, '--progress', 'none'])).code).toBe(0);
     const before = Object.fromEntries(resultsUnder(out).filter(([f]) => !f.endsWith('run.json')).map(([f]) => [f, readFileSync(f, 'utf8')]));
-    const again = tosia(['run', inputs, '--out', out, '--progress', 'json', '--labels', 'audacity', '--save-images', join(root, 'ignored')]);
+    const again = await tosia(['run', inputs, '--out', out, '--progress', 'json', '--labels', 'audacity', '--save-images', join(root, 'ignored')]);
     expect(again.code).toBe(0);
     const done = jsonEvents(again.stderr).filter((e) => e.type === 'file-done');
     expect(done).toHaveLength(small.length + 1);
@@ -511,21 +511,21 @@ describe('resume keeps to the config identity and the requested artifacts (issue
     expect(existsSync(join(root, 'ignored')), 'a batch keeps images in its output tree').toBe(false);
     // the PNGs are the model-input images a fresh run writes
     const fresh = join(root, 'fresh');
-    expect(tosia(['run', inputs, '--out', fresh, '--progress', 'none', '--save-images', 'x']).code).toBe(0);
+    expect((await tosia(['run', inputs, '--out', fresh, '--progress', 'none', '--save-images', 'x'])).code).toBe(0);
     const png = walk(fresh).find((f) => f.endsWith('.seg000.png'))!;
     expect(readFileSync(join(out, relative(fresh, png)))).toEqual(readFileSync(png));
   });
 
-  it('a batch run with a broken --ffmpeg fails with E_CONFIG, and the same batch with ffmpeg fixed runs every file again', () => {
+  it('a batch run with a broken --ffmpeg fails with E_CONFIG, and the same batch with ffmpeg fixed runs every file again', async () => {
     const root = makeInputs();
     const out = join(root, 'out');
     const inputs = join(root, 'in', 'a');
-    const broken = tosia(['run', inputs, '--out', out, '--progress', 'none', '--decoder', 'ffmpeg', '--ffmpeg', join(root, 'no-such-ffmpeg')]);
+    const broken = await tosia(['run', inputs, '--out', out, '--progress', 'none', '--decoder', 'ffmpeg', '--ffmpeg', join(root, 'no-such-ffmpeg')]);
     expect(broken.code).toBe(1);
     expect(broken.stderr).toMatch(/E_CONFIG: .*no-such-ffmpeg' is missing or not executable/);
     const errors = readFileSync(join(out, 'errors.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(errors.map((e) => e.code)).toEqual(Array(small.length + 1).fill('E_CONFIG'));
-    const fixed = tosia(['run', inputs, '--out', out, '--progress', 'none', '--decoder', 'ffmpeg']);
+    const fixed = await tosia(['run', inputs, '--out', out, '--progress', 'none', '--decoder', 'ffmpeg']);
     expect(fixed.stdout).not.toMatch(/unchanged since they failed/);
     expect(fixed.code).toBe(0);
     expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ processed: small.length + 1, failed: 0 });

@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { rocAuc } from '../../algos/metrics/binary.js';
-import { tosia, tosiaAsync } from '../helpers/cli.js';
+import { tosia } from '../helpers/cli.js';
 import { COUGH_DIR, hasCoughData, SKIP_COUGH } from '../helpers/shared.js';
 
 // Issue 26: tosia eval --labels --pred, the recording-level evaluation, through the CLI.
@@ -11,9 +11,9 @@ import { COUGH_DIR, hasCoughData, SKIP_COUGH } from '../helpers/shared.js';
 const KEYS = ['n', 'positives', 'abstained', 'auc', 'pr_auc', 'threshold', 'at_target_sensitivity', 'at_prevalence', 'calibration', 'groups', 'confound', 'duplicates', 'by_quality'];
 
 /** A set of results made from one real one: scores, names, sha256s and a site column chosen by the test. */
-function fixture() {
+async function fixture() {
   const dir = mkdtempSync(join(tmpdir(), 'tosia-eval-rec-'));
-  const base = JSON.parse(tosia(['run', 'samples/coughs-3_snr-25db_white_16k.wav', '--json']).stdout);
+  const base = JSON.parse((await tosia(['run', 'samples/coughs-3_snr-25db_white_16k.wav', '--json'])).stdout);
   const rows: { file: string; label: string; site: string; score: number; sha: string }[] = [];
   // 60 recordings: site "a" is mostly positive, "b" mostly negative; the score is informative
   for (let i = 0; i < 60; i++) {
@@ -31,11 +31,12 @@ function fixture() {
 }
 
 describe('tosia eval --labels', () => {
-  const { dir, rows } = fixture();
+  let dir = '', rows: Awaited<ReturnType<typeof fixture>>['rows'] = [];
+  beforeAll(async () => { ({ dir, rows } = await fixture()); });
   const run = (...extra: string[]) => tosia(['eval', '--labels', join(dir, 'labels.csv'), '--pred', dir, ...extra]);
 
-  it('--json has exactly the documented keys; the AUC is the AUC, inside its interval; what was left out is said on stderr', () => {
-    const r = run('--json', '--group-by', 'site');
+  it('--json has exactly the documented keys; the AUC is the AUC, inside its interval; what was left out is said on stderr', async () => {
+    const r = await run('--json', '--group-by', 'site');
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(Object.keys(j)).toEqual(KEYS);
@@ -56,25 +57,25 @@ describe('tosia eval --labels', () => {
     expect(r.stderr).toMatch(/1 group\(s\) of byte-identical recordings carry both labels/);
   });
 
-  it('the confound audit warns when a label column alone predicts the label as well as the model', () => {
-    const j = JSON.parse(run('--json', '--group-by', 'site').stdout);
+  it('the confound audit warns when a label column alone predicts the label as well as the model', async () => {
+    const j = JSON.parse((await run('--json', '--group-by', 'site')).stdout);
     expect(j.confound.site.group_only_auc).toBeGreaterThan(0.8);
     expect(j.confound.site.warning).toMatch(/site alone predicts the label with AUC 0\.\d{3}/);
     expect(j.confound.site.score_as_group_auc).toBeGreaterThan(0.5);
   });
 
-  it('the same seed gives the same intervals; another seed others; --prevalence gives Bayes PPV and NPV', () => {
-    const a = JSON.parse(run('--json', '--seed', '5').stdout), b = JSON.parse(run('--json', '--seed', '5').stdout), c = JSON.parse(run('--json', '--seed', '6').stdout);
+  it('the same seed gives the same intervals; another seed others; --prevalence gives Bayes PPV and NPV', async () => {
+    const a = JSON.parse((await run('--json', '--seed', '5')).stdout), b = JSON.parse((await run('--json', '--seed', '5')).stdout), c = JSON.parse((await run('--json', '--seed', '6')).stdout);
     expect(a.auc.ci95).toEqual(b.auc.ci95);
     expect(a.auc.ci95).not.toEqual(c.auc.ci95);
-    const p = JSON.parse(run('--json', '--prevalence', '0.05').stdout);
+    const p = JSON.parse((await run('--json', '--prevalence', '0.05')).stdout);
     const { sensitivity: se, specificity: sp } = p.threshold;
     expect(p.at_prevalence.prevalence).toBe(0.05);
     expect(p.at_prevalence.ppv).toBeCloseTo((se * 0.05) / (se * 0.05 + (1 - sp) * 0.95), 12);
   });
 
-  it('the table names the operating points with intervals and the warning', () => {
-    const r = run('--group-by', 'site');
+  it('the table names the operating points with intervals and the warning', async () => {
+    const r = await run('--group-by', 'site');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/62 recordings, 41 positive, 1 abstained/);
     expect(r.stdout).toMatch(/ROC AUC 0\.\d{3} \(0\.\d{3}–[01]\.\d{3}\)/);
@@ -82,9 +83,9 @@ describe('tosia eval --labels', () => {
     expect(r.stdout).toMatch(/WARNING: site alone predicts/);
   });
 
-  it('--report writes one self-contained HTML file: three figures with bands, the tables and the findings, no script', () => {
+  it('--report writes one self-contained HTML file: three figures with bands, the tables and the findings, no script', async () => {
     const out = join(dir, 'eval.html');
-    const r = run('--group-by', 'site', '--report', out);
+    const r = await run('--group-by', 'site', '--report', out);
     expect(r.code, r.stderr).toBe(0);
     const html = readFileSync(out, 'utf8');
     expect(html.match(/<svg /g)).toHaveLength(3);
@@ -104,18 +105,18 @@ describe('tosia eval --labels', () => {
     [['--resamples', '100'], 2, /--resamples=100 must be an integer of at least 1000/],
     [['--target-sensitivity', '2'], 2, /--target-sensitivity=2 must be in \(0, 1\]/],
     [['--positive', 'flu'], 2, /--positive flu is not one of the model's labels/],
-  ])('%j: exit %i and a message naming the flag', (args, code, message) => {
+  ])('%j: exit %i and a message naming the flag', async (args, code, message) => {
     const base = args[0] === '--labels' || args.length === 0 ? ['eval', '--pred', dir] : ['eval', '--labels', join(dir, 'labels.csv'), '--pred', dir];
-    const r = tosia([...base, ...args]);
+    const r = await tosia([...base, ...args]);
     expect(r.code).toBe(code);
     expect(r.stderr).toMatch(message);
   });
 
-  it('labels as a JSON list of objects, booleans mapped onto the model\'s labels with --label-key', () => {
+  it('labels as a JSON list of objects, booleans mapped onto the model\'s labels with --label-key', async () => {
     const json = rows.map((x) => ({ filename: x.file, positive: x.label === 'covid19', site: x.site }));
     writeFileSync(join(dir, 'labels.json'), JSON.stringify(json));
-    const a = JSON.parse(tosia(['eval', '--labels', join(dir, 'labels.json'), '--label-key', 'positive', '--pred', dir, '--json']).stdout);
-    const b = JSON.parse(run('--json').stdout);
+    const a = JSON.parse((await tosia(['eval', '--labels', join(dir, 'labels.json'), '--label-key', 'positive', '--pred', dir, '--json'])).stdout);
+    const b = JSON.parse((await run('--json')).stdout);
     expect(a.auc).toEqual(b.auc);
     expect(a.n).toBe(62);
   });
@@ -124,9 +125,9 @@ describe('tosia eval --labels', () => {
 describe.skipIf(!hasCoughData)('tosia eval --labels on covid19-cough', () => {
   it('its metadata.json works as it is; the source audit and the duplicates are reported', async () => {
     const out = mkdtempSync(join(tmpdir(), 'tosia-eval-cough-'));
-    const run = await tosiaAsync(['run', join(COUGH_DIR, 'raw'), '--out', out], { timeout: 600_000 });
+    const run = await tosia(['run', join(COUGH_DIR, 'raw'), '--out', out], { timeout: 600_000 });
     expect(run.code === 0 || run.code === 1, run.stderr).toBe(true);
-    const r = tosia(['eval', '--labels', join(COUGH_DIR, 'metadata.json'), '--label-key', 'covid19', '--group-by', 'source', '--pred', out, '--json'], { timeout: 120_000 });
+    const r = await tosia(['eval', '--labels', join(COUGH_DIR, 'metadata.json'), '--label-key', 'covid19', '--group-by', 'source', '--pred', out, '--json'], { timeout: 120_000 });
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     const labelled = JSON.parse(readFileSync(join(COUGH_DIR, 'metadata.json'), 'utf8')).length;

@@ -64,9 +64,9 @@ describe('truth and prediction formats', () => {
 });
 
 describe('tosia eval', () => {
-  it('scores a batch folder against the bundled sidecars, as a table and as JSON', () => {
+  it('scores a batch folder against the bundled sidecars, as a table and as JSON', async () => {
     const out = join(dir, 'found');
-    expect(tosia(['run', SAMPLES_DIR, '--out', out, '--progress', 'none']).code).toBe(0);
+    expect((await tosia(['run', SAMPLES_DIR, '--out', out, '--progress', 'none'])).code).toBe(0);
     const truth = join(dir, 'truth.csv');
     const rows = ['file,start,end'];
     for (const s of bundledSamples()) {
@@ -74,30 +74,30 @@ describe('tosia eval', () => {
       for (const t of s.truth) rows.push(`${s.name},${t.start},${t.end}`);
     }
     writeFileSync(truth, rows.join('\n') + '\n');
-    const human = tosia(['eval', '--truth', truth, '--pred', out]);
+    const human = await tosia(['eval', '--truth', truth, '--pred', out]);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/^TOTAL\s+\d+/m);
-    const j = JSON.parse(tosia(['eval', '--truth', truth, '--pred', out, '--json']).stdout);
+    const j = JSON.parse((await tosia(['eval', '--truth', truth, '--pred', out, '--json'])).stdout);
     expect(j.total.files).toBe(readdirSync(SAMPLES_DIR).filter((f) => /\.(wav|mp3|ogg|oga|flac)$/.test(f)).length);
     expect(j.total.recall).toBe(1);
     expect(j.total.precision).toBeGreaterThan(0.9);
-    const bad = tosia(['eval', '--truth', truth, '--pred', out, '--min-overlap', '2']);
+    const bad = await tosia(['eval', '--truth', truth, '--pred', out, '--min-overlap', '2']);
     expect(bad.code).toBe(2);
   });
 });
 
 describe('tosia eval --pred on a folder of result .json files (issue 15)', () => {
-  it('reads every result .json under the folder, ignoring other JSON, and scores as a batch folder would', () => {
+  it('reads every result .json under the folder, ignoring other JSON, and scores as a batch folder would', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'tosia-eval-json-'));
     const samples = bundledSamples().filter((s) => s.name.endsWith('.wav')).slice(0, 3);
     for (const s of samples) {
-      const r = tosia(['run', s.file, '--json']);
+      const r = await tosia(['run', s.file, '--json']);
       expect(r.code).toBe(0);
       writeFileSync(join(folder, `${s.name}.json`), r.stdout);
     }
     writeFileSync(join(folder, 'notes.json'), JSON.stringify({ about: 'not a result' }));
     const truth = samples.map((s) => s.file.replace(/\.wav$/, '.json'));
-    const out = tosia(['eval', '--truth', truth[1]!, '--pred', folder, '--json']);
+    const out = await tosia(['eval', '--truth', truth[1]!, '--pred', folder, '--json']);
     expect(out.stderr).toBe('');
     expect(out.code).toBe(0);
     const report = JSON.parse(out.stdout);
@@ -106,10 +106,10 @@ describe('tosia eval --pred on a folder of result .json files (issue 15)', () =>
     expect(report.missing_predictions).toEqual([]);
   });
 
-  it('a folder with neither results.jsonl nor any result is E_INPUT naming it, not a bug', () => {
+  it('a folder with neither results.jsonl nor any result is E_INPUT naming it, not a bug', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'tosia-eval-empty-'));
     writeFileSync(join(empty, 'run.json'), '{}');
-    const r = tosia(['eval', '--truth', bundledSamples()[0]!.file.replace(/\.\w+$/, '.json'), '--pred', empty]);
+    const r = await tosia(['eval', '--truth', bundledSamples()[0]!.file.replace(/\.\w+$/, '.json'), '--pred', empty]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/E_INPUT: .*holds no results\.jsonl and no tosia result \.json file/);
   });

@@ -1,16 +1,16 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { run } from '../helpers/cli.js';
 import { REPO_ROOT } from '../helpers/shared.js';
 
 // make explore: the notebook walk-through (examples/explore.ts) runs end to end and writes its figures.
 describe('examples/explore.ts', () => {
-  it('decodes, segments, shows one mel spectrogram and the model input, runs the model and draws the figure, each stage a file', () => {
+  it('decodes, segments, shows one mel spectrogram and the model input, runs the model and draws the figure, each stage a file', async () => {
     const out = mkdtempSync(join(tmpdir(), 'tosia-explore-'));
-    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'dist/examples/explore.js'), join(REPO_ROOT, 'samples/coughs-3_snr-25db_white_16k.wav'), out], { encoding: 'utf8', timeout: 60_000 });
-    expect(r.status, r.stderr).toBe(0);
+    const r = await run(process.execPath, [join(REPO_ROOT, 'dist/examples/explore.js'), join(REPO_ROOT, 'samples/coughs-3_snr-25db_white_16k.wav'), out]);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/3 segments: 0\.51–0\.90 s/);
     expect(r.stdout).toMatch(/model input 64×64 RGB/);

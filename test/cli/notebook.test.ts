@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { run } from '../helpers/cli.js';
 import { REPO_ROOT } from '../helpers/shared.js';
 
 // make notebook: examples/explore.ipynb executed end to end on the Deno kernel under Jupyter's
@@ -16,14 +17,14 @@ if (missing) console.warn(`skipping the notebook test: ${missing}`);
 interface Output { output_type: string; data?: Record<string, unknown>; ename?: string; evalue?: string; text?: string[] }
 
 describe.skipIf(Boolean(missing))('examples/explore.ipynb', () => {
-  it('runs end to end on the Deno kernel, with no error, and writes each stage: the waveform, the segments, a mel spectrogram, the model input, the verdict, the figure', () => {
+  it('runs end to end on the Deno kernel, with no error, and writes each stage: the waveform, the segments, a mel spectrogram, the model input, the verdict, the figure', async () => {
     const out = mkdtempSync(join(tmpdir(), 'tosia-notebook-'));
     const figures = join(out, 'figures');
-    const r = spawnSync('jupyter', ['nbconvert', '--to', 'notebook', '--execute', 'explore.ipynb', '--output', join(out, 'executed.ipynb'), '--ExecutePreprocessor.timeout=300', '--ExecutePreprocessor.kernel_name=deno'], {
-      cwd: join(REPO_ROOT, 'examples'), encoding: 'utf8', timeout: 300_000,
+    const r = await run('jupyter', ['nbconvert', '--to', 'notebook', '--execute', 'explore.ipynb', '--output', join(out, 'executed.ipynb'), '--ExecutePreprocessor.timeout=300', '--ExecutePreprocessor.kernel_name=deno'], {
+      cwd: join(REPO_ROOT, 'examples'), timeout: 300_000,
       env: { ...process.env, TOSIA_NOTEBOOK_OUT: figures, JUPYTER_PATH: join(REPO_ROOT, '.cache/jupyter'), PATH: `${join(REPO_ROOT, '.cache/deno/node_modules/.bin')}:${process.env.PATH}` },
     });
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const nb = JSON.parse(readFileSync(join(out, 'executed.ipynb'), 'utf8')) as { cells: { cell_type: string; outputs?: Output[] }[] };
     const outputs = nb.cells.filter((c) => c.cell_type === 'code').flatMap((c) => c.outputs ?? []);
     expect(outputs.filter((o) => o.output_type === 'error').map((o) => `${o.ename}: ${o.evalue}`)).toEqual([]);

@@ -38,9 +38,9 @@ describe.each([['azblob', new Azurite()], ['s3', new S3rver()]] as [string, Emul
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('lists the prefix, runs every recording below it, mirrors keys in --out, and resumes without reading what it finished', () => {
+  it('lists the prefix, runs every recording below it, mirrors keys in --out, and resumes without reading what it finished', async () => {
     const out = join(work, `${scheme}-all`);
-    const r = tosia(['run', `${root}/2026-12/`, '--out', out, '--progress', 'none', '--concurrency', '2'], { env: emu.env, timeout: 120_000 });
+    const r = await tosia(['run', `${root}/2026-12/`, '--out', out, '--progress', 'none', '--concurrency', '2'], { env: emu.env, timeout: 120_000 });
     expect(r.code, r.stderr).toBe(0);
     const results = lines(join(out, 'results.jsonl'));
     expect(results).toHaveLength(9);
@@ -52,7 +52,7 @@ describe.each([['azblob', new Azurite()], ['s3', new S3rver()]] as [string, Emul
     expect(readFileSync(join(out, 'voice.ogg.json'), 'utf8')).toContain('"codec"');
     expect(summary(out)).toMatchObject({ inputs: 9, processed: 9, skipped: 0, failed: 0, input_base: `${root}/2026-12/` });
     // the same command again: every result stands, by the objects' ETags
-    const again = tosia(['run', `${root}/2026-12/`, '--out', out, '--progress', 'none'], { env: emu.env, timeout: 120_000 });
+    const again = await tosia(['run', `${root}/2026-12/`, '--out', out, '--progress', 'none'], { env: emu.env, timeout: 120_000 });
     expect(again.code, again.stderr).toBe(0);
     expect(summary(out)).toMatchObject({ inputs: 9, processed: 0, skipped: 9 });
   }, 180_000);
@@ -60,29 +60,29 @@ describe.each([['azblob', new Azurite()], ['s3', new S3rver()]] as [string, Emul
   it('an object written again runs again; --include and --exclude filter keys; the results match a local folder batch', async () => {
     const out = join(work, `${scheme}-filtered`);
     const args = ['run', `${root}/2026-12/`, '--out', out, '--progress', 'none', '--include', '*.wav', '--exclude', 'day-1/*'];
-    expect(tosia(args, { env: emu.env, timeout: 120_000 }).code).toBe(0);
+    expect((await tosia(args, { env: emu.env, timeout: 120_000 })).code).toBe(0);
     expect(summary(out)).toMatchObject({ inputs: 4, processed: 4 });
     await put(`${root}/`, emu.env, { '2026-12/day-0/rec-2.wav': variant(950) });
-    expect(tosia(args, { env: emu.env, timeout: 120_000 }).code).toBe(0);
+    expect((await tosia(args, { env: emu.env, timeout: 120_000 })).code).toBe(0);
     expect(summary(out)).toMatchObject({ inputs: 4, processed: 1, skipped: 3 });
     // the same bytes from a local file give the same result, but for where they came from
     const remote = JSON.parse(readFileSync(join(out, 'day-0/rec-0.wav.json'), 'utf8'));
     const file = join(work, `${scheme}-rec-0.wav`);
     writeFileSync(file, variant(900));
-    const local = JSON.parse(tosia(['run', file, '--json']).stdout);
+    const local = JSON.parse((await tosia(['run', file, '--json'])).stdout);
     expect(remote.source.sha256).toBe(local.source.sha256);
     expect(remote.diagnosis).toEqual(local.diagnosis);
     expect(remote.segments).toEqual(local.segments);
   }, 180_000);
 
-  it('a prefix with nothing below it is E_INPUT; object URLs need --out and are not mixed with files', () => {
-    const none = tosia(['run', `${root}/1999/`, '--out', join(work, 'none'), '--progress', 'none'], { env: emu.env });
+  it('a prefix with nothing below it is E_INPUT; object URLs need --out and are not mixed with files', async () => {
+    const none = await tosia(['run', `${root}/1999/`, '--out', join(work, 'none'), '--progress', 'none'], { env: emu.env });
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/nothing is stored at or below/);
-    const noOut = tosia(['run', `${root}/2026-12/`], { env: emu.env });
+    const noOut = await tosia(['run', `${root}/2026-12/`], { env: emu.env });
     expect(noOut.code).toBe(2);
     expect(noOut.stderr).toMatch(/its recordings run as a batch.*--out/s);
-    const mixed = tosia(['run', `${root}/2026-12/`, 'samples/', '--out', join(work, 'mixed')], { env: emu.env });
+    const mixed = await tosia(['run', `${root}/2026-12/`, 'samples/', '--out', join(work, 'mixed')], { env: emu.env });
     expect(mixed.code).toBe(2);
     expect(mixed.stderr).toMatch(/cannot be mixed/);
   }, 60_000);
@@ -102,8 +102,8 @@ describe.each([['azblob', new Azurite()], ['s3', new S3rver()]] as [string, Emul
 });
 
 describe('tosia run on object stores: credentials', () => {
-  it('azblob:// without AZURE_STORAGE_CONNECTION_STRING is E_CONFIG (2) naming the variable', () => {
-    const r = tosia(['run', 'azblob://calls/x/', '--out', join(tmpdir(), 'tosia-nocreds')], { env: { AZURE_STORAGE_CONNECTION_STRING: '' } });
+  it('azblob:// without AZURE_STORAGE_CONNECTION_STRING is E_CONFIG (2) naming the variable', async () => {
+    const r = await tosia(['run', 'azblob://calls/x/', '--out', join(tmpdir(), 'tosia-nocreds')], { env: { AZURE_STORAGE_CONNECTION_STRING: '' } });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/AZURE_STORAGE_CONNECTION_STRING/);
   });

@@ -17,13 +17,13 @@ const validate = ajv.compile(schema);
 const errorsOf = (doc: unknown) => (validate(doc) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`));
 
 describe('schemas/result.schema.json', () => {
-  it('tosia run --json on one recording prints a result the schema accepts', () => {
-    const r = tosia(['run', 'samples/coughs-3_snr-25db_white_16k.wav', '--json']);
+  it('tosia run --json on one recording prints a result the schema accepts', async () => {
+    const r = await tosia(['run', 'samples/coughs-3_snr-25db_white_16k.wav', '--json']);
     expect(r.code).toBe(0);
     expect(errorsOf(JSON.parse(r.stdout))).toEqual([]);
   });
 
-  it('every result of a batch over the bundled samples (clipped, silent, damaged, every codec) matches it', () => {
+  it('every result of a batch over the bundled samples (clipped, silent, damaged, every codec) matches it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tosia-result-schema-'));
     // a damaged copy too: truncated_missing_s and corrupt_spans appear only then
     const flac = readFileSync(join(REPO_ROOT, 'samples/coughs-3-bout_snr-20db_pink_44k.flac'));
@@ -33,7 +33,7 @@ describe('schemas/result.schema.json', () => {
     mkdirSync(inputs, { recursive: true });
     writeFileSync(join(inputs, 'mid.flac'), damaged);
     writeFileSync(join(inputs, 'half.flac'), flac.subarray(0, flac.length >> 1));
-    const r = tosia(['run', 'samples', inputs, '--out', join(dir, 'out')], { timeout: 300_000 });
+    const r = await tosia(['run', 'samples', inputs, '--out', join(dir, 'out')], { timeout: 300_000 });
     expect(r.code, r.stderr).toBe(0);
     const results = readFileSync(join(dir, 'out/results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(results.length).toBeGreaterThan(15);
@@ -47,8 +47,8 @@ describe('schemas/result.schema.json', () => {
     expect([...seen]).toEqual(expect.arrayContaining(['truncated_missing_s', 'corrupt_spans', 'clipped', 'no_cough', 'truncated', 'corrupt']));
   }, 300_000);
 
-  it('a field the schema does not name is refused (the schema cannot silently drift from the code)', () => {
-    const r = JSON.parse(tosia(['run', 'samples/coughs-3_snr-25db_white_16k.wav', '--json']).stdout);
+  it('a field the schema does not name is refused (the schema cannot silently drift from the code)', async () => {
+    const r = JSON.parse((await tosia(['run', 'samples/coughs-3_snr-25db_white_16k.wav', '--json'])).stdout);
     expect(errorsOf({ ...r, extra: 1 })).toEqual([' must NOT have additional properties']);
     expect(errorsOf({ ...r, segments: [{ ...r.segments[0], extra: 1 }] })).toEqual(['/segments/0 must NOT have additional properties']);
   });

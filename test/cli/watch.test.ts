@@ -38,7 +38,7 @@ describe('tosia watch', () => {
     const old = (i: number) => join(dir, 'old', `o${i}-${samples[i % samples.length]!.name}`);
     for (let i = 0; i < 3; i++) copyFileSync(samples[i % samples.length]!.file, old(i));
     writeFileSync(join(dir, 'notes.txt'), 'not audio: never run');
-    expect(tosia(['run', dir, '--out', out, '--progress', 'none']).code).toBe(0);
+    expect((await tosia(['run', dir, '--out', out, '--progress', 'none'])).code).toBe(0);
     for (let i = 3; i < 6; i++) copyFileSync(samples[i % samples.length]!.file, old(i));
 
     const w = new Watch(dir, out);
@@ -108,9 +108,9 @@ describe('tosia watch', () => {
     expect(lines.find((l) => l.includes(samples[0]!.name))).toMatch(/^\d{4}-\d\d-\d\dT\S+Z {2}done {4}\S+ {2}\w+ {2}\d+ segments? {2}\d+\.\d s$/);
     expect(lines.find((l) => l.includes('broken.wav'))).toMatch(/failed .*E_DECODE/);
 
-    expect(tosia(['watch', join(root, 'nope'), '--out', join(root, 'o2')])).toMatchObject({ code: 1, stderr: expect.stringMatching(/E_INPUT.*folder does not exist/s) });
-    expect(tosia(['watch', dir, '--out', join(root, 'o3'), '--stable', 'soon'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--stable=soon must be/) });
-    expect(tosia(['watch', dir, '--out', join(root, 'o3'), '--progress', 'bar'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--progress=bar must be line, json or none/) });
-    expect(tosia(['watch', dir, '--out', root])).toMatchObject({ code: 1, stderr: expect.stringMatching(/E_OUTPUT.*inside the output folder/s) });
+    expect(await tosia(['watch', join(root, 'nope'), '--out', join(root, 'o2')])).toMatchObject({ code: 1, stderr: expect.stringMatching(/E_INPUT.*folder does not exist/s) });
+    expect(await tosia(['watch', dir, '--out', join(root, 'o3'), '--stable', 'soon'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--stable=soon must be/) });
+    expect(await tosia(['watch', dir, '--out', join(root, 'o3'), '--progress', 'bar'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--progress=bar must be line, json or none/) });
+    expect(await tosia(['watch', dir, '--out', root])).toMatchObject({ code: 1, stderr: expect.stringMatching(/E_OUTPUT.*inside the output folder/s) });
   }, 120_000);
 });

@@ -32,12 +32,12 @@ describe('the deployment recipe', () => {
     expect(byCommand('worker')[0]![1].deploy?.replicas).toBeGreaterThanOrEqual(1);
   });
 
-  it('every tosia command and flag in it is one the built CLI has', () => {
+  it('every tosia command and flag in it is one the built CLI has', async () => {
     for (const [name, s] of tosiaServices) {
       // `db migrate`: the command is every word before the first flag
       const words = s.command!.findIndex((a) => a.startsWith('-'));
       const cmd = s.command!.slice(0, words < 0 ? undefined : words);
-      const help = tosia([...cmd, '--help']);
+      const help = await tosia([...cmd, '--help']);
       expect(help.code, `${name}: tosia ${cmd.join(' ')}`).toBe(0);
       expect(help.stdout).toMatch(new RegExp(`^Usage: tosia ${cmd.join(' ')} `));
       for (const flag of s.command!.filter((a) => a.startsWith('--'))) expect(help.stdout, `${name}: tosia ${cmd.join(' ')} ${flag}`).toMatch(new RegExp(`^\\s+(-\\w, )?${flag}\\b`, 'm'));
@@ -87,7 +87,7 @@ describe.skipIf(missing)('the recipe\'s commands, run here', () => {
 
   it('migrate, then serve (ready, then drained by SIGTERM), then a worker (drained by SIGTERM)', async () => {
     if (skipPg) return;
-    const migrate = tosia(local(service('db')));
+    const migrate = await tosia(local(service('db')));
     expect(migrate.code, migrate.stderr).toBe(0);
     const [, ...serveArgs] = local(service('serve'));
     const s = await serve(data, serveArgs.filter((_, i, all) => all[i] !== '--data' && all[i - 1] !== '--data'), { TOSIA_API_KEY: 'compose-test-key-0123456789', ...azurite.env });

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './shared.js';
@@ -6,30 +6,33 @@ import { REPO_ROOT } from './shared.js';
 export const BIN = join(REPO_ROOT, 'dist/bin/tosia.js');
 
 export interface CliResult { code: number | null; stdout: string; stderr: string; signal?: string | null }
-
-/** Spawn the built CLI (make test builds it first). A run past the timeout is killed with SIGKILL: a hang fails its test, even one that ignores SIGTERM. */
-export function tosia(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}): CliResult {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run 'make build' (make test does it) before the CLI tests`);
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? REPO_ROOT, env: { ...process.env, ...opts.env }, encoding: 'utf8', timeout: opts.timeout ?? 60_000, killSignal: 'SIGKILL' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, signal: r.signal };
-}
+export interface RunOptions { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number; input?: string | Buffer }
 
 /**
- * The same as tosia(), without blocking the test worker while it runs: vitest's worker answers
- * its runner's calls only between tasks of its event loop, and a run that holds the loop for a
- * minute (a long batch on a loaded machine) makes that call time out. Long runs use this.
+ * Run a program to its end and collect what it printed. Never spawnSync in a test for anything
+ * that may take long: vitest's worker answers its runner's calls only between tasks of its event
+ * loop, and a child that holds the loop for a minute on a loaded machine (a batch, a notebook)
+ * makes that call time out and fails the run with "Timeout calling onTaskUpdate". A run past the
+ * timeout is killed with SIGKILL, so a hang fails its test, even one that ignores SIGTERM.
  */
-export function tosiaAsync(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<CliResult> {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run 'make build' (make test does it) before the CLI tests`);
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { cwd: opts.cwd ?? REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '', stderr = '';
-    p.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    p.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    p.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    p.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    if (opts.input !== undefined) p.stdin!.end(opts.input);
     const timer = setTimeout(() => p.kill('SIGKILL'), opts.timeout ?? 60_000);
+    p.on('error', (e) => { clearTimeout(timer); reject(e); });
     p.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr, signal });
     });
   });
+}
+
+/** Run the built CLI (make test builds it first). */
+export function tosia(args: string[], opts: RunOptions = {}): Promise<CliResult> {
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run 'make build' (make test does it) before the CLI tests`);
+  return run(process.execPath, [BIN, ...args], opts);
 }

@@ -1,8 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { run } from '../helpers/cli.js';
 
 const ROOT = join(__dirname, '../..');
 const RAW = join(ROOT, '../shared/data/covid19-cough/raw');
@@ -50,7 +50,7 @@ describe("the shipped model's training split (models/tosia-cough-demo.split.json
 });
 
 describe('models/train/dataset.py (the split make model runs)', () => {
-  it('drops groups of identical recordings with contradictory labels, keeps agreeing ones once, and splits by content hash', () => {
+  it('drops groups of identical recordings with contradictory labels, keeps agreeing ones once, and splits by content hash', async () => {
     const script = `
 import json, sys
 sys.path.insert(0, ${JSON.stringify(join(ROOT, 'models/train'))})
@@ -67,8 +67,8 @@ leaky = dict(parts, val=parts["val"] + parts["train"][:1])
 print(json.dumps({"kept": len(kept), "conflicting": conflicting, "collapsed": collapsed, "shared": shared_hashes(parts, hash_of),
   "leaky": shared_hashes(leaky, hash_of), "sizes": {k: len(v) for k, v in parts.items()}}))
 `;
-    const r = spawnSync('python3', ['-c', script], { encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
+    const r = await run('python3', ['-c', script]);
+    expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.conflicting).toEqual([{ sha256: 'clash', files: ['conf1', 'conf2'], labels: [false, true] }]);
     expect(out.collapsed).toEqual([{ sha256: 'same', files: ['dupA', 'dupB', 'r000'], kept: 'dupA', labels: [true] }]);

@@ -70,15 +70,15 @@ describe('damaged recordings', () => {
     }
   });
 
-  it('through the CLI: the result\'s quality flags and fields, results.csv\'s columns, and --on-damage error into errors.jsonl', () => {
+  it('through the CLI: the result\'s quality flags and fields, results.csv\'s columns, and --on-damage error into errors.jsonl', async () => {
     const file = damaged(FLAC, 'half');
-    const one = tosia(['run', file, '--json']);
+    const one = await tosia(['run', file, '--json']);
     expect(one.code).toBe(0);
     expect(JSON.parse(one.stdout).quality).toMatchObject({ flags: expect.arrayContaining(['truncated']), truncated_missing_s: 1.64 });
-    const mid = JSON.parse(tosia(['run', damaged(MP3, 'mid'), '--json']).stdout);
+    const mid = JSON.parse((await tosia(['run', damaged(MP3, 'mid'), '--json'])).stdout);
     expect(mid.quality).toMatchObject({ flags: expect.arrayContaining(['corrupt']), corrupt_spans: [{ start_s: 1.51, end_s: 1.53 }] });
     const out = join(dir, 'out');
-    expect(tosia(['run', file, damaged(MP3, 'mid'), join(REPO_ROOT, 'samples', MP3), '--out', out]).code).toBe(0);
+    expect((await tosia(['run', file, damaged(MP3, 'mid'), join(REPO_ROOT, 'samples', MP3), '--out', out])).code).toBe(0);
     const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
     const head = csv[0]!.split(',');
     const col = (line: string, name: string) => line.split(',')[head.indexOf(name)];
@@ -86,11 +86,11 @@ describe('damaged recordings', () => {
     expect(col(csv.find((l) => l.includes('mid_'))!, 'corrupt_spans')).toBe('1.51-1.53');
     expect(col(csv.find((l) => l.includes('/samples/'))!, 'truncated_missing_s')).toBe('');
     const strict = join(dir, 'strict');
-    const r = tosia(['run', file, join(REPO_ROOT, 'samples', MP3), '--out', strict, '--on-damage', 'error']);
+    const r = await tosia(['run', file, join(REPO_ROOT, 'samples', MP3), '--out', strict, '--on-damage', 'error']);
     expect(r.code).toBe(1);
     const errors = readFileSync(join(strict, 'errors.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(errors).toEqual([expect.objectContaining({ code: 'E_DECODE', message: expect.stringMatching(/is truncated: the stream ends at 1.36 s; its STREAMINFO declares 3 s/) })]);
-    expect(tosia(['run', file, '--on-damage', 'maybe'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/on_damage/) });
+    expect(await tosia(['run', file, '--on-damage', 'maybe'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/on_damage/) });
   });
 
   it.skipIf(!hasCoughData)('no false alarm on covid19-cough: every recording there is intact', () => {

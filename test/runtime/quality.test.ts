@@ -62,16 +62,16 @@ describe('classifier.min_cough_score', () => {
 });
 
 describe('--labels audacity', () => {
-  it('writes a label track per recording into the mirrored output tree', () => {
+  it('writes a label track per recording into the mirrored output tree', async () => {
     const root = mkdtempSync(join(tmpdir(), 'tosia-labels-'));
     copyFileSync(good.file, join(root, 'a.wav'));
     const out = join(root, 'out');
-    const r = tosia(['run', join(root, 'a.wav'), '--out', out, '--labels', 'audacity', '--progress', 'none']);
+    const r = await tosia(['run', join(root, 'a.wav'), '--out', out, '--labels', 'audacity', '--progress', 'none']);
     expect(r.code).toBe(0);
     const lines = readFileSync(join(out, 'a.wav.labels.txt'), 'utf8').trim().split('\n');
     expect(lines).toHaveLength(3);
     for (const l of lines) expect(l).toMatch(/^\d+\.\d{6}\t\d+\.\d{6}\t#\d (not_)?covid19 covid19=0\.\d{3} cough=\d\.\d\d$/);
-    const noOut = tosia(['run', join(root, 'a.wav'), '--labels', 'audacity']);
+    const noOut = await tosia(['run', join(root, 'a.wav'), '--labels', 'audacity']);
     expect(noOut.code).toBe(2);
     expect(noOut.stderr).toMatch(/--labels audacity.*add --out DIR/);
   });

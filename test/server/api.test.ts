@@ -357,7 +357,7 @@ describe.each(STORES)('tosia serve on $store', ({ store }) => {
     writeFileSync(join(dir, 'truth.csv'), truth);
     writeFileSync(join(dir, 'results.jsonl'), results);
     writeFileSync(join(dir, 'labels.csv'), labels);
-    const ev = tosia(['eval', '--truth', join(dir, 'truth.csv'), '--pred', join(dir, 'results.jsonl'), '--json']);
+    const ev = await tosia(['eval', '--truth', join(dir, 'truth.csv'), '--pred', join(dir, 'results.jsonl'), '--json']);
     expect(ev.code, ev.stderr).toBe(0);
     const report = JSON.parse(ev.stdout);
     // a: 3 coughs found, one of them not a cough, one missed: 2 hits, 1 false, 1 missed; b: 3 of 3

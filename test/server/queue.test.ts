@@ -62,7 +62,7 @@ describe.skipIf(missing)('the queue (NATS JetStream)', () => {
     const workers = [new Worker([...q(), '--concurrency', '1']).start(), new Worker([...q(), '--concurrency', '1']).start()];
     try {
       const local = tmp('tosia-local-');
-      expect(tosia(['run', input, '--out', local, '--progress', 'none']).code).toBe(0);
+      expect((await tosia(['run', input, '--out', local, '--progress', 'none'])).code).toBe(0);
       const remote = tmp('tosia-remote-');
       const r = await runAsync(['run', input, '--out', remote, '--progress', 'none', ...q()]).done;
       expect(r.code, r.stderr).toBe(0);
@@ -306,14 +306,14 @@ describe.skipIf(missing)('the queue (NATS JetStream)', () => {
     // what the first worker or submitter makes
     const { openQueue } = await import('../../server/queue/topology.js');
     await (await openQueue(nats.url, { ackWaitS: 2, maxDeliver: 3 }, 'test')).nc.close();
-    const r = tosia(['doctor', '--queue', nats.url, '--json']);
+    const r = await tosia(['doctor', '--queue', nats.url, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const checks = JSON.parse(r.stdout).checks as { name: string; ok: boolean; detail: string }[];
     expect(checks.find((c) => c.name === 'jetstream')).toMatchObject({ ok: true, detail: expect.stringMatching(/^enabled/) });
     expect(checks.find((c) => c.name === 'queue jobs')?.detail).toMatch(/TOSIA_JOBS: \d+ message/);
     expect(checks.find((c) => c.name === 'queue audio')?.detail).toMatch(/OBJ_tosia-audio: \d+ message/);
     expect(checks.find((c) => c.name === 'queue workers')?.detail).toMatch(/job\(s\) waiting, \d+ held by workers.*max_deliver 3/);
-    const down = tosia(['doctor', '--queue', `nats://127.0.0.1:${await freePort()}`]);
+    const down = await tosia(['doctor', '--queue', `nats://127.0.0.1:${await freePort()}`]);
     expect(down.code).toBe(3);
     expect(down.stdout).toMatch(/FAIL\s+queue\s+cannot connect to NATS/);
   }, 60_000);
@@ -322,10 +322,10 @@ describe.skipIf(missing)('the queue (NATS JetStream)', () => {
     const w = new Worker([...q(), '--model', '/nonexistent/model.onnx']).start();
     expect(await w.exited()).toBe(3);
     expect(w.log).toMatch(/E_MODEL/);
-    expect(tosia(['worker', '--queue', 'http://x'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/not a NATS URL/) });
-    expect(tosia(['worker', '--queue', nats.url, '--ack-wait', '0'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--ack-wait=0/) });
+    expect(await tosia(['worker', '--queue', 'http://x'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/not a NATS URL/) });
+    expect(await tosia(['worker', '--queue', nats.url, '--ack-wait', '0'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--ack-wait=0/) });
     const port = await freePort();
-    expect(tosia(['run', 'samples', '--out', join(tmp('tosia-noq-'), 'o'), '--queue', `nats://127.0.0.1:${port}`])).toMatchObject({ code: 2, stderr: expect.stringMatching(/cannot connect to NATS/) });
+    expect(await tosia(['run', 'samples', '--out', join(tmp('tosia-noq-'), 'o'), '--queue', `nats://127.0.0.1:${port}`])).toMatchObject({ code: 2, stderr: expect.stringMatching(/cannot connect to NATS/) });
     expect(existsSync(BIN)).toBe(true);
   }, 60_000);
 });
