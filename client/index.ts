@@ -24,6 +24,8 @@ export type DiagnosisPage = Schemas['DiagnosisPage'];
 export type Result = Schemas['Result'];
 export type Segment = Schemas['Segment'];
 export type Model = Schemas['Model'];
+/** A model the server serves (GET /v1/models); `Model` is a result's model identity. */
+export type ServedModel = Schemas['ServedModel'];
 export type Review = Schemas['Review'];
 export type ReviewInput = Schemas['ReviewInput'];
 export type Problem = Schemas['Problem'];
@@ -66,6 +68,8 @@ export interface UploadOptions {
   idempotencyKey?: string;
   /** Run again even when the same bytes were diagnosed. */
   force?: boolean;
+  /** The served model to run it with (models() lists them); the server's default without it. */
+  model?: string;
 }
 
 /** What to upload: a file path, bytes, a stream, or a recording already in an allowed container. */
@@ -97,6 +101,10 @@ export interface TosiaClient {
   getReview(id: string): Promise<{ review: Review; etag: string | null } | null>;
   retry(id: string, options?: { wait?: number }): Promise<Diagnosis>;
   delete(id: string): Promise<void>;
+  /** The models the server serves, the default first. */
+  models(): Promise<ServedModel[]>;
+  /** Make a served model the default (an admin key); the models as they are now. */
+  setDefaultModel(name: string): Promise<ServedModel[]>;
 }
 
 export function createClient(options: ClientOptions): TosiaClient {
@@ -127,7 +135,7 @@ export function createClient(options: ClientOptions): TosiaClient {
     api,
 
     async upload(input, o = {}) {
-      const query = { wait: o.wait, force: o.force };
+      const query = { wait: o.wait, force: o.force, model: o.model };
       const header = o.idempotencyKey ? { 'idempotency-key': o.idempotencyKey } : undefined;
       if (typeof input === 'object' && input !== null && 'source' in input && typeof input.source === 'string') {
         const reference = { source: input.source, external_id: o.externalId, metadata: o.metadata, callback_url: o.callbackUrl };
@@ -195,6 +203,14 @@ export function createClient(options: ClientOptions): TosiaClient {
 
     async delete(id) {
       await ok(api.DELETE('/v1/diagnoses/{id}', { params: { path: { id } } }));
+    },
+
+    async models() {
+      return ((await ok(api.GET('/v1/models'))).data as { items: ServedModel[] }).items;
+    },
+
+    async setDefaultModel(name) {
+      return ((await ok(api.PUT('/v1/models/default', { body: { name } }))).data as { items: ServedModel[] }).items;
     },
   };
   return client;

@@ -20,7 +20,7 @@ export { failureRecord, type ResultStore, type StoreInput, type Identity, type A
 export { decode, decodeFile, checkInputFile, type DecodeInput, type DecodedAudio, type DecodeOptions, type DecoderChoice } from './decode/decode.js';
 export { audioContentType } from './decode/sniff.js';
 export { resolveFfmpeg, type ResolvedFfmpeg, type FfmpegSource } from './decode/ffmpeg-path.js';
-export { Model, CUDA_INSTALL_HINT, type Classifier, type Device } from './model/model.js';
+export { Model, CUDA_INSTALL_HINT, describeModel, type Classifier, type Device } from './model/model.js';
 export { checkManifest, compareWithConfig, type ModelManifest, type Mismatch } from './model/manifest.js';
 export { extract, PLAIN_NORMALISATION, type ExtractOptions, type ExtractSummary } from './extract/extract.js';
 export { readLabels } from './extract/read-labels.js';

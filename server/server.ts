@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
-import { FigureRenderer, identityOf, ThreadPool, TosiaError, type Config, type Pool, type Result } from '../runtime/index.js';
+import { FigureRenderer, ThreadPool, TosiaError, type Config, type Pool, type Result } from '../runtime/index.js';
 import { buildApp } from './app.js';
 import { StoreUnavailable, type AudioStore } from './audio-store/audio-store.js';
 import { createAudioStore } from './audio-store/open.js';
@@ -19,11 +19,19 @@ import { Metrics } from './metrics.js';
 import { renderOne } from './routes/render.js';
 import type { Services, Work } from './services.js';
 import { Dispatcher } from './work/dispatcher.js';
+import { ModelPools } from './work/model-pools.js';
+import { ModelRegistry } from './models/model-registry.js';
+import { describeServedModels, type ModelSpec } from './models/served-models.js';
 import { Webhooks } from './work/webhook.js';
 import { CallbackGuard } from './work/callback-guard.js';
 
 export interface ServerOptions {
   config: Config;
+  /**
+   * The models to serve (--model NAME=PATH, repeatable): the first is the default. Without any,
+   * the config's own model (classifier.model, or the bundled one), named by its manifest.
+   */
+  models?: ModelSpec[];
   /** Audio (unless `audioStore` names another place) and, without `db`, the SQLite records: default ./tosia-data. */
   dataDir?: string;
   /**
@@ -145,7 +153,8 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
   checkOrigins(o.corsOrigins ?? []);
   if (o.webhookSecret != null && o.webhookSecret.length < 16) throw new TosiaError('E_CONFIG', '--webhook-secret must be at least 16 characters', { stage: 'config', hint: 'generate one: openssl rand -hex 32' });
 
-  const identity = await identityOf(o.config);
+  const served = await describeServedModels(o.config, o.models ?? []);
+  const identity = served[0]!.identity;
   const sources = new SourceStores(o.sourceStores ?? [], o.env);
   const audio = await createAudioStore(o.audioStore ?? pathToFileURL(dataDir).href, { env: o.env });
   // an object store that is down at start is waited for in the background: the server answers
@@ -155,9 +164,11 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
   const database = await openDatabase(o.db ? { url: o.db } : { sqliteFile: join(dataDir, 'records.sqlite') });
   const viaQueue = o.queue && !o.pool ? o.queue : null;
   let pool: Pool | null = null;
+  let registry: ModelRegistry | null = null;
   const figures = new FigureRenderer(o.config);
   const closeWork = async () => {
     audioOpen.stop();
+    registry?.stop();
     await pool?.close();
     await figures.close();
     await audio.close();
@@ -168,27 +179,36 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
     const records = new RecordStore(database.db, database.dialect);
     const keys = new KeyStore(database.db);
     const auth = new Authenticator(keys, o.apiKey, now);
+    // results from the queue may arrive before the app (and its logger) exists
+    let app: FastifyInstance | null = null;
+    const log = (msg: string, extra: Record<string, unknown>) => (app ? app.log.warn(extra, msg) : process.stderr.write(`${JSON.stringify({ level: 40, msg, ...extra })}\n`));
+    const models = (registry = new ModelRegistry(served, database.db, log));
+    await models.start();
     // the one way to run records, as a batch runs them: worker threads here, or tosia worker
     // processes through NATS, where every replica on this database is one submitter (any of
     // them stores any result)
     pool = viaQueue
-      ? new NatsPool({ url: viaQueue.url, config: o.config, identity, settings: viaQueue.settings, submitter: viaQueue.submitter ?? `serve-${await instanceId(database.db)}`, capacity: Math.max(64, maxQueue) })
-      : o.pool ?? new ThreadPool({ config: o.config, concurrency: o.concurrency });
+      ? new NatsPool({ url: viaQueue.url, config: served[0]!.config, identity, settings: viaQueue.settings, submitter: viaQueue.submitter ?? `serve-${await instanceId(database.db)}`, capacity: Math.max(64, maxQueue) })
+      : o.pool ?? (served.length === 1
+        ? new ThreadPool({ config: served[0]!.config, concurrency: o.concurrency })
+        : new ModelPools(new Map(served.map((m) => [m.name, new ThreadPool({ config: m.config, concurrency: o.concurrency })])), () => models.default.name));
     let work: Work | null = null;
     const metrics = new Metrics({ depth: () => work?.depth ?? 0, busy: () => work?.busy ?? 0, records: () => records.countByStatus() });
-    // results from the queue may arrive before the app (and its logger) exists
-    let app: FastifyInstance | null = null;
-    const log = (msg: string, extra: Record<string, unknown>) => (app ? app.log.warn(extra, msg) : process.stderr.write(`${JSON.stringify({ level: 40, msg, ...extra })}\n`));
     const callbacks = new CallbackGuard(o.allowCallbackHosts ?? []);
     const webhooks = new Webhooks(records, (row) => renderOne(records, row), { secret: o.webhookSecret ?? '', guard: callbacks, ...o.webhook }, now, log);
     const events = { finished: (row: Row) => webhooks.deliver(row), timings: (r: Result) => metrics.observeResult(r) };
-    const dispatcher = (work = new Dispatcher({ pool, records, audio, now, maxQueue, events, log }));
+    // a record runs with the model it names; one made before models were named, with the default
+    const modelOf = (row: Row) => {
+      const m = models.forRecord(row.model);
+      return m ? { name: m.name, sha256: m.sha256 } : { name: row.model!, sha256: row.model_sha256 };
+    };
+    const dispatcher = (work = new Dispatcher({ pool, records, audio, now, maxQueue, events, log, modelOf }));
     let modelError: Error | null = null;
     const running = pool;
     const started = pool.start().catch((e: Error) => { modelError = e; });
-    const intake = new Intake({ records, audio, work: dispatcher, identity, now, webhookSecret: o.webhookSecret ?? null, callbacks, log, finished: events.finished });
+    const intake = new Intake({ records, audio, work: dispatcher, now, webhookSecret: o.webhookSecret ?? null, callbacks, log, finished: events.finished });
     const services: Services = {
-      records, keys, audio, intake, sources, dispatcher, auth, metrics, identity, now, config: o.config, figures,
+      records, keys, audio, intake, sources, dispatcher, auth, metrics, models, now, config: o.config, figures,
       webhookSecret: o.webhookSecret ?? null,
       maxUploadBytes: Math.round(maxUploadMb * 1048576),
       async notReady() {

@@ -1,4 +1,4 @@
-import type { Config, FigureRenderer, Identity } from '../runtime/index.js';
+import type { Config, FigureRenderer } from '../runtime/index.js';
 import type { AudioStore } from './audio-store/audio-store.js';
 import type { SourceStores } from './audio-store/source-stores.js';
 import type { Authenticator } from './auth/api-keys.js';
@@ -6,6 +6,7 @@ import type { KeyStore } from './db/key-store.js';
 import type { Intake } from './intake/intake.js';
 import type { RecordStore } from './db/record-store.js';
 import type { Metrics } from './metrics.js';
+import type { ModelRegistry } from './models/model-registry.js';
 
 /**
  * Where records run: the Dispatcher, over the engine's pool (worker threads in this process, or
@@ -47,8 +48,8 @@ export interface Services {
   config: Config;
   /** Draws figures on a thread of its own. */
   figures: FigureRenderer;
-  /** The config identity and model every record of this server is computed under. */
-  identity: Identity;
+  /** The models served (each with its config identity), and which is the default. */
+  models: ModelRegistry;
   now: () => Date;
   /** Callbacks are signed with it; without one, callback_url is refused. */
   webhookSecret: string | null;

@@ -6,7 +6,7 @@ import { handleError } from '../handle-error.js';
 import { addConfigFlags, applyOverrides, type FlagName } from '../overrides.js';
 import { addQueueFlags, queueSettings } from './worker.js';
 
-const FLAGS: FlagName[] = ['model', 'device', 'decoder', 'ffmpeg', 'maxDuration', 'maxFileSize', 'onDamage', 'minCoughScore', 'aggregate', 'threshold', 'allowConfigMismatch'];
+const FLAGS: FlagName[] = ['device', 'decoder', 'ffmpeg', 'maxDuration', 'maxFileSize', 'onDamage', 'minCoughScore', 'aggregate', 'threshold', 'allowConfigMismatch'];
 
 /** --data / --db, shared by serve, keys and db. */
 export function addStoreFlags(cmd: Command): Command {
@@ -30,6 +30,7 @@ export function registerServe(program: Command, setExit: (code: number) => void)
     .description('Serve the HTTP API: POST recordings, GET diagnoses; records in SQLite (or PostgreSQL), audio in --data (or an object store: --audio-store).\nLogs one JSON line per request on stdout. SIGTERM drains: running recordings finish, then it exits 0.')
     .option('--host <addr>', 'address to listen on (other than loopback only with an API key). On loopback with no key at all, the API answers without one, as admin, but only to requests from this machine with no forwarding header (X-Forwarded-For, Forwarded, …) and not sent by a page of another origin', '127.0.0.1')
     .option('--port <n>', 'port (0: any free port)', '8080')
+    .option('--model <[name=]path>', 'a model to serve: NAME=PATH, or PATH named by its manifest; repeatable, the first is the default (POST /v1/diagnoses?model=NAME picks another; GET /v1/models lists them). Default: classifier.model, else the bundled model', (v: string, prev: string[] = []) => [...prev, v])
     .option('--concurrency <n>', 'worker threads (default: number of cores)')
     .option('--max-upload-mb <mb>', 'largest upload accepted (413 above)', '50')
     .option('--max-queue <n>', 'recordings waiting before POST answers 503', '1000')
@@ -58,6 +59,7 @@ Examples:
   $ tosia serve --host 0.0.0.0 --port 8080 --data /var/lib/tosia
   $ tosia serve --db postgres://tosia@db:5432/tosia --retain-audio-days 30
   $ tosia serve --queue nats://queue:4222          # recordings run on tosia worker processes
+  $ tosia serve --model v1=models/v1.onnx --model v2=models/v2.onnx   # two models; v1 is the default, ?model=v2 picks the other
   $ tosia serve --audio-store azblob://tosia-audio --db postgres://tosia@db:5432/tosia   # replicas sharing no disk
   $ tosia serve --source-store azblob://calls/2026/   # POST {"source": "azblob://calls/2026/12/a.ogg"} diagnoses call audio in place
   $ tosia serve --cors-origin https://app.example.org  # that site's pages may call the API with a key
@@ -76,9 +78,10 @@ Examples:
       const cfg = applyOverrides(await loadConfig((opts.config as string | undefined) ?? null), opts, FLAGS);
       const port = Number(opts.port);
       if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new TosiaError('E_CONFIG', `--port=${String(opts.port)} must be 0-65535`, { stage: 'config' });
-      const { createServer } = await import('../../server/index.js');
+      const { createServer, parseModelSpec } = await import('../../server/index.js');
       server = await createServer({
         config: cfg,
+        models: ((opts.model as string[] | undefined) ?? []).map(parseModelSpec),
         dataDir: opts.data as string,
         audioStore: opts.audioStore as string | undefined,
         sourceStores: opts.sourceStore as string[] | undefined,

@@ -52,6 +52,12 @@ export interface Job {
    * submitted, and hands it back with outcomes it did not run() (see Pool.share).
    */
   key?: string;
+  /**
+   * The served model to run it with, for a pool over several (a server's --model NAME=PATH): a
+   * pool of one model ignores it; a queue sends it to its workers, which run the model with that
+   * sha256.
+   */
+  model?: { name: string; sha256: string };
 }
 
 /** One segment of an extract job: its span, its tensor as .npy and its image as PNG. */

@@ -73,15 +73,7 @@ export class Model implements Classifier {
    */
   static async load(path: string, options: { device?: Device; threads?: number } = {}): Promise<Model> {
     const device = options.device ?? 'auto';
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(path);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new TosiaError('E_MODEL', code === 'ENOENT' ? 'model file does not exist' : `model file cannot be read (${code})`, {
-        file: path, stage: 'model', hint: 'pass an existing .onnx file to --model / classifier.model, or omit it to use the bundled demo model',
-      });
-    }
+    const bytes = await readModelBytes(path);
     const manifest = await readManifest(path, bytes);
     const ort = await loadOrt();
     const { session, provider } = await createSession(ort, path, bytes, device, options.threads);
@@ -119,6 +111,26 @@ export class Model implements Classifier {
   async release(): Promise<void> {
     await this.session.release();
   }
+}
+
+async function readModelBytes(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new TosiaError('E_MODEL', code === 'ENOENT' ? 'model file does not exist' : `model file cannot be read (${code})`, {
+      file: path, stage: 'model', hint: 'pass an existing .onnx file to --model / classifier.model, or omit it to use the bundled demo model', cause: e,
+    });
+  }
+}
+
+/**
+ * A model file's manifest and sha256, without loading it into onnxruntime: what a server that
+ * serves several models lists, and names records by, before any thread has loaded them.
+ */
+export async function describeModel(path: string): Promise<{ manifest: ModelManifest; sha256: string }> {
+  const bytes = await readModelBytes(path);
+  return { manifest: await readManifest(path, bytes), sha256: sha256Hex(bytes) };
 }
 
 async function readManifest(path: string, bytes: Buffer): Promise<ModelManifest> {

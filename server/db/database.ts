@@ -36,6 +36,8 @@ export interface DiagnosesTable {
   webhook_error: string | null;
   webhook_at: string | null;
   audio_purged_at: string | null;
+  /** The served model that made it (the NAME of --model NAME=PATH); null for records made before models were named. */
+  model: string | null;
 }
 
 export interface DiagnosisFlagsTable { diagnosis_id: string; flag: string }
@@ -69,8 +71,12 @@ export interface ReviewsTable {
 /** The whole-recording figure of a record (SVG), when the worker drew one. */
 export interface DiagnosisFiguresTable { diagnosis_id: string; svg: string }
 
+/** Deployment settings every replica on this database shares (its instance id, the default model). */
+export interface SettingsTable { key: string; value: string }
+
 export interface Tables {
   diagnoses: DiagnosesTable;
+  tosia_settings: SettingsTable;
   diagnosis_figures: DiagnosisFiguresTable;
   reviews: ReviewsTable;
   segment_images: SegmentImagesTable;

@@ -103,6 +103,13 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         .execute();
     },
   },
+  '0005_served_models': {
+    async up(db: Kysely<unknown>) {
+      // several models served: each record names the one that made it
+      await db.schema.alterTable('diagnoses').addColumn('model', 'text').execute();
+      await db.schema.createIndex('diagnoses_model').on('diagnoses').columns(['model', 'id']).execute();
+    },
+  },
   };
 }
 
@@ -132,10 +139,18 @@ export async function migrationStatus(database: Database): Promise<MigrationStat
  * database are one queue submitter under it, however each reaches the database.
  */
 export async function instanceId(db: Db): Promise<string> {
-  const table = db.withTables<{ tosia_settings: { key: string; value: string } }>();
   // the first insert wins; the others read its value
-  await table.insertInto('tosia_settings').values({ key: 'instance_id', value: randomBytes(8).toString('hex') }).onConflict((c) => c.column('key').doNothing()).execute();
-  return (await table.selectFrom('tosia_settings').select('value').where('key', '=', 'instance_id').executeTakeFirstOrThrow()).value;
+  await db.insertInto('tosia_settings').values({ key: 'instance_id', value: randomBytes(8).toString('hex') }).onConflict((c) => c.column('key').doNothing()).execute();
+  return (await readSetting(db, 'instance_id'))!;
+}
+
+/** A shared deployment setting, or null. */
+export async function readSetting(db: Db, key: string): Promise<string | null> {
+  return (await db.selectFrom('tosia_settings').select('value').where('key', '=', key).executeTakeFirst())?.value ?? null;
+}
+
+export async function writeSetting(db: Db, key: string, value: string): Promise<void> {
+  await db.insertInto('tosia_settings').values({ key, value }).onConflict((c) => c.column('key').doUpdateSet({ value })).execute();
 }
 
 /** Whether the database is reachable and writable (for /ready). */

@@ -12,16 +12,18 @@ export const STATUSES: readonly Status[] = ['queued', 'running', 'done', 'failed
 export type Row = Selectable<DiagnosesTable>;
 
 /** Every column but the result. */
-const LIST_COLUMNS = ['id', 'external_id', 'status', 'created_at', 'started_at', 'finished_at', 'attempts', 'filename', 'content_type', 'size_bytes', 'sha256', 'metadata', 'callback_url', 'config_sha256', 'model_sha256', 'idempotency_key', 'label', 'score', 'n_segments', 'images', 'error_code', 'error_stage', 'error_message', 'webhook_state', 'webhook_attempts', 'webhook_error', 'webhook_at', 'audio_purged_at'] as const satisfies readonly (keyof DiagnosesTable)[];
+const LIST_COLUMNS = ['id', 'external_id', 'status', 'created_at', 'started_at', 'finished_at', 'attempts', 'filename', 'content_type', 'size_bytes', 'sha256', 'metadata', 'callback_url', 'config_sha256', 'model_sha256', 'idempotency_key', 'label', 'score', 'n_segments', 'images', 'error_code', 'error_stage', 'error_message', 'webhook_state', 'webhook_attempts', 'webhook_error', 'webhook_at', 'audio_purged_at', 'model'] as const satisfies readonly (keyof DiagnosesTable)[];
 
 /** What an upload gives a new record; the rest starts empty. */
-export type NewRecord = Pick<DiagnosesTable, 'id' | 'external_id' | 'created_at' | 'filename' | 'content_type' | 'size_bytes' | 'sha256' | 'metadata' | 'callback_url' | 'config_sha256' | 'model_sha256' | 'idempotency_key'>;
+export type NewRecord = Pick<DiagnosesTable, 'id' | 'external_id' | 'created_at' | 'filename' | 'content_type' | 'size_bytes' | 'sha256' | 'metadata' | 'callback_url' | 'config_sha256' | 'model_sha256' | 'idempotency_key' | 'model'>;
 
 export interface ListFilter {
   status?: Status;
   label?: string;
   external_id?: string;
   flag?: string;
+  /** The served model that made them. */
+  model?: string;
   created_after?: string;
   created_before?: string;
   /** Only ids below this one (the keyset cursor: newest first). */
@@ -129,6 +131,7 @@ export class RecordStore {
     if (f.status !== undefined) q = q.where('status', '=', f.status);
     if (f.label !== undefined) q = q.where('label', '=', f.label);
     if (f.external_id !== undefined) q = q.where('external_id', '=', f.external_id);
+    if (f.model !== undefined) q = q.where('model', '=', f.model);
     if (f.created_after !== undefined) q = q.where('created_at', '>', f.created_after);
     if (f.created_before !== undefined) q = q.where('created_at', '<', f.created_before);
     if (f.before_id !== undefined) q = q.where('id', '<', f.before_id);

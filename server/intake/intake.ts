@@ -1,9 +1,9 @@
-import type { Identity } from '../../runtime/index.js';
 import type { AudioStore, Staged } from '../audio-store/audio-store.js';
 import type { RecordStore, Row } from '../db/record-store.js';
 import { uuidv7 } from '../ids.js';
 import { Problem } from '../problem.js';
 import type { Work } from '../services.js';
+import type { ServedModel } from '../models/served-models.js';
 import type { CallbackGuard } from '../work/callback-guard.js';
 
 /** A recording received into the audio store's staging, with what its sender said of it. */
@@ -21,6 +21,8 @@ export interface SubmitOptions {
   force: boolean;
   /** The caller's Idempotency-Key, scoped to the caller; null without one. */
   idempotencyKey: string | null;
+  /** The served model to run it with (?model=, else the default). */
+  model: ServedModel;
 }
 
 /**
@@ -34,7 +36,6 @@ export interface IntakeOptions {
   records: RecordStore;
   audio: AudioStore;
   work: Work;
-  identity: Identity;
   now: () => Date;
   /** Callbacks are signed with it; without one, callback_url is refused. */
   webhookSecret: string | null;
@@ -46,8 +47,8 @@ export interface IntakeOptions {
 }
 
 /** What identifies a submission besides its bytes: a resend with these equal is the same submission. */
-function sameIdentity(row: Row, sub: Submission): boolean {
-  return row.external_id === sub.externalId && canonical(row.metadata) === canonical(sub.metadata) && row.callback_url === sub.callbackUrl;
+function sameIdentity(row: Row, sub: Submission, model: ServedModel): boolean {
+  return row.external_id === sub.externalId && canonical(row.metadata) === canonical(sub.metadata) && row.callback_url === sub.callbackUrl && (row.model ?? model.name) === model.name;
 }
 const canonical = (json: string | null) => (json === null ? null : JSON.stringify(JSON.parse(json)));
 
@@ -84,7 +85,7 @@ export class Intake {
       try {
         if (key !== null) {
           const held = (await this.o.records.byIdempotencyKey(key)) ?? (await earlier?.catch(() => undefined));
-          if (held) return { row: this.replay(held, sub, key), created: false, dedup: false, replay: true };
+          if (held) return { row: this.replay(held, sub, key, opts.model), created: false, dedup: false, replay: true };
         }
         if (!this.o.work.reserve()) throw unavailable('the queue is full; try again shortly');
         try {
@@ -105,19 +106,20 @@ export class Intake {
   }
 
   private async store(sub: Submission, opts: SubmitOptions): Promise<Submitted> {
-    const { records, audio, identity, now } = this.o;
+    const { records, audio, now } = this.o;
+    const model = opts.model;
     if (sub.callbackUrl !== null && this.o.webhookSecret === null) {
       throw new Problem(400, 'E_INPUT', 'callback_url needs the server to sign callbacks, and it has no --webhook-secret', { errors: [{ field: 'callback_url', message: 'callbacks are off on this server' }] });
     }
     const refused = sub.callbackUrl === null ? null : this.o.callbacks.refuse(sub.callbackUrl);
     if (refused) throw new Problem(400, 'E_INPUT', `callback_url ${refused}`, { errors: [{ field: 'callback_url', message: refused }] });
-    const { config_sha256, model_sha256 } = identity;
+    const { config_sha256, model_sha256 } = model.identity;
     const sha256 = sub.staged.sha256;
     // The same bytes under the same config and model: the same submission again gets its record
     // back; another submission (its own external_id, metadata or callback) gets a record of its
     // own, finished at once with the result already made, or run again if that is not done yet.
     const dup = opts.force ? undefined : await records.duplicateOf(sha256, config_sha256, model_sha256!);
-    if (dup && sameIdentity(dup, sub)) return { row: dup, created: false, dedup: true, replay: false };
+    if (dup && sameIdentity(dup, sub, model)) return { row: dup, created: false, dedup: true, replay: false };
     const reuse = dup?.status === 'done' && dup.result !== null ? dup : null;
     await audio.commit(sub.staged);
     let made: { row: Row; inserted: boolean };
@@ -125,7 +127,7 @@ export class Intake {
       const id = uuidv7(now().getTime());
       const rec = {
         id, external_id: sub.externalId, created_at: now().toISOString(), filename: sub.filename, content_type: sub.contentType,
-        size_bytes: sub.staged.size, sha256, metadata: sub.metadata, callback_url: sub.callbackUrl, config_sha256, model_sha256: model_sha256!, idempotency_key: opts.idempotencyKey,
+        size_bytes: sub.staged.size, sha256, metadata: sub.metadata, callback_url: sub.callbackUrl, config_sha256, model_sha256: model_sha256!, idempotency_key: opts.idempotencyKey, model: model.name,
       };
       if (reuse) {
         // the result names the recording as this submission does
@@ -146,7 +148,7 @@ export class Intake {
     if (!inserted) {
       // a request with the same key got there first: the copy just committed may belong to nobody
       if (row.sha256 !== sha256) await this.release(sha256).catch((e) => this.o.log('releasing unreferenced audio failed', { sha256, error: (e as Error).message }));
-      return { row: this.replay(row, sub, opts.idempotencyKey!), created: false, dedup: false, replay: true };
+      return { row: this.replay(row, sub, opts.idempotencyKey!, model), created: false, dedup: false, replay: true };
     }
     // a removal of the same bytes (another record deleted, in any replica) may have come between
     // the commit and the insert: the staged copy is still here to put it back. Should the store
@@ -170,9 +172,9 @@ export class Intake {
    * gets it; a different one (other bytes, external_id, metadata or callback) is refused, as the
    * IETF Idempotency-Key draft says, rather than answered with an unrelated record.
    */
-  private replay(held: Row, sub: Submission, key: string): Row {
-    if (held.sha256 === sub.staged.sha256 && sameIdentity(held, sub)) return held;
-    const what = held.sha256 !== sub.staged.sha256 ? 'other bytes' : 'other external_id, metadata or callback_url';
+  private replay(held: Row, sub: Submission, key: string, model: ServedModel): Row {
+    if (held.sha256 === sub.staged.sha256 && sameIdentity(held, sub, model)) return held;
+    const what = held.sha256 !== sub.staged.sha256 ? 'other bytes' : 'other external_id, metadata, callback_url or model';
     throw new Problem(422, 'E_IDEMPOTENCY', `the Idempotency-Key ${JSON.stringify(key.slice(key.indexOf(':') + 1))} was used for a different request (${what}) that made ${held.id}`, {
       hint: 'use a new Idempotency-Key for each new request; send the same key only to repeat the same request', record_id: held.id,
     });

@@ -29,7 +29,15 @@ export interface JobQueueOptions {
  * on what. The audio is either read from a store every worker shares (named by its URL), or
  * its bytes, put once into the queue's bucket.
  */
-export interface Submission { job: string; name: string; sha256: string; audio: { store: string } | { bytes: () => Promise<Uint8Array> }; task: JobTask }
+export interface Submission {
+  job: string;
+  name: string;
+  sha256: string;
+  audio: { store: string } | { bytes: () => Promise<Uint8Array> };
+  task: JobTask;
+  /** The served model to run it with; the submitter's own when absent. */
+  model?: { name: string; sha256: string } | null;
+}
 
 /**
  * The submitter's side of the queue: audio into the object store bucket (once per sha256), jobs
@@ -148,7 +156,7 @@ export class JobQueue {
     const q = this.queue!;
     const msg: JobMessage = {
       v: 1, job: s.job, reply: `${this.prefix}.${s.job}`, sha256: s.sha256, name: s.name, task: s.task, audio: undefined, store: 'store' in s.audio ? s.audio.store : undefined,
-      analysis: fieldsWithRole(this.o.config, 'analysis'), limits: fieldsWithRole(this.o.config, 'limit'), model_sha256: this.o.identity.model_sha256!,
+      analysis: fieldsWithRole(this.o.config, 'analysis'), limits: fieldsWithRole(this.o.config, 'limit'), model_sha256: s.model?.sha256 ?? this.o.identity.model_sha256!, model: s.model?.name,
     };
     const until = Date.now() + 120_000;
     try {

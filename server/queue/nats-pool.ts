@@ -148,7 +148,8 @@ export class NatsPool implements Pool {
       audio = { bytes: async () => bytes };
     }
     const { identity, submitter } = this.o;
-    const id = job.key ?? createHash('sha256').update(`${submitter}\n${name}\n${sha256}\n${identity.config_sha256}\n${identity.limits_sha256}\n${identity.model_sha256}\n${JSON.stringify(job.task)}`).digest('hex').slice(0, 32);
+    const model = job.model ?? null;
+    const id = job.key ?? createHash('sha256').update(`${submitter}\n${name}\n${sha256}\n${identity.config_sha256}\n${identity.limits_sha256}\n${model?.sha256 ?? identity.model_sha256}\n${JSON.stringify(job.task)}`).digest('hex').slice(0, 32);
     this.jobIds.set(job, id);
     const already = this.early.get(id);
     if (already) {
@@ -158,7 +159,7 @@ export class NatsPool implements Pool {
     }
     const answer = new Promise<JobOutcome>((resolve) => this.pending.set(id, resolve));
     try {
-      await this.queue.submit({ job: id, name, sha256, audio, task: job.task });
+      await this.queue.submit({ job: id, name, sha256, audio, task: job.task, model });
     } catch (e) {
       this.pending.delete(id);
       this.jobIds.delete(job);

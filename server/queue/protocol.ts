@@ -36,6 +36,8 @@ export interface JobMessage {
   analysis: Record<string, Record<string, unknown>>;
   limits: Record<string, Record<string, unknown>>;
   model_sha256: string;
+  /** The served model's name (a server's --model NAME=PATH), for messages: workers pick their model by model_sha256. */
+  model?: string;
 }
 
 export interface ResultMessage {

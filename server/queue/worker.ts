@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { jetstream, type JsMsg } from '@nats-io/jetstream';
-import { configHash, identityOf, limitsHash, serializeError, ThreadPool, TosiaError, type Config, type JobOutcome } from '../../runtime/index.js';
+import { configHash, limitsHash, serializeError, ThreadPool, TosiaError, type Config, type JobOutcome } from '../../runtime/index.js';
 import type { AudioStore } from '../audio-store/audio-store.js';
 import { createAudioStore } from '../audio-store/open.js';
 import { readRecording } from '../audio-store/read-recording.js';
+import { describeServedModels, type ModelSpec, type ServedModel } from '../models/served-models.js';
 import { configForJob, decode, encode, STREAM_JOBS, WORKERS_CONSUMER, type JobMessage, type ResultMessage } from './protocol.js';
 import { openQueue, putBlob, QUEUE_DEFAULTS, readAudio, retrying, type QueueSettings } from './topology.js';
 
@@ -12,6 +13,11 @@ export interface WorkerOptions {
   url: string;
   /** This machine's config: its deployment fields (model file, ffmpeg) are used; analysis and limits come with each job. */
   config: Config;
+  /**
+   * The models it runs (--model NAME=PATH, repeatable): a job runs on the one whose sha256 it
+   * names. Without any, the config's own model.
+   */
+  models?: ModelSpec[];
   /** Worker threads; default: the number of cores. */
   concurrency?: number;
   settings?: Partial<QueueSettings>;
@@ -44,19 +50,22 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
   const settings = { ...QUEUE_DEFAULTS, ...o.settings };
   const log = o.log ?? (() => undefined);
   const me = `${hostname()}:${process.pid}`;
-  // a worker that cannot load its model takes nothing
-  const localModel = (await identityOf(o.config)).model_sha256!;
+  // a worker that cannot load its models takes nothing
+  const local = await describeServedModels(o.config, o.models ?? []);
+  const bySha = new Map(local.map((m) => [m.sha256, m]));
+  const have = local.map((m) => `${m.name} (sha256 ${m.sha256.slice(0, 12)})`).join(', ');
   const audioStore = o.audioStore === undefined ? undefined : await openShared(o.audioStore, o.env);
   const q = await openQueue(o.url, settings, `tosia-worker-${me}`);
   const js = jetstream(q.nc);
   const pools = new Map<string, { pool: ThreadPool; ready: Promise<unknown> }>();
   const concurrency = o.concurrency;
-  const poolFor = (cfg: Config) => {
-    const key = `${configHash(cfg)}:${limitsHash(cfg)}`;
+  const poolFor = (model: ServedModel, cfg: Config) => {
+    const key = `${model.sha256}:${configHash(cfg)}:${limitsHash(cfg)}`;
     let p = pools.get(key);
     if (!p) {
-      // one config at a time is the normal case; an old one's threads are let go
+      // one config per model at a time is the normal case; an old one's threads are let go
       for (const [k, old] of pools) {
+        if (!k.startsWith(`${model.sha256}:`)) continue;
         void old.pool.close();
         pools.delete(k);
       }
@@ -69,10 +78,10 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
   let capacity: number;
   if (o.runner) capacity = o.runner.capacity;
   else {
-    const first = poolFor(o.config);
-    await first.ready;
+    const started = local.map((m) => poolFor(m, m.config));
+    await Promise.all(started.map((p) => p.ready));
     // each thread runs one job and has the next one waiting
-    capacity = first.pool.capacity;
+    capacity = started[0]!.pool.capacity;
   }
   const summary: WorkerSummary = { done: 0, failed: 0 };
   const consumer = await js.consumers.get(STREAM_JOBS, WORKERS_CONSUMER);
@@ -93,9 +102,11 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
     const alive = setInterval(() => m.working(), Math.max(250, (settings.ackWaitS * 1000) / 3));
     try {
       const job = decode<JobMessage>(m.data);
-      if (job.model_sha256 !== localModel) {
+      const model = bySha.get(job.model_sha256);
+      if (!model) {
         m.nak();
-        fatal ??= new TosiaError('E_MODEL', `this worker's model (sha256 ${localModel.slice(0, 12)}) is not the submitter's (${job.model_sha256.slice(0, 12)}); it takes no jobs`, { stage: 'worker', hint: 'give every worker the same model file as the submitters (--model)' });
+        const wanted = `${job.model === undefined ? 'the model' : `the model ${JSON.stringify(job.model)}`} (sha256 ${job.model_sha256.slice(0, 12)})`;
+        fatal ??= new TosiaError('E_MODEL', `a job asks for ${wanted}, and this worker runs ${have}; it takes no jobs`, { stage: 'worker', hint: `give every worker the models the submitters serve: --model ${job.model ?? 'NAME'}=PATH, repeatable` });
         return;
       }
       if (process.env.TOSIA_TEST_CRASH_ON && job.name.includes(process.env.TOSIA_TEST_CRASH_ON)) {
@@ -130,7 +141,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
       } else if (o.runner) {
         outcome = await o.runner.run(job, bytes);
       } else {
-        const { pool, ready } = poolFor(configForJob(o.config, job));
+        const { pool, ready } = poolFor(model, configForJob(model.config, job));
         try {
           await ready;
           outcome = await pool.run({ id: m.seq, input: { bytes, name: job.name }, task: job.task });

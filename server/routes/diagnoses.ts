@@ -69,6 +69,8 @@ export function diagnosesRoutes(s: Services) {
     }, async (req, reply) => {
       if (!s.dispatcher.isAccepting) throw unavailable('the server is shutting down; send it to another replica or try again');
       const waitS = req.query.wait ?? 30;
+      // an unknown model is refused before the body is read
+      const model = s.models.choose(req.query.model);
       const key = req.headers['idempotency-key'];
       const scoped = key === undefined ? null : `${req.caller!.name}:${key}`;
       const declared = Number(req.headers['content-length']);
@@ -76,7 +78,7 @@ export function diagnosesRoutes(s: Services) {
       // a retry of a POST that already made a record is answered even when the queue is full
       // (the intake still reads it, to check that it is the same request)
       if (s.dispatcher.full && (scoped === null || !(await s.intake.replayOf(scoped)))) throw unavailable('the queue is full; try again shortly');
-      const { row, created, dedup, replay } = await s.intake.submit(() => readUpload(req, s.audio, s.maxUploadBytes, req.query, s.sources), { force: req.query.force ?? false, idempotencyKey: scoped });
+      const { row, created, dedup, replay } = await s.intake.submit(() => readUpload(req, s.audio, s.maxUploadBytes, req.query, s.sources), { force: req.query.force ?? false, idempotencyKey: scoped, model });
       if (replay) reply.header('idempotent-replayed', 'true');
       return answer(reply, row, waitS, created, dedup ? true : undefined);
     });
@@ -105,7 +107,7 @@ export function diagnosesRoutes(s: Services) {
         return at;
       };
       const result = q.include === 'result';
-      const rows = await s.records.list({ status: q.status, label: q.label, external_id: q.external_id, flag: q.flag, created_after: when('created_after'), created_before: when('created_before'), before_id: before, limit }, result);
+      const rows = await s.records.list({ status: q.status, label: q.label, external_id: q.external_id, flag: q.flag, model: q.model, created_after: when('created_after'), created_before: when('created_before'), before_id: before, limit }, result);
       const page = rows.slice(0, limit);
       // the items are built field by field by renderRecord: plain JSON.stringify is exact, and far
       // cheaper than the schema serializer, which checks each item's nullable parts one by one

@@ -20,6 +20,7 @@ export function renderRecord(row: Row, flags: string[], extra: { deduplicated?: 
     source: { filename: row.filename, content_type: row.content_type, size_bytes: Number(row.size_bytes), sha256: row.sha256 },
     config_sha256: row.config_sha256,
     model_sha256: row.model_sha256,
+    model: row.model,
     metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
     flags,
     outcome: row.status === 'done' && row.label !== null ? { label: row.label, score: row.score === null ? null : Number(row.score), n_segments: Number(row.n_segments ?? 0) } : null,

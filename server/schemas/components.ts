@@ -5,6 +5,7 @@ import { packageRoot } from '../../runtime/index.js';
 import {
   DiagnosisPageSchema, DiagnosisSchema, ErrorSchema, FieldErrorSchema, OutcomeSchema, ProblemSchema, ReviewBodySchema, ReviewSchema, SourceReferenceSchema,
 } from './diagnosis.js';
+import { DefaultModelBodySchema, ModelListSchema, ServedModelSchema } from './models.js';
 
 /** Where the result's JSON Schema lives in the package: the file users validate `tosia run --json` output against. */
 export const RESULT_SCHEMA_FILE = join(packageRoot(), 'schemas/result.schema.json');
@@ -46,6 +47,9 @@ export function components(): Record<string, Json> {
     Review: ReviewSchema as unknown as Json,
     ReviewInput: ReviewBodySchema as unknown as Json,
     SourceReference: SourceReferenceSchema as unknown as Json,
+    ServedModel: ServedModelSchema as unknown as Json,
+    ModelList: ModelListSchema as unknown as Json,
+    DefaultModel: DefaultModelBodySchema as unknown as Json,
   };
 }
 

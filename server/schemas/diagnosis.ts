@@ -10,6 +10,8 @@ export const MAX_METADATA_BYTES = 8192;
 export const MAX_CALLBACK_URL = 2048;
 export const MAX_WAIT_S = 120;
 export const MAX_PAGE = 500;
+/** A served model's name (server/models/served-models.ts MODEL_NAME). */
+export const MODEL_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 
 const Id = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$', description: 'UUIDv7: sorts by creation time' });
 const Time = Type.String({ format: 'date-time' });
@@ -26,6 +28,7 @@ export const PostQuerySchema = Type.Object({
   external_id: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_EXTERNAL_ID, description: 'raw audio bodies only (multipart sends it as a field)' })),
   filename: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'raw audio bodies only: the name the recording had (metadata only)' })),
   callback_url: Type.Optional(Type.String({ format: 'uri', maxLength: MAX_CALLBACK_URL, pattern: '^https?://', description: 'raw audio bodies only (multipart sends it as a field)' })),
+  model: Type.Optional(Type.String({ pattern: MODEL_NAME_PATTERN, maxLength: 64, description: 'the served model to run it with (GET /v1/models); the default model without it' })),
 }, { additionalProperties: false });
 
 export const WaitQuerySchema = Type.Object({
@@ -49,6 +52,7 @@ export const ListQuerySchema = Type.Object({
   created_before: Type.Optional(Type.String({ format: 'date-time', maxLength: 64, description: 'records created before this instant (exclusive): RFC 3339, any offset' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 50 })),
   cursor: Type.Optional(Type.String({ maxLength: 200, description: 'next_cursor of the previous page' })),
+  model: Type.Optional(Type.String({ pattern: MODEL_NAME_PATTERN, maxLength: 64, description: 'records made by this served model' })),
   include: Type.Optional(Type.Literal('result', { description: "result: each item carries its whole result (a page is then about ten times larger); without it, each item's outcome only" })),
 }, { additionalProperties: false });
 export type ListQuery = Static<typeof ListQuerySchema>;
@@ -79,6 +83,7 @@ export const DiagnosisSchema = Type.Object({
   }),
   config_sha256: Type.String(),
   model_sha256: Type.String(),
+  model: Nullable(Type.String({ description: 'the served model that made it (the NAME of `tosia serve --model NAME=PATH`; GET /v1/models); null for records made before models were named' })),
   metadata: Nullable(Type.Object({}, { additionalProperties: true, description: "the caller's JSON object, kept as it was sent" })),
   flags: Type.Array(Type.String(), { description: 'quality flags: clipped, too_quiet, too_short, low_snr, no_cough, truncated, corrupt' }),
   outcome: Nullable(Type.Ref('Outcome')),

@@ -33,6 +33,8 @@ export interface DispatcherOptions {
   maxQueue: number;
   events: DispatcherEvents;
   log: (msg: string, extra: Record<string, unknown>) => void;
+  /** The served model a record runs with (its own, by name); without it, the pool's one model. */
+  modelOf?: (row: Row) => Job['model'];
 }
 
 /** A record's job for its current attempt: a retry is a new job, not a duplicate of the first. */
@@ -58,10 +60,11 @@ export class Dispatcher extends Admission {
   private readonly now: () => Date;
   private readonly events: DispatcherEvents;
   private readonly log: DispatcherOptions['log'];
+  private readonly modelOf: DispatcherOptions['modelOf'];
 
   constructor(o: DispatcherOptions) {
     super(o.maxQueue);
-    ({ pool: this.pool, records: this.records, audio: this.audio, now: this.now, events: this.events, log: this.log } = o);
+    ({ pool: this.pool, records: this.records, audio: this.audio, now: this.now, events: this.events, log: this.log, modelOf: this.modelOf } = o);
     this.pool.share?.({
       adopt: (key, outcome) => this.settle(recordOf(key), outcome).then(() => undefined),
       settled: (key) => this.wake(recordOf(key)),
@@ -198,7 +201,7 @@ export class Dispatcher extends Admission {
   private dispatch(row: Row, placed = false): void {
     const audio = this.audio;
     const job: Job = {
-      id: ++this.jobSeq, key: jobKey(row), task: { kind: 'diagnose', images: true },
+      id: ++this.jobSeq, key: jobKey(row), task: { kind: 'diagnose', images: true }, model: this.modelOf?.(row),
       // the caller's file name is only what the recording is reported under
       input: { stored: { sha256: row.sha256, store: audio.shared ? audio.url : null, read: () => readRecording(audio, row.sha256) }, name: row.filename ?? `upload-${row.id}` },
     };

@@ -83,6 +83,17 @@ describe('tosia/client', () => {
     expect(await tosia.get(d.id).catch((x) => x.code)).toBe('E_NOT_FOUND');
   });
 
+  it('models lists the served models; upload takes a model by name; setDefaultModel needs a served one', async () => {
+    const models = await tosia.models();
+    expect(models).toHaveLength(1);
+    expect(models[0]).toMatchObject({ name: 'tosia-cough-demo', default: true });
+    const d = await tosia.upload(variant(950), { contentType: 'audio/wav', wait: 60, model: 'tosia-cough-demo' });
+    expect(d).toMatchObject({ status: 'done', model: 'tosia-cough-demo' });
+    expect(await tosia.upload(variant(951), { contentType: 'audio/wav', model: 'nope' }).catch((x) => x)).toMatchObject({ status: 400, code: 'E_INPUT' });
+    expect((await tosia.setDefaultModel('tosia-cough-demo'))[0]).toMatchObject({ name: 'tosia-cough-demo', default: true });
+    expect(await tosia.setDefaultModel('nope').catch((x) => x)).toMatchObject({ status: 422, code: 'E_INPUT' });
+  });
+
   it('the raw generated client reaches any route, typed', async () => {
     const { data, response } = await tosia.api.GET('/ready');
     expect(response.status).toBe(200);

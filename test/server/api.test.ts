@@ -584,6 +584,9 @@ describe('the OpenAPI document', () => {
         ['get', `/v1/diagnoses/${done.id}/review`], ['get', `/v1/diagnoses/${failed.record.id}/review`],
         ['get', `/v1/diagnoses/${done.id}/figure.svg`], ['get', `/v1/diagnoses/${failed.record.id}/figure.svg`],
         ['get', '/v1/reviews/truth.csv'], ['get', '/v1/reviews/results.jsonl'], ['get', '/v1/reviews/labels.csv'],
+        ['get', '/v1/models'],
+        ['put', '/v1/models/default', { body: JSON.stringify({ name: 'tosia-cough-demo' }), headers: { 'content-type': 'application/json' } }],
+        ['put', '/v1/models/default', { body: JSON.stringify({ name: 'v9' }), headers: { 'content-type': 'application/json' } }],
       ];
       const covered = new Set<string>();
       for (const [method, url, init] of calls) {

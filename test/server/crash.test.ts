@@ -148,7 +148,7 @@ describe('tosia keys and tosia db', () => {
     expect(await tosia(['keys', 'revoke', 'ops', '--data', data])).toMatchObject({ code: 2, stderr: expect.stringMatching(/no live key is named ops/) });
     expect(JSON.parse((await tosia(['keys', 'list', '--data', data, '--json'])).stdout)[0].revoked_at).not.toBeNull();
     const status = JSON.parse((await tosia(['db', 'status', '--data', data, '--json'])).stdout);
-    expect(status).toMatchObject({ dialect: 'sqlite', migrations: [{ name: '0001_records_and_keys', applied_at: expect.any(String) }, { name: '0002_settings', applied_at: expect.any(String) }, { name: '0003_reviews', applied_at: expect.any(String) }, { name: '0004_figures', applied_at: expect.any(String) }] });
+    expect(status).toMatchObject({ dialect: 'sqlite', migrations: [{ name: '0001_records_and_keys', applied_at: expect.any(String) }, { name: '0002_settings', applied_at: expect.any(String) }, { name: '0003_reviews', applied_at: expect.any(String) }, { name: '0004_figures', applied_at: expect.any(String) }, { name: '0005_served_models', applied_at: expect.any(String) }] });
     expect((await tosia(['db', 'migrate', '--data', data])).stdout).toMatch(/up to date/);
     expect(await tosia(['db', 'status', '--db', 'mysql://x/y'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/not a PostgreSQL URL/) });
     expect(await tosia(['db', 'status', '--db', 'postgres://nobody:secret@127.0.0.1:1/none'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/cannot connect to PostgreSQL at postgres:\/\/nobody:\*\*\*@/) });

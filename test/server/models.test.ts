@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultConfig, defaultModelPath } from '../../runtime/index.js';
+import { tosia } from '../helpers/cli.js';
+import { deriveModel } from '../helpers/models.js';
+import { freePort, Nats, natsMissing, Worker } from './queue-harness.js';
+import { problem, requirePostgres, SAMPLE_BYTES, scratchDatabase, startServer, variant, type Harness } from './harness.js';
+
+// Issue 26: several models in tosia serve (--model NAME=PATH), GET /v1/models, ?model=,
+// PUT /v1/models/default, and every record naming the served model that made it.
+
+const dir = mkdtempSync(join(tmpdir(), 'tosia-models-'));
+const V1 = defaultModelPath();
+const V2 = deriveModel(dir, 'cough-v2', { version: '3.0.0-test' });
+const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+const models = [{ name: 'v1', path: V1 }, { name: 'v2', path: V2 }];
+const post = (h: Harness, bytes: Uint8Array, query = '', wait = 60) => h.call(`/v1/diagnoses?wait=${wait}${query}`, { method: 'POST', body: bytes, headers: { 'content-type': 'audio/wav' }, role: 'write' });
+
+const pgSkip = await requirePostgres();
+
+describe.each([
+  { store: 'sqlite' as const },
+  { store: 'postgres' as const },
+])('several models on $store', ({ store }) => {
+  let h: Harness;
+  let db: { url: string; drop: () => Promise<void> } | null = null;
+  const skip = store === 'postgres' && pgSkip !== null;
+
+  beforeAll(async () => {
+    if (skip) return;
+    if (store === 'postgres') db = await scratchDatabase();
+    h = await startServer({ models, db: db?.url });
+  }, 120_000);
+  afterAll(async () => {
+    await h?.close();
+    await db?.drop();
+  });
+
+  it.skipIf(skip)('GET /v1/models lists each with its identity; the first is the default', async () => {
+    const res = await h.call('/v1/models', { role: 'read' });
+    expect(res.status).toBe(200);
+    const { items } = await res.json();
+    expect(items.map((m: { name: string }) => m.name)).toEqual(['v1', 'v2']);
+    expect(items[0]).toMatchObject({ name: 'v1', sha256: sha(V1), default: true, shadow: false, labels: ['not_covid19', 'covid19'], manifest: { name: 'tosia-cough-demo', positive_label: 'covid19' } });
+    expect(items[1]).toMatchObject({ name: 'v2', version: '3.0.0-test', sha256: sha(V2), default: false, manifest: { name: 'cough-v2' } });
+    expect((await h.call('/v1/models', { role: null })).status).toBe(401);
+  });
+
+  it.skipIf(skip)('?model= runs the recording with that model; the record names it; the same bytes under each model are two results', async () => {
+    const bytes = variant(2601);
+    const a = await (await post(h, bytes)).json();
+    const b = await (await post(h, bytes, '&model=v2')).json();
+    expect(a).toMatchObject({ status: 'done', model: 'v1', model_sha256: sha(V1) });
+    expect(b).toMatchObject({ status: 'done', model: 'v2', model_sha256: sha(V2) });
+    expect(b.deduplicated).toBeUndefined();
+    expect(b.result.model).toMatchObject({ name: 'cough-v2', version: '3.0.0-test', sha256: sha(V2) });
+    expect(a.result.model.sha256).toBe(sha(V1));
+    // the same segments, scored by another network input: another score
+    expect(b.result.segments.map((s: { start: number }) => s.start)).toEqual(a.result.segments.map((s: { start: number }) => s.start));
+    expect(b.result.diagnosis.score).not.toBeCloseTo(a.result.diagnosis.score, 6);
+    // the same submission under v2 again is v2's record
+    const again = await post(h, bytes, '&model=v2');
+    expect(again.status).toBe(200);
+    expect((await again.json()).id).toBe(b.id);
+    const listed = await (await h.call('/v1/diagnoses?model=v2', { role: 'read' })).json();
+    expect(listed.items.map((r: { id: string }) => r.id)).toEqual([b.id]);
+    expect(listed.items[0].model).toBe('v2');
+  }, 120_000);
+
+  it.skipIf(skip)('an unknown model is 400 naming the served ones, before the body is stored', async () => {
+    const p = await problem(await post(h, SAMPLE_BYTES, '&model=v3'), 400, 'E_INPUT');
+    expect(p.detail).toMatch(/querystring\.model "v3" is not a model this server serves/);
+    expect(p.errors).toEqual([{ field: 'querystring.model', message: expect.stringMatching(/one of: v1, v2/) }]);
+    await problem(await post(h, SAMPLE_BYTES, '&model=..%2Fetc'), 400, 'E_INPUT');
+  });
+
+  it.skipIf(skip)('PUT /v1/models/default promotes a model (admin only); records made after use it; a restart keeps it', async () => {
+    const put = (name: string, role: 'write' | 'admin' = 'admin') => h.call('/v1/models/default', { method: 'PUT', body: JSON.stringify({ name }), headers: { 'content-type': 'application/json' }, role });
+    expect((await put('v2', 'write')).status).toBe(403);
+    const bad = await problem(await put('v9'), 422, 'E_INPUT');
+    expect(bad.errors[0]).toMatchObject({ field: 'body.name' });
+    const res = await put('v2');
+    expect(res.status).toBe(200);
+    const { items } = await res.json();
+    expect(items.map((m: { name: string; default: boolean }) => [m.name, m.default])).toEqual([['v2', true], ['v1', false]]);
+    const made = await (await post(h, variant(2602))).json();
+    expect(made).toMatchObject({ model: 'v2', model_sha256: sha(V2) });
+    // another server on the same records (a replica, or this one restarted) follows the promotion
+    const other = await startServer({ models, db: db?.url, dataDir: h.dir });
+    try {
+      const listed = await (await other.call('/v1/models', { role: 'read' })).json();
+      expect(listed.items[0]).toMatchObject({ name: 'v2', default: true });
+    } finally {
+      await other.srv.close();
+    }
+    expect((await put('v1')).status).toBe(200);
+  }, 120_000);
+});
+
+describe('one model, as before', () => {
+  it('a server with no --model serves the config model, named by its manifest; records name it', async () => {
+    const h = await startServer({ config: defaultConfig() });
+    try {
+      const { items } = await (await h.call('/v1/models', { role: 'read' })).json();
+      expect(items).toHaveLength(1);
+      expect(items[0]).toMatchObject({ name: 'tosia-cough-demo', default: true, sha256: sha(V1) });
+      const rec = await (await post(h, variant(2603))).json();
+      expect(rec).toMatchObject({ status: 'done', model: 'tosia-cough-demo' });
+    } finally {
+      await h.close();
+    }
+  }, 120_000);
+});
+
+describe('tosia serve --model: bad values are refused before anything starts', () => {
+  it.each([
+    [['--model', 'v1=/nonexistent/model.onnx'], 3, /E_MODEL.*does not exist/],
+    [['--model', `v1=${V1}`, '--model', `v1=${V2}`], 2, /E_CONFIG: \[config\]: two models are named "v1"/],
+    [['--model', V1, '--model', join(dir, 'cough-v2.onnx'), '--model', V1], 2, /two models are named "tosia-cough-demo"/],
+    [['--model', `bad name=${V1}`], 2, /E_CONFIG: \[config\]: --model bad name=.*must be 1-64 letters/],
+    [['--model', 'v1='], 2, /names no file/],
+  ] as const)('%j: exit %i', async (args, code, message) => {
+    const r = await tosia(['serve', '--port', '0', '--data', mkdtempSync(join(tmpdir(), 'tosia-models-bad-')), ...args]);
+    expect(r.code, r.stderr).toBe(code);
+    expect(r.stderr).toMatch(message);
+  });
+});
+
+describe.skipIf(natsMissing())('several models through the queue', () => {
+  it('workers run the model the job names; a worker that lacks it says so and leaves the job to one that has it', async () => {
+    const nats = new Nats(await freePort());
+    await nats.start();
+    const h = await startServer({ models, queue: { url: nats.url } });
+    const workers: Worker[] = [];
+    try {
+      const lacking = new Worker(['--queue', nats.url, '--concurrency', '1', '--model', `v1=${V1}`]).start();
+      workers.push(lacking);
+      const first = await (await post(h, variant(2604), '&model=v2', 0)).json();
+      expect(first.model).toBe('v2');
+      expect(await lacking.exited()).toBe(3);
+      expect(lacking.log).toMatch(/E_MODEL: \[worker\]: a job asks for the model "v2" \(sha256 [0-9a-f]{12}\), and this worker runs v1 \(sha256 [0-9a-f]{12}\); it takes no jobs/);
+      expect(lacking.log).toMatch(/--model v2=PATH/);
+      const both = new Worker(['--queue', nats.url, '--concurrency', '1', '--model', `v1=${V1}`, '--model', `v2=${V2}`]).start();
+      workers.push(both);
+      const done = await (await h.call(`/v1/diagnoses/${first.id}?wait=60`, { role: 'read' })).json();
+      expect(done).toMatchObject({ status: 'done', model: 'v2' });
+      expect(done.result.model.sha256).toBe(sha(V2));
+      const byDefault = await (await post(h, variant(2605))).json();
+      expect(byDefault).toMatchObject({ status: 'done', model: 'v1' });
+      expect(byDefault.result.model.sha256).toBe(sha(V1));
+    } finally {
+      for (const w of workers) await w.stop();
+      await h.close();
+      await nats.kill();
+    }
+  }, 180_000);
+});
