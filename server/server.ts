@@ -32,6 +32,8 @@ export interface ServerOptions {
    * the config's own model (classifier.model, or the bundled one), named by its manifest.
    */
   models?: ModelSpec[];
+  /** A served model (by name) that also scores every recording, stored on the record as `shadow` and never answered with. */
+  shadow?: string | null;
   /** Audio (unless `audioStore` names another place) and, without `db`, the SQLite records: default ./tosia-data. */
   dataDir?: string;
   /**
@@ -182,7 +184,7 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
     // results from the queue may arrive before the app (and its logger) exists
     let app: FastifyInstance | null = null;
     const log = (msg: string, extra: Record<string, unknown>) => (app ? app.log.warn(extra, msg) : process.stderr.write(`${JSON.stringify({ level: 40, msg, ...extra })}\n`));
-    const models = (registry = new ModelRegistry(served, database.db, log));
+    const models = (registry = new ModelRegistry(served, database.db, log, o.shadow ?? null));
     await models.start();
     // the one way to run records, as a batch runs them: worker threads here, or tosia worker
     // processes through NATS, where every replica on this database is one submitter (any of
@@ -202,7 +204,11 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
       const m = models.forRecord(row.model);
       return m ? { name: m.name, sha256: m.sha256 } : { name: row.model!, sha256: row.model_sha256 };
     };
-    const dispatcher = (work = new Dispatcher({ pool, records, audio, now, maxQueue, events, log, modelOf }));
+    const shadowOf = models.shadow === null ? undefined : (row: Row) => {
+      const s = models.shadowFor(models.forRecord(row.model));
+      return s && { name: s.name, sha256: s.sha256 };
+    };
+    const dispatcher = (work = new Dispatcher({ pool, records, audio, now, maxQueue, events, log, modelOf, shadowOf }));
     let modelError: Error | null = null;
     const running = pool;
     const started = pool.start().catch((e: Error) => { modelError = e; });

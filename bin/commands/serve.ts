@@ -31,6 +31,7 @@ export function registerServe(program: Command, setExit: (code: number) => void)
     .option('--host <addr>', 'address to listen on (other than loopback only with an API key). On loopback with no key at all, the API answers without one, as admin, but only to requests from this machine with no forwarding header (X-Forwarded-For, Forwarded, …) and not sent by a page of another origin', '127.0.0.1')
     .option('--port <n>', 'port (0: any free port)', '8080')
     .option('--model <[name=]path>', 'a model to serve: NAME=PATH, or PATH named by its manifest; repeatable, the first is the default (POST /v1/diagnoses?model=NAME picks another; GET /v1/models lists them). Default: classifier.model, else the bundled model', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--shadow <name>', 'a served model (--model NAME=PATH) that also scores every recording once it is done: stored on the record as `shadow`, never answered with')
     .option('--concurrency <n>', 'worker threads (default: number of cores)')
     .option('--max-upload-mb <mb>', 'largest upload accepted (413 above)', '50')
     .option('--max-queue <n>', 'recordings waiting before POST answers 503', '1000')
@@ -60,6 +61,7 @@ Examples:
   $ tosia serve --db postgres://tosia@db:5432/tosia --retain-audio-days 30
   $ tosia serve --queue nats://queue:4222          # recordings run on tosia worker processes
   $ tosia serve --model v1=models/v1.onnx --model v2=models/v2.onnx   # two models; v1 is the default, ?model=v2 picks the other
+  $ tosia serve --model v1=models/v1.onnx --model v2=models/v2.onnx --shadow v2   # v2 also scores every recording, unseen
   $ tosia serve --audio-store azblob://tosia-audio --db postgres://tosia@db:5432/tosia   # replicas sharing no disk
   $ tosia serve --source-store azblob://calls/2026/   # POST {"source": "azblob://calls/2026/12/a.ogg"} diagnoses call audio in place
   $ tosia serve --cors-origin https://app.example.org  # that site's pages may call the API with a key
@@ -82,6 +84,7 @@ Examples:
       server = await createServer({
         config: cfg,
         models: ((opts.model as string[] | undefined) ?? []).map(parseModelSpec),
+        shadow: (opts.shadow as string | undefined) ?? null,
         dataDir: opts.data as string,
         audioStore: opts.audioStore as string | undefined,
         sourceStores: opts.sourceStore as string[] | undefined,

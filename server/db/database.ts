@@ -38,6 +38,10 @@ export interface DiagnosesTable {
   audio_purged_at: string | null;
   /** The served model that made it (the NAME of --model NAME=PATH); null for records made before models were named. */
   model: string | null;
+  /** The shadow model's verdict on it (JSON: model, model_sha256, label, score, n_segments, or error), once stored. */
+  shadow: string | null;
+  /** pending (to be scored by the shadow model), done, failed; null when no shadow scores it. */
+  shadow_state: 'pending' | 'done' | 'failed' | null;
 }
 
 export interface DiagnosisFlagsTable { diagnosis_id: string; flag: string }

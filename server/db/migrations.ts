@@ -105,8 +105,12 @@ function migrations(dialect: Dialect): Record<string, Migration> {
   },
   '0005_served_models': {
     async up(db: Kysely<unknown>) {
-      // several models served: each record names the one that made it
+      // several models served: each record names the one that made it, and the shadow model's
+      // verdict (JSON) waits in shadow_state 'pending' until it is stored, across restarts
       await db.schema.alterTable('diagnoses').addColumn('model', 'text').execute();
+      await db.schema.alterTable('diagnoses').addColumn('shadow', 'text').execute();
+      await db.schema.alterTable('diagnoses').addColumn('shadow_state', 'text').execute();
+      await db.schema.createIndex('diagnoses_shadow_state').on('diagnoses').columns(['shadow_state', 'id']).execute();
       await db.schema.createIndex('diagnoses_model').on('diagnoses').columns(['model', 'id']).execute();
     },
   },

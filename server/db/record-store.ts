@@ -12,7 +12,7 @@ export const STATUSES: readonly Status[] = ['queued', 'running', 'done', 'failed
 export type Row = Selectable<DiagnosesTable>;
 
 /** Every column but the result. */
-const LIST_COLUMNS = ['id', 'external_id', 'status', 'created_at', 'started_at', 'finished_at', 'attempts', 'filename', 'content_type', 'size_bytes', 'sha256', 'metadata', 'callback_url', 'config_sha256', 'model_sha256', 'idempotency_key', 'label', 'score', 'n_segments', 'images', 'error_code', 'error_stage', 'error_message', 'webhook_state', 'webhook_attempts', 'webhook_error', 'webhook_at', 'audio_purged_at', 'model'] as const satisfies readonly (keyof DiagnosesTable)[];
+const LIST_COLUMNS = ['id', 'external_id', 'status', 'created_at', 'started_at', 'finished_at', 'attempts', 'filename', 'content_type', 'size_bytes', 'sha256', 'metadata', 'callback_url', 'config_sha256', 'model_sha256', 'idempotency_key', 'label', 'score', 'n_segments', 'images', 'error_code', 'error_stage', 'error_message', 'webhook_state', 'webhook_attempts', 'webhook_error', 'webhook_at', 'audio_purged_at', 'model', 'shadow', 'shadow_state'] as const satisfies readonly (keyof DiagnosesTable)[];
 
 /** What an upload gives a new record; the rest starts empty. */
 export type NewRecord = Pick<DiagnosesTable, 'id' | 'external_id' | 'created_at' | 'filename' | 'content_type' | 'size_bytes' | 'sha256' | 'metadata' | 'callback_url' | 'config_sha256' | 'model_sha256' | 'idempotency_key' | 'model'>;
@@ -67,6 +67,7 @@ export class RecordStore {
       const row = await this.db.transaction().execute(async (tx) => {
         const made = await tx.insertInto('diagnoses').values({
           ...rec, status: 'done', started_at: now, finished_at: now, result, label: from.label, score: from.score, n_segments: from.n_segments, images: from.images,
+          shadow: from.shadow, shadow_state: from.shadow_state,
         }).returningAll().executeTakeFirstOrThrow();
         const id = sql<string>`${rec.id}`;
         await tx.insertInto('diagnosis_flags').columns(['diagnosis_id', 'flag']).expression(tx.selectFrom('diagnosis_flags').select([id.as('diagnosis_id'), 'flag']).where('diagnosis_id', '=', from.id)).execute();
@@ -160,12 +161,14 @@ export class RecordStore {
    * Store a result and its images in one transaction; false when the record is gone (deleted
    * while it ran), or, with `onlyRunning`, no longer running (a duplicate result from the queue).
    */
-  async finish(id: string, now: string, o: Outcome, opts: { onlyRunning?: boolean } = {}): Promise<boolean> {
+  async finish(id: string, now: string, o: Outcome, opts: { onlyRunning?: boolean; shadow?: boolean } = {}): Promise<boolean> {
     return this.db.transaction().execute(async (tx) => {
       let q = tx.updateTable('diagnoses').set({
         status: 'done', finished_at: now, result: JSON.stringify(o.result), label: o.result.diagnosis.label,
         score: o.result.diagnosis.score, n_segments: o.result.diagnosis.n_segments, images: o.images.length,
         error_code: null, error_stage: null, error_message: null,
+        // a shadow's verdict on an earlier result is stale; with a shadow, it is due now
+        shadow: null, shadow_state: opts.shadow ? 'pending' : null,
       }).where('id', '=', id);
       if (opts.onlyRunning) q = q.where('status', '=', 'running');
       const r = await q.executeTakeFirst();
@@ -179,6 +182,18 @@ export class RecordStore {
       if (o.images.length > 0) await tx.insertInto('segment_images').values(o.images.map((png, n) => ({ diagnosis_id: id, n, png: Buffer.from(png.buffer, png.byteOffset, png.byteLength) }))).execute();
       return true;
     });
+  }
+
+  /** Store the shadow model's verdict on a done record still waiting for it; false otherwise (deleted, or stored already). */
+  async setShadow(id: string, state: 'done' | 'failed', verdict: Record<string, unknown>): Promise<boolean> {
+    const r = await this.db.updateTable('diagnoses').set({ shadow: JSON.stringify(verdict), shadow_state: state })
+      .where('id', '=', id).where('status', '=', 'done').where('shadow_state', '=', 'pending').executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** Done records still waiting for the shadow model's verdict, oldest first. */
+  async pendingShadows(limit: number): Promise<Row[]> {
+    return this.db.selectFrom('diagnoses').selectAll().where('shadow_state', '=', 'pending').where('status', '=', 'done').orderBy('id').limit(limit).execute();
   }
 
   /** Segment n's image, PNG. */
@@ -209,7 +224,7 @@ export class RecordStore {
   /** A failed record queued again (POST .../retry); false when it is not failed. */
   async requeueFailed(id: string): Promise<boolean> {
     const r = await this.db.updateTable('diagnoses').set({
-      status: 'queued', started_at: null, finished_at: null, error_code: null, error_stage: null, error_message: null,
+      status: 'queued', started_at: null, finished_at: null, error_code: null, error_stage: null, error_message: null, shadow: null, shadow_state: null,
       webhook_state: null, webhook_attempts: 0, webhook_error: null, webhook_at: null,
     }).where('id', '=', id).where('status', '=', 'failed').executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;

@@ -1,5 +1,6 @@
 import type { Db } from '../db/database.js';
 import { readSetting, writeSetting } from '../db/migrations.js';
+import { TosiaError } from '../../runtime/index.js';
 import { Problem } from '../problem.js';
 import type { ServedModel } from './served-models.js';
 
@@ -15,13 +16,24 @@ export class ModelRegistry {
   private defaultName: string;
   private refresher: NodeJS.Timeout | null = null;
 
+  /** Scores every recording beside the model that answers (--shadow NAME); never answered with. */
+  readonly shadow: ServedModel | null;
+
   constructor(
     readonly models: readonly ServedModel[],
     private readonly db: Db,
     private readonly log: (msg: string, extra: Record<string, unknown>) => void,
+    shadow: string | null = null,
   ) {
     if (models.length === 0) throw new Error('a server serves at least one model');
     this.defaultName = models[0]!.name;
+    this.shadow = shadow === null ? null : this.get(shadow) ?? null;
+    if (shadow !== null && this.shadow === null) throw new TosiaError('E_CONFIG', `--shadow ${shadow} is not a served model (serving ${this.names.join(', ')})`, { stage: 'config', hint: `serve it too: --model ${shadow}=PATH --shadow ${shadow}` });
+  }
+
+  /** The shadow model for a record made with `own`: none when the record's own model is the shadow. */
+  shadowFor(own: ServedModel | undefined): ServedModel | null {
+    return this.shadow !== null && this.shadow.name !== own?.name ? this.shadow : null;
   }
 
   get default(): ServedModel {

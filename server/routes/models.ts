@@ -13,7 +13,7 @@ export function renderModel(s: Services, m: ServedModel): ServedModelView {
   const { manifest } = m;
   return {
     name: m.name, version: manifest.version, sha256: m.sha256, labels: [...manifest.labels],
-    default: m.name === s.models.default.name, shadow: false,
+    default: m.name === s.models.default.name, shadow: m.name === s.models.shadow?.name,
     manifest: { name: manifest.name, positive_label: manifest.positive_label, threshold: manifest.threshold, input: { layout: manifest.input.layout, shape: [...manifest.input.shape] }, sample_rate: manifest.preprocessing.audio.sample_rate },
   };
 }

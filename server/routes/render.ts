@@ -21,6 +21,7 @@ export function renderRecord(row: Row, flags: string[], extra: { deduplicated?: 
     config_sha256: row.config_sha256,
     model_sha256: row.model_sha256,
     model: row.model,
+    shadow: row.shadow_state === null ? null : { state: row.shadow_state, ...(row.shadow === null ? {} : (JSON.parse(row.shadow) as Record<string, unknown>)) } as Diagnosis['shadow'],
     metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
     flags,
     outcome: row.status === 'done' && row.label !== null ? { label: row.label, score: row.score === null ? null : Number(row.score), n_segments: Number(row.n_segments ?? 0) } : null,

@@ -35,15 +35,24 @@ export interface DispatcherOptions {
   log: (msg: string, extra: Record<string, unknown>) => void;
   /** The served model a record runs with (its own, by name); without it, the pool's one model. */
   modelOf?: (row: Row) => Job['model'];
+  /** The shadow model that also scores a record once it is done (never answered with), or null. */
+  shadowOf?: (row: Row) => Job['model'] | null;
 }
 
 /** A record's job for its current attempt: a retry is a new job, not a duplicate of the first. */
 const jobKey = (row: Row) => `${row.id}-a${row.attempts}`;
-const recordOf = (key: string) => key.replace(/-a\d+$/, '');
+/** The shadow model's job for a record's current result. */
+const shadowKey = (row: Row) => `${row.id}-s${row.attempts}`;
+const recordOf = (key: string) => key.replace(/-[as]\d+$/, '');
+const isShadow = (key: string) => /-s\d+$/.test(key);
 
 export class Dispatcher extends Admission {
   private readonly queue: string[] = [];
   private readonly queued = new Set<string>();
+  /** Done records waiting for the shadow model: run after every record waiting for its own. */
+  private readonly shadows: string[] = [];
+  /** Records whose shadow job is waiting or running here. */
+  private readonly shadowing = new Set<string>();
   /** Records whose outcome this process awaits. */
   private readonly running = new Set<string>();
   /** Jobs the pool holds (a remote pool: until handed over): the pool's capacity bounds this. */
@@ -61,12 +70,13 @@ export class Dispatcher extends Admission {
   private readonly events: DispatcherEvents;
   private readonly log: DispatcherOptions['log'];
   private readonly modelOf: DispatcherOptions['modelOf'];
+  private readonly shadowOf: DispatcherOptions['shadowOf'];
 
   constructor(o: DispatcherOptions) {
     super(o.maxQueue);
-    ({ pool: this.pool, records: this.records, audio: this.audio, now: this.now, events: this.events, log: this.log, modelOf: this.modelOf } = o);
+    ({ pool: this.pool, records: this.records, audio: this.audio, now: this.now, events: this.events, log: this.log, modelOf: this.modelOf, shadowOf: this.shadowOf } = o);
     this.pool.share?.({
-      adopt: (key, outcome) => this.settle(recordOf(key), outcome).then(() => undefined),
+      adopt: (key, outcome) => (isShadow(key) ? this.settleShadow(recordOf(key), outcome) : this.settle(recordOf(key), outcome)).then(() => undefined),
       settled: (key) => this.wake(recordOf(key)),
     });
   }
@@ -93,6 +103,7 @@ export class Dispatcher extends Admission {
   async recover(): Promise<void> {
     if (!this.pool.whereIs) {
       for (const id of await this.records.recoverUnfinished()) this.enqueue(id);
+      await this.recoverShadows();
       return;
     }
     for (const row of await this.records.unfinished()) {
@@ -102,6 +113,21 @@ export class Dispatcher extends Admission {
         this.running.add(row.id);
         this.dispatch(row);
       }
+    }
+    await this.recoverShadows();
+  }
+
+  /**
+   * Done records the shadow model has not scored yet (a stop, a crash or a queue outage came
+   * between): scored now. With `olderThan`, only those finished before it (the sweep leaves
+   * the ones just finished to the process that finished them).
+   */
+  private async recoverShadows(olderThan?: string): Promise<void> {
+    if (!this.shadowOf) return;
+    for (const row of await this.records.pendingShadows(1000)) {
+      if (this.shadowing.has(row.id) || (olderThan !== undefined && (row.finished_at ?? '') >= olderThan)) continue;
+      if (this.pool.whereIs && (await this.pool.whereIs(shadowKey(row))) !== 'absent') continue;
+      this.enqueueShadow(row.id);
     }
   }
 
@@ -134,6 +160,7 @@ export class Dispatcher extends Admission {
         this.dispatch(row);
       }
     }
+    await this.recoverShadows(cutoff);
   }
 
   enqueue(id: string): void {
@@ -172,8 +199,20 @@ export class Dispatcher extends Admission {
     await new Promise<void>((resolve) => this.idle.add(resolve));
   }
 
+  /** Have the shadow model score a done record, after every record waiting for its own model. */
+  private enqueueShadow(id: string): void {
+    if (!this.accepting || this.shadowing.has(id)) return;
+    this.shadowing.add(id);
+    this.shadows.push(id);
+    this.pump();
+  }
+
   private pump(): void {
-    while (this.accepting && this.inPool < this.pool.capacity && this.queue.length > 0) {
+    while (this.accepting && this.inPool < this.pool.capacity && (this.queue.length > 0 || this.shadows.length > 0)) {
+      if (this.queue.length === 0) {
+        this.runShadow(this.shadows.shift()!);
+        continue;
+      }
       const id = this.queue.shift()!;
       this.queued.delete(id);
       this.running.add(id);
@@ -197,14 +236,16 @@ export class Dispatcher extends Admission {
     }
   }
 
-  /** Hand a claimed record to the pool: its audio by reference, read (and checked) where it runs. */
-  private dispatch(row: Row, placed = false): void {
+  /** A record's audio as a job's input: by reference, read (and checked) where the job runs. */
+  private inputOf(row: Row): Job['input'] {
     const audio = this.audio;
-    const job: Job = {
-      id: ++this.jobSeq, key: jobKey(row), task: { kind: 'diagnose', images: true }, model: this.modelOf?.(row),
-      // the caller's file name is only what the recording is reported under
-      input: { stored: { sha256: row.sha256, store: audio.shared ? audio.url : null, read: () => readRecording(audio, row.sha256) }, name: row.filename ?? `upload-${row.id}` },
-    };
+    // the caller's file name is only what the recording is reported under
+    return { stored: { sha256: row.sha256, store: audio.shared ? audio.url : null, read: () => readRecording(audio, row.sha256) }, name: row.filename ?? `upload-${row.id}` };
+  }
+
+  /** Hand a claimed record to the pool. */
+  private dispatch(row: Row, placed = false): void {
+    const job: Job = { id: ++this.jobSeq, key: jobKey(row), task: { kind: 'diagnose', images: true }, model: this.modelOf?.(row), input: this.inputOf(row) };
     // the pool's place is held until it is done with the job (a remote pool: until handed over),
     // before the outcome is stored: a worker never waits for the database
     if (!placed) this.inPool++;
@@ -240,13 +281,61 @@ export class Dispatcher extends Admission {
     }).finally(() => this.ended(row.id));
   }
 
+  /**
+   * Run a done record through the shadow model, holding a place in the pool like any job. Its
+   * verdict goes beside the record's (never in place of it); a failure to hand it over leaves it
+   * pending, for the sweep.
+   */
+  private runShadow(id: string): void {
+    this.inPool++;
+    let held = true;
+    const free = () => {
+      if (!held) return;
+      held = false;
+      this.inPool--;
+      this.pump();
+      this.checkIdle();
+    };
+    void (async () => {
+      const row = await this.records.get(id);
+      const model = row && row.status === 'done' && row.shadow_state === 'pending' ? this.shadowOf?.(row) : null;
+      if (!row || !model) return;
+      const job: Job = { id: ++this.jobSeq, key: shadowKey(row), task: { kind: 'diagnose', images: false }, model, input: this.inputOf(row) };
+      const outcome = await this.pool.run(job, this.pool.remote ? { submitted: free } : undefined);
+      free();
+      await this.settleShadow(id, outcome);
+      this.pool.stored?.(job);
+    })().catch((e) => this.log('scoring a record with the shadow model failed; it is tried again', { id, error: (e as Error).message })).finally(() => {
+      this.shadowing.delete(id);
+      free();
+    });
+  }
+
+  /** Store the shadow model's verdict (or why it has none) beside the record's. */
+  private async settleShadow(id: string, outcome: JobOutcome): Promise<void> {
+    const row = await this.records.get(id);
+    const model = row ? this.shadowOf?.(row) : null;
+    if (!row || !model) return;
+    if (outcome.ok && outcome.output.kind === 'diagnose') {
+      const { diagnosis } = outcome.output.result;
+      await this.records.setShadow(id, 'done', { model: model.name, model_sha256: outcome.output.result.model.sha256, label: diagnosis.label, score: diagnosis.score, n_segments: diagnosis.n_segments });
+    } else {
+      const err = outcome.ok ? { code: 'E_INTERNAL', stage: 'worker', message: 'a diagnose job returned another kind of output' } : outcome.error;
+      await this.records.setShadow(id, 'failed', { model: model.name, model_sha256: model.sha256, error: { code: err.code, stage: err.stage ?? null, message: err.message } });
+    }
+  }
+
   /** Store an outcome into its record if it is still running (false: deleted, or stored already by another); tell who is waiting. */
   private async settle(id: string, outcome: JobOutcome): Promise<boolean> {
     const at = this.now().toISOString();
     let kept: boolean;
+    let shadow = false;
     if (outcome.ok && outcome.output.kind === 'diagnose') {
       const result: Result = outcome.output.result;
-      kept = await this.records.finish(id, at, { result, images: outcome.output.images }, { onlyRunning: true });
+      // with a shadow model, the record is marked as waiting for its verdict in the same write
+      const running = this.shadowOf ? await this.records.get(id) : undefined;
+      shadow = running !== undefined && this.shadowOf!(running) !== null;
+      kept = await this.records.finish(id, at, { result, images: outcome.output.images }, { onlyRunning: true, shadow });
       if (kept) this.events.timings?.(result);
     } else {
       const err = outcome.ok ? { code: 'E_INTERNAL', stage: 'worker', message: 'a diagnose job returned another kind of output' } : outcome.error;
@@ -254,6 +343,7 @@ export class Dispatcher extends Admission {
     }
     if (!kept) return false;
     this.wake(id);
+    if (shadow) this.enqueueShadow(id);
     const row = await this.records.get(id);
     if (row?.callback_url) this.events.finished?.(row);
     return true;

@@ -21,6 +21,16 @@ const post = (h: Harness, bytes: Uint8Array, query = '', wait = 60) => h.call(`/
 
 const pgSkip = await requirePostgres();
 
+/** The record once the shadow model's verdict is stored (it runs after the record is done). */
+async function shadowed(h: Harness, id: string): Promise<Record<string, any>> {
+  for (let i = 0; i < 600; i++) {
+    const r = await (await h.call(`/v1/diagnoses/${id}`, { role: 'read' })).json();
+    if (r.shadow?.state !== 'pending') return r;
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  throw new Error(`${id}: the shadow verdict never came`);
+}
+
 describe.each([
   { store: 'sqlite' as const },
   { store: 'postgres' as const },
@@ -100,6 +110,53 @@ describe.each([
   }, 120_000);
 });
 
+describe.each([
+  { store: 'sqlite' as const },
+  { store: 'postgres' as const },
+])('a shadow model on $store', ({ store }) => {
+  const skip = store === 'postgres' && pgSkip !== null;
+
+  it.skipIf(skip)('--shadow scores every recording beside the model that answers; never in its place; one a stop left unscored is scored at the next start', async () => {
+    const db = store === 'postgres' ? await scratchDatabase() : null;
+    const first = await startServer({ models, db: db?.url });
+    try {
+      // made with no shadow, then marked as waiting for one, as a stop between the two would leave it
+      const early = await (await post(first, variant(2610))).json();
+      expect(early.shadow).toBeNull();
+      await first.srv.close();
+      const { openDatabase } = await import('../../server/db/database.js');
+      const database = await openDatabase(db ? { url: db.url } : { sqliteFile: join(first.dir, 'records.sqlite') });
+      await database.db.updateTable('diagnoses').set({ shadow_state: 'pending' }).where('id', '=', early.id).execute();
+      await database.db.destroy();
+
+      const h = await startServer({ models, shadow: 'v2', db: db?.url, dataDir: first.dir });
+      try {
+        const listed = await (await h.call('/v1/models', { role: 'read' })).json();
+        expect(listed.items.map((m: { name: string; shadow: boolean }) => [m.name, m.shadow])).toEqual([['v1', false], ['v2', true]]);
+        const recovered = await shadowed(h, early.id);
+        expect(recovered.shadow).toMatchObject({ state: 'done', model: 'v2', model_sha256: sha(V2) });
+
+        const made = await (await post(h, variant(2611))).json();
+        expect(made).toMatchObject({ status: 'done', model: 'v1', model_sha256: sha(V1) });
+        expect(['pending', 'done']).toContain(made.shadow.state);
+        const r = await shadowed(h, made.id);
+        expect(r.shadow).toMatchObject({ state: 'done', model: 'v2', model_sha256: sha(V2), label: expect.any(String), n_segments: r.outcome.n_segments });
+        // the answer is still v1's
+        expect(r.result.model.sha256).toBe(sha(V1));
+        expect(r.outcome.score).toBe(r.result.diagnosis.score);
+        expect(r.shadow.score).not.toBeCloseTo(r.outcome.score, 6);
+        // a recording made with the shadow model itself has no shadow
+        const own = await (await post(h, variant(2612), '&model=v2')).json();
+        expect(own.shadow).toBeNull();
+      } finally {
+        await h.srv.close();
+      }
+    } finally {
+      await db?.drop();
+    }
+  }, 180_000);
+});
+
 describe('one model, as before', () => {
   it('a server with no --model serves the config model, named by its manifest; records name it', async () => {
     const h = await startServer({ config: defaultConfig() });
@@ -122,6 +179,7 @@ describe('tosia serve --model: bad values are refused before anything starts', (
     [['--model', V1, '--model', join(dir, 'cough-v2.onnx'), '--model', V1], 2, /two models are named "tosia-cough-demo"/],
     [['--model', `bad name=${V1}`], 2, /E_CONFIG: \[config\]: --model bad name=.*must be 1-64 letters/],
     [['--model', 'v1='], 2, /names no file/],
+    [['--model', `v1=${V1}`, '--shadow', 'v2'], 2, /E_CONFIG: \[config\]: --shadow v2 is not a served model \(serving v1\)/],
   ] as const)('%j: exit %i', async (args, code, message) => {
     const r = await tosia(['serve', '--port', '0', '--data', mkdtempSync(join(tmpdir(), 'tosia-models-bad-')), ...args]);
     expect(r.code, r.stderr).toBe(code);
@@ -133,7 +191,7 @@ describe.skipIf(natsMissing())('several models through the queue', () => {
   it('workers run the model the job names; a worker that lacks it says so and leaves the job to one that has it', async () => {
     const nats = new Nats(await freePort());
     await nats.start();
-    const h = await startServer({ models, queue: { url: nats.url } });
+    const h = await startServer({ models, shadow: 'v2', queue: { url: nats.url } });
     const workers: Worker[] = [];
     try {
       const lacking = new Worker(['--queue', nats.url, '--concurrency', '1', '--model', `v1=${V1}`]).start();
@@ -148,9 +206,12 @@ describe.skipIf(natsMissing())('several models through the queue', () => {
       const done = await (await h.call(`/v1/diagnoses/${first.id}?wait=60`, { role: 'read' })).json();
       expect(done).toMatchObject({ status: 'done', model: 'v2' });
       expect(done.result.model.sha256).toBe(sha(V2));
+      expect(done.shadow).toBeNull();
       const byDefault = await (await post(h, variant(2605))).json();
       expect(byDefault).toMatchObject({ status: 'done', model: 'v1' });
       expect(byDefault.result.model.sha256).toBe(sha(V1));
+      // the shadow's job goes through the queue too, to a worker that has it
+      expect((await shadowed(h, byDefault.id)).shadow).toMatchObject({ state: 'done', model: 'v2', model_sha256: sha(V2) });
     } finally {
       for (const w of workers) await w.stop();
       await h.close();
