@@ -243,20 +243,25 @@ export class Dispatcher extends Admission {
     return { stored: { sha256: row.sha256, store: audio.shared ? audio.url : null, read: () => readRecording(audio, row.sha256) }, name: row.filename ?? `upload-${row.id}` };
   }
 
-  /** Hand a claimed record to the pool. */
-  private dispatch(row: Row, placed = false): void {
-    const job: Job = { id: ++this.jobSeq, key: jobKey(row), task: { kind: 'diagnose', images: true }, model: this.modelOf?.(row), input: this.inputOf(row) };
-    // the pool's place is held until it is done with the job (a remote pool: until handed over),
-    // before the outcome is stored: a worker never waits for the database
-    if (!placed) this.inPool++;
+  /** Gives back a place held in the pool, once however often it is called, and lets the next job in. */
+  private placeReleaser(): () => void {
     let held = true;
-    const free = () => {
+    return () => {
       if (!held) return;
       held = false;
       this.inPool--;
       this.pump();
       this.checkIdle();
     };
+  }
+
+  /** Hand a claimed record to the pool. */
+  private dispatch(row: Row, placed = false): void {
+    const job: Job = { id: ++this.jobSeq, key: jobKey(row), task: { kind: 'diagnose', images: true }, model: this.modelOf?.(row), input: this.inputOf(row) };
+    // the pool's place is held until it is done with the job (a remote pool: until handed over),
+    // before the outcome is stored: a worker never waits for the database
+    if (!placed) this.inPool++;
+    const free = this.placeReleaser();
     this.pool.run(job, this.pool.remote ? { submitted: free } : undefined).then(
       async (outcome) => {
         free();
@@ -288,14 +293,7 @@ export class Dispatcher extends Admission {
    */
   private runShadow(id: string): void {
     this.inPool++;
-    let held = true;
-    const free = () => {
-      if (!held) return;
-      held = false;
-      this.inPool--;
-      this.pump();
-      this.checkIdle();
-    };
+    const free = this.placeReleaser();
     void (async () => {
       const row = await this.records.get(id);
       const model = row && row.status === 'done' && row.shadow_state === 'pending' ? this.shadowOf?.(row) : null;
