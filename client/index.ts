@@ -26,6 +26,8 @@ export type Segment = Schemas['Segment'];
 export type Model = Schemas['Model'];
 /** A model the server serves (GET /v1/models); `Model` is a result's model identity. */
 export type ServedModel = Schemas['ServedModel'];
+export type Evaluation = Schemas['Evaluation'];
+export type EvaluationFilter = Schemas['EvaluationFilter'];
 export type Review = Schemas['Review'];
 export type ReviewInput = Schemas['ReviewInput'];
 export type Problem = Schemas['Problem'];
@@ -105,6 +107,11 @@ export interface TosiaClient {
   models(): Promise<ServedModel[]>;
   /** Make a served model the default (an admin key); the models as they are now. */
   setDefaultModel(name: string): Promise<ServedModel[]>;
+  /**
+   * Measure a served model on the reviewed records, beside the default, and wait for the result
+   * (done or failed; a TosiaProblem E_TIMEOUT after `timeoutMs`, default 10 minutes).
+   */
+  evaluate(model: string, options?: { filter?: EvaluationFilter; timeoutMs?: number }): Promise<Evaluation>;
 }
 
 export function createClient(options: ClientOptions): TosiaClient {
@@ -207,6 +214,17 @@ export function createClient(options: ClientOptions): TosiaClient {
 
     async models() {
       return ((await ok(api.GET('/v1/models'))).data as { items: ServedModel[] }).items;
+    },
+
+    async evaluate(model, o = {}) {
+      const accepted = (await ok(api.POST('/v1/evaluations', { body: { model, filter: o.filter } }))).data as Evaluation;
+      const until = Date.now() + (o.timeoutMs ?? 600_000);
+      for (let e = accepted; ; ) {
+        if (e.status === 'done' || e.status === 'failed') return e;
+        if (Date.now() >= until) throw new TosiaProblem({ type: 'about:blank', title: 'Timeout', status: 0, detail: `evaluation ${e.id} is still ${e.status} after ${o.timeoutMs ?? 600_000} ms`, code: 'E_TIMEOUT' }, new Response(null));
+        await new Promise((r) => setTimeout(r, 500));
+        e = (await ok(api.GET('/v1/evaluations/{id}', { params: { path: { id: accepted.id } } }))).data as Evaluation;
+      }
     },
 
     async setDefaultModel(name) {

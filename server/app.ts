@@ -13,6 +13,7 @@ import { reviewsRoutes } from './routes/reviews.js';
 import { pageRoutes } from './routes/page.js';
 import { operationsRoutes } from './routes/operations.js';
 import { modelsRoutes } from './routes/models.js';
+import { evaluationsRoutes } from './routes/evaluations.js';
 import { addComponents } from './schemas/components.js';
 import { documentOptions, RATE_LIMITED } from './openapi/document.js';
 import type { Services } from './services.js';
@@ -221,6 +222,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   await app.register(diagnosesRoutes(s));
   await app.register(reviewsRoutes(s));
   await app.register(modelsRoutes(s));
+  await app.register(evaluationsRoutes(s));
   await app.register(pageRoutes());
   return app;
 }

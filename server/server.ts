@@ -21,6 +21,8 @@ import type { Services, Work } from './services.js';
 import { Dispatcher } from './work/dispatcher.js';
 import { ModelPools } from './work/model-pools.js';
 import { ModelRegistry } from './models/model-registry.js';
+import { EvaluationStore } from './evaluations/evaluation-store.js';
+import { Evaluations } from './evaluations/evaluations.js';
 import { describeServedModels, type ModelSpec } from './models/served-models.js';
 import { Webhooks } from './work/webhook.js';
 import { CallbackGuard } from './work/callback-guard.js';
@@ -167,10 +169,12 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
   const viaQueue = o.queue && !o.pool ? o.queue : null;
   let pool: Pool | null = null;
   let registry: ModelRegistry | null = null;
+  let evaluations: Evaluations | null = null;
   const figures = new FigureRenderer(o.config);
   const closeWork = async () => {
     audioOpen.stop();
     registry?.stop();
+    evaluations?.stop();
     await pool?.close();
     await figures.close();
     await audio.close();
@@ -212,9 +216,11 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
     let modelError: Error | null = null;
     const running = pool;
     const started = pool.start().catch((e: Error) => { modelError = e; });
+    const evaluationStore = new EvaluationStore(database.db);
+    evaluations = new Evaluations({ store: evaluationStore, records, models, work: dispatcher, now, log });
     const intake = new Intake({ records, audio, work: dispatcher, now, webhookSecret: o.webhookSecret ?? null, callbacks, log, finished: events.finished });
     const services: Services = {
-      records, keys, audio, intake, sources, dispatcher, auth, metrics, models, now, config: o.config, figures,
+      records, keys, audio, intake, sources, dispatcher, auth, metrics, models, evaluations, evaluationStore, now, config: o.config, figures,
       webhookSecret: o.webhookSecret ?? null,
       maxUploadBytes: Math.round(maxUploadMb * 1048576),
       async notReady() {
@@ -239,6 +245,7 @@ export async function createServer(o: ServerOptions): Promise<TosiaServer> {
     if (modelError) throw modelError;
     await dispatcher.recover();
     dispatcher.reconcile(o.reconcileMs);
+    evaluations.start();
     if (o.webhookSecret) await webhooks.resume();
     return new TosiaServer(built, services, database, closeWork, webhooks, o.retainAudioDays ?? null);
   } catch (e) {

@@ -1,4 +1,5 @@
-import type { Config, FigureRenderer } from '../runtime/index.js';
+import type { Config, FigureRenderer, JobOutcome } from '../runtime/index.js';
+import type { Row } from './db/record-store.js';
 import type { AudioStore } from './audio-store/audio-store.js';
 import type { SourceStores } from './audio-store/source-stores.js';
 import type { Authenticator } from './auth/api-keys.js';
@@ -7,6 +8,8 @@ import type { Intake } from './intake/intake.js';
 import type { RecordStore } from './db/record-store.js';
 import type { Metrics } from './metrics.js';
 import type { ModelRegistry } from './models/model-registry.js';
+import type { EvaluationStore } from './evaluations/evaluation-store.js';
+import type { Evaluations } from './evaluations/evaluations.js';
 
 /**
  * Where records run: the Dispatcher, over the engine's pool (worker threads in this process, or
@@ -29,6 +32,8 @@ export interface Work {
   waitFor(id: string, ms: number): Promise<void>;
   /** Stop taking records and let what is running finish. */
   drain(): Promise<void>;
+  /** Score a done record's stored audio again with a served model (evaluations); failures are outcomes. */
+  rescore(row: Row, model: { name: string; sha256: string }, key: string): Promise<JobOutcome>;
 }
 
 /** What the routes are handed: the stores and the queue, behind their interfaces. */
@@ -50,6 +55,9 @@ export interface Services {
   figures: FigureRenderer;
   /** The models served (each with its config identity), and which is the default. */
   models: ModelRegistry;
+  /** Evaluations of served models on the reviewed records: submitted here, run in the background. */
+  evaluations: Evaluations;
+  evaluationStore: EvaluationStore;
   now: () => Date;
   /** Callbacks are signed with it; without one, callback_url is refused. */
   webhookSecret: string | null;

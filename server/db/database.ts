@@ -75,12 +75,34 @@ export interface ReviewsTable {
 /** The whole-recording figure of a record (SVG), when the worker drew one. */
 export interface DiagnosisFiguresTable { diagnosis_id: string; svg: string }
 
+/** POST /v1/evaluations: a served model measured on the reviewed records, beside the default. */
+export interface EvaluationsTable {
+  id: string;
+  model: string;
+  /** The default model when it was asked for: measured on the same records. */
+  baseline: string;
+  /** JSON: which reviewed records. */
+  filter: string;
+  status: 'queued' | 'running' | 'done' | 'failed';
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  /** Beaten by the process running it; one that stopped beating is taken up again. */
+  heartbeat_at: string | null;
+  records: number | null;
+  /** JSON: metrics and curves per model. */
+  report: string | null;
+  error_code: string | null;
+  error_message: string | null;
+}
+
 /** Deployment settings every replica on this database shares (its instance id, the default model). */
 export interface SettingsTable { key: string; value: string }
 
 export interface Tables {
   diagnoses: DiagnosesTable;
   tosia_settings: SettingsTable;
+  evaluations: EvaluationsTable;
   diagnosis_figures: DiagnosisFiguresTable;
   reviews: ReviewsTable;
   segment_images: SegmentImagesTable;

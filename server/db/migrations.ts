@@ -111,6 +111,24 @@ function migrations(dialect: Dialect): Record<string, Migration> {
       await db.schema.alterTable('diagnoses').addColumn('shadow', 'text').execute();
       await db.schema.alterTable('diagnoses').addColumn('shadow_state', 'text').execute();
       await db.schema.createIndex('diagnoses_shadow_state').on('diagnoses').columns(['shadow_state', 'id']).execute();
+      // POST /v1/evaluations: a model measured on the reviewed records; whoever runs one beats
+      // its heartbeat, and one whose heartbeat stopped (its process died) is taken up again
+      await db.schema.createTable('evaluations')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('model', 'text', (c) => c.notNull())
+        .addColumn('baseline', 'text', (c) => c.notNull())
+        .addColumn('filter', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text')
+        .addColumn('finished_at', 'text')
+        .addColumn('heartbeat_at', 'text')
+        .addColumn('records', 'integer')
+        .addColumn('report', 'text')
+        .addColumn('error_code', 'text')
+        .addColumn('error_message', 'text')
+        .execute();
+      await db.schema.createIndex('evaluations_status').on('evaluations').columns(['status', 'heartbeat_at']).execute();
       await db.schema.createIndex('diagnoses_model').on('diagnoses').columns(['model', 'id']).execute();
     },
   },

@@ -41,7 +41,7 @@ export function documentOptions(): SwaggerOptions {
       tags: [
         { name: 'diagnoses', description: 'recordings and their diagnoses' },
         { name: 'reviews', description: "reviewers' verdicts, and exports of them for evaluation and training" },
-        { name: 'models', description: 'the models this server serves, and which is the default' },
+        { name: 'models', description: 'the models this server serves, which is the default, and evaluations of them on the reviewed records' },
         { name: 'operations', description: 'health, readiness and metrics' },
       ],
     },

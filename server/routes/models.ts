@@ -45,7 +45,7 @@ export function modelsRoutes(s: Services) {
         tags, summary: 'Make a served model the default', operationId: 'setDefaultModel',
         description: 'Admin keys only. Records made from now on without ?model= use it, in every replica on this database (within a few seconds), and after a restart as long as it is still served. Records made before keep the model that made them.',
         body: { $ref: 'DefaultModel' },
-        response: { 200: json('ModelList', 'every served model, the new default first'), ...problems(...AUTH_PROBLEMS, 422, 503) },
+        response: { 200: json('ModelList', 'every served model, the new default first'), ...problems(...AUTH_PROBLEMS, [415, 'the body is not application/json'], 422, 503) },
       },
       config: { role: 'admin' },
     }, async (req) => {

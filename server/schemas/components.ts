@@ -6,6 +6,7 @@ import {
   DiagnosisPageSchema, DiagnosisSchema, ErrorSchema, FieldErrorSchema, OutcomeSchema, ProblemSchema, ReviewBodySchema, ReviewSchema, SourceReferenceSchema,
 } from './diagnosis.js';
 import { DefaultModelBodySchema, ModelListSchema, ServedModelSchema } from './models.js';
+import { EvaluationFilterSchema, EvaluationInputSchema, EvaluationListSchema, EvaluationSchema } from './evaluations.js';
 
 /** Where the result's JSON Schema lives in the package: the file users validate `tosia run --json` output against. */
 export const RESULT_SCHEMA_FILE = join(packageRoot(), 'schemas/result.schema.json');
@@ -50,6 +51,10 @@ export function components(): Record<string, Json> {
     ServedModel: ServedModelSchema as unknown as Json,
     ModelList: ModelListSchema as unknown as Json,
     DefaultModel: DefaultModelBodySchema as unknown as Json,
+    EvaluationFilter: EvaluationFilterSchema as unknown as Json,
+    EvaluationInput: EvaluationInputSchema as unknown as Json,
+    Evaluation: EvaluationSchema as unknown as Json,
+    EvaluationList: EvaluationListSchema as unknown as Json,
   };
 }
 

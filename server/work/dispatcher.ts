@@ -53,6 +53,8 @@ export class Dispatcher extends Admission {
   private readonly shadows: string[] = [];
   /** Records whose shadow job is waiting or running here. */
   private readonly shadowing = new Set<string>();
+  /** Rescoring jobs (evaluations): run when no record waits for its own model or a shadow. */
+  private readonly rescores: (() => void)[] = [];
   /** Records whose outcome this process awaits. */
   private readonly running = new Set<string>();
   /** Jobs the pool holds (a remote pool: until handed over): the pool's capacity bounds this. */
@@ -76,7 +78,11 @@ export class Dispatcher extends Admission {
     super(o.maxQueue);
     ({ pool: this.pool, records: this.records, audio: this.audio, now: this.now, events: this.events, log: this.log, modelOf: this.modelOf, shadowOf: this.shadowOf } = o);
     this.pool.share?.({
-      adopt: (key, outcome) => (isShadow(key) ? this.settleShadow(recordOf(key), outcome) : this.settle(recordOf(key), outcome)).then(() => undefined),
+      // a rescoring job's outcome matters only to the process that asked for it
+      adopt: async (key, outcome) => {
+        if (isShadow(key)) await this.settleShadow(recordOf(key), outcome);
+        else if (/-a\d+$/.test(key)) await this.settle(recordOf(key), outcome);
+      },
       settled: (key) => this.wake(recordOf(key)),
     });
   }
@@ -208,9 +214,10 @@ export class Dispatcher extends Admission {
   }
 
   private pump(): void {
-    while (this.accepting && this.inPool < this.pool.capacity && (this.queue.length > 0 || this.shadows.length > 0)) {
+    while (this.accepting && this.inPool < this.pool.capacity && (this.queue.length > 0 || this.shadows.length > 0 || this.rescores.length > 0)) {
       if (this.queue.length === 0) {
-        this.runShadow(this.shadows.shift()!);
+        if (this.shadows.length > 0) this.runShadow(this.shadows.shift()!);
+        else this.rescores.shift()!();
         continue;
       }
       const id = this.queue.shift()!;
@@ -234,6 +241,33 @@ export class Dispatcher extends Admission {
         },
       );
     }
+  }
+
+  /**
+   * Score a done record's stored audio again with a served model (an evaluation), holding a
+   * place in the pool like any job, after every record and shadow waiting. `key` names the job
+   * for a queue (stable, so a resubmission is taken once). Failures are outcomes, never thrown.
+   */
+  rescore(row: Row, model: NonNullable<Job['model']>, key: string): Promise<JobOutcome> {
+    return new Promise<JobOutcome>((resolve) => {
+      this.rescores.push(() => {
+        this.inPool++;
+        const free = this.placeReleaser();
+        const job: Job = { id: ++this.jobSeq, key, task: { kind: 'diagnose', images: false }, model, input: this.inputOf(row) };
+        this.pool.run(job, this.pool.remote ? { submitted: free } : undefined).then(
+          (outcome) => {
+            free();
+            this.pool.stored?.(job);
+            resolve(outcome);
+          },
+          (e: Error) => {
+            free();
+            resolve({ ok: false, error: serializeError(e, { stage: 'model' }) });
+          },
+        );
+      });
+      this.pump();
+    });
   }
 
   /** A record's audio as a job's input: by reference, read (and checked) where the job runs. */

@@ -92,6 +92,9 @@ describe('tosia/client', () => {
     expect(await tosia.upload(variant(951), { contentType: 'audio/wav', model: 'nope' }).catch((x) => x)).toMatchObject({ status: 400, code: 'E_INPUT' });
     expect((await tosia.setDefaultModel('tosia-cough-demo'))[0]).toMatchObject({ name: 'tosia-cough-demo', default: true });
     expect(await tosia.setDefaultModel('nope').catch((x) => x)).toMatchObject({ status: 422, code: 'E_INPUT' });
+    // with nothing reviewed, an evaluation ends failed, saying why
+    expect(await tosia.evaluate('tosia-cough-demo', { filter: { external_id: 'nobody' }, timeoutMs: 60_000 })).toMatchObject({ status: 'failed', error: { code: 'E_INPUT' } });
+    expect(await tosia.evaluate('nope').catch((x) => x)).toMatchObject({ status: 422, code: 'E_INPUT' });
   });
 
   it('the raw generated client reaches any route, typed', async () => {

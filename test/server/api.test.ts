@@ -587,6 +587,11 @@ describe('the OpenAPI document', () => {
         ['get', '/v1/models'],
         ['put', '/v1/models/default', { body: JSON.stringify({ name: 'tosia-cough-demo' }), headers: { 'content-type': 'application/json' } }],
         ['put', '/v1/models/default', { body: JSON.stringify({ name: 'v9' }), headers: { 'content-type': 'application/json' } }],
+        ['post', '/v1/evaluations', { body: JSON.stringify({ model: 'tosia-cough-demo' }), headers: { 'content-type': 'application/json' } }],
+        ['post', '/v1/evaluations', { body: JSON.stringify({ model: 'v9' }), headers: { 'content-type': 'application/json' } }],
+        ['post', '/v1/evaluations', { body: 'model=v1', headers: { 'content-type': 'text/plain' } }],
+        ['get', '/v1/evaluations'],
+        ['get', '/v1/evaluations/01a2b396-f0fb-704e-81b1-ac003793cecb'],
       ];
       const covered = new Set<string>();
       for (const [method, url, init] of calls) {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig, defaultModelPath } from '../../runtime/index.js';
+import { rocAuc } from '../../algos/metrics/binary.js';
 import { tosia } from '../helpers/cli.js';
 import { deriveModel } from '../helpers/models.js';
 import { freePort, Nats, natsMissing, Worker } from './queue-harness.js';
@@ -20,6 +21,19 @@ const models = [{ name: 'v1', path: V1 }, { name: 'v2', path: V2 }];
 const post = (h: Harness, bytes: Uint8Array, query = '', wait = 60) => h.call(`/v1/diagnoses?wait=${wait}${query}`, { method: 'POST', body: bytes, headers: { 'content-type': 'audio/wav' }, role: 'write' });
 
 const pgSkip = await requirePostgres();
+
+/** The keys of tosia eval --labels --json, which an evaluation reports per model. */
+const EVAL_KEYS = ['n', 'positives', 'abstained', 'auc', 'pr_auc', 'threshold', 'at_target_sensitivity', 'at_prevalence', 'calibration', 'groups', 'confound', 'duplicates', 'by_quality'];
+
+/** An evaluation once it is done or failed. */
+async function evaluated(h: Harness, id: string): Promise<Record<string, any>> {
+  for (let i = 0; i < 1200; i++) {
+    const e = await (await h.call(`/v1/evaluations/${id}`, { role: 'read' })).json();
+    if (e.status === 'done' || e.status === 'failed') return e;
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  throw new Error(`${id}: the evaluation never finished`);
+}
 
 /** The record once the shadow model's verdict is stored (it runs after the record is done). */
 async function shadowed(h: Harness, id: string): Promise<Record<string, any>> {
@@ -86,6 +100,54 @@ describe.each([
     expect(p.errors).toEqual([{ field: 'querystring.model', message: expect.stringMatching(/one of: v1, v2/) }]);
     await problem(await post(h, SAMPLE_BYTES, '&model=..%2Fetc'), 400, 'E_INPUT');
   });
+
+  it.skipIf(skip)('POST /v1/evaluations measures a model on the reviewed records beside the default, with the metrics of tosia eval; one a dead process left is taken up again', async () => {
+    // eight reviewed records made by v1: the reviewers' labels are the truth
+    const made: { id: string; score: number; truth: number }[] = [];
+    for (let i = 0; i < 8; i++) {
+      const r = await (await post(h, variant(2700 + i), '&force=true')).json();
+      const label = i % 2 === 0 ? 'covid19' : 'not_covid19';
+      expect((await h.call(`/v1/diagnoses/${r.id}/review`, { method: 'PUT', body: JSON.stringify({ reviewed: true, label }), headers: { 'content-type': 'application/json' }, role: 'write' })).status).toBe(200);
+      made.push({ id: r.id, score: r.outcome.score, truth: i % 2 === 0 ? 1 : 0 });
+    }
+    const res = await h.call('/v1/evaluations', { method: 'POST', body: JSON.stringify({ model: 'v2', filter: { made_by: 'v1' } }), headers: { 'content-type': 'application/json' }, role: 'write' });
+    expect(res.status).toBe(202);
+    const accepted = await res.json();
+    expect(res.headers.get('location')).toBe(`/v1/evaluations/${accepted.id}`);
+    expect(accepted).toMatchObject({ model: 'v2', baseline: 'v1', filter: { made_by: 'v1' }, metrics: null });
+    const e = await evaluated(h, accepted.id);
+    expect(e).toMatchObject({ status: 'done', records: 8, error: null });
+    expect(e.scored).toEqual({ v2: { reused: 0, rescored: 8, failed: 0 }, v1: { reused: 8, rescored: 0, failed: 0 } });
+    expect(Object.keys(e.metrics)).toEqual(['v2', 'v1']);
+    expect(Object.keys(e.metrics.v2)).toEqual(EVAL_KEYS);
+    expect(e.metrics.v1).toMatchObject({ n: 8, positives: 4 });
+    // the default's AUC is the AUC of its own scores against the reviews
+    expect(e.metrics.v1.auc.value).toBeCloseTo(rocAuc(made.map((m) => m.score), made.map((m) => m.truth)), 12);
+    expect(e.metrics.v2.auc.value).not.toBeNull();
+    const listed = await (await h.call('/v1/evaluations', { role: 'read' })).json();
+    expect(listed.items[0].id).toBe(accepted.id);
+
+    // bad requests: an unknown model, an unknown filter key; a filter nothing matches fails the evaluation itself
+    await problem(await h.call('/v1/evaluations', { method: 'POST', body: JSON.stringify({ model: 'v9' }), headers: { 'content-type': 'application/json' }, role: 'write' }), 422, 'E_INPUT');
+    await problem(await h.call('/v1/evaluations', { method: 'POST', body: JSON.stringify({ model: 'v2', filter: { site: 'a' } }), headers: { 'content-type': 'application/json' }, role: 'write' }), 400, 'E_INPUT');
+    await problem(await h.call('/v1/evaluations', { method: 'POST', body: JSON.stringify({ model: 'v2' }), headers: { 'content-type': 'application/json' }, role: 'read' }), 403, 'E_FORBIDDEN');
+    const none = await (await h.call('/v1/evaluations', { method: 'POST', body: JSON.stringify({ model: 'v2', filter: { external_id: 'nobody' } }), headers: { 'content-type': 'application/json' }, role: 'write' })).json();
+    expect(await evaluated(h, none.id)).toMatchObject({ status: 'failed', error: { code: 'E_INPUT', message: expect.stringMatching(/no reviewed record matches the filter/) } });
+    await problem(await h.call('/v1/evaluations/01a2b396-f0fb-704e-81b1-ac003793cecb', { role: 'read' }), 404, 'E_NOT_FOUND');
+
+    // an evaluation whose process died mid-way (its heartbeat long stopped) is run by the next sweep
+    const { openDatabase } = await import('../../server/db/database.js');
+    const database = await openDatabase(db ? { url: db.url } : { sqliteFile: join(h.dir, 'records.sqlite') });
+    const orphan = '01a2b396-f0fb-704e-81b1-ac003793ce00';
+    await database.db.insertInto('evaluations').values({ id: orphan, model: 'v2', baseline: 'v1', filter: '{}', status: 'running', created_at: '2026-12-01T00:00:00.000Z', started_at: '2026-12-01T00:00:00.000Z', finished_at: null, heartbeat_at: '2026-12-01T00:00:01.000Z', records: null, report: null, error_code: null, error_message: null }).execute();
+    await database.db.destroy();
+    const other = await startServer({ models, db: db?.url, dataDir: h.dir });
+    try {
+      expect(await evaluated(other, orphan)).toMatchObject({ status: 'done', records: 8 });
+    } finally {
+      await other.srv.close();
+    }
+  }, 180_000);
 
   it.skipIf(skip)('PUT /v1/models/default promotes a model (admin only); records made after use it; a restart keeps it', async () => {
     const put = (name: string, role: 'write' | 'admin' = 'admin') => h.call('/v1/models/default', { method: 'PUT', body: JSON.stringify({ name }), headers: { 'content-type': 'application/json' }, role });
