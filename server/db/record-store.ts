@@ -161,14 +161,14 @@ export class RecordStore {
    * Store a result and its images in one transaction; false when the record is gone (deleted
    * while it ran), or, with `onlyRunning`, no longer running (a duplicate result from the queue).
    */
-  async finish(id: string, now: string, o: Outcome, opts: { onlyRunning?: boolean; shadow?: boolean } = {}): Promise<boolean> {
+  async finish(id: string, now: string, o: Outcome, opts: { onlyRunning?: boolean; shadow?: { name: string; sha256: string } | null } = {}): Promise<boolean> {
     return this.db.transaction().execute(async (tx) => {
       let q = tx.updateTable('diagnoses').set({
         status: 'done', finished_at: now, result: JSON.stringify(o.result), label: o.result.diagnosis.label,
         score: o.result.diagnosis.score, n_segments: o.result.diagnosis.n_segments, images: o.images.length,
         error_code: null, error_stage: null, error_message: null,
         // a shadow's verdict on an earlier result is stale; with a shadow, it is due now
-        shadow: null, shadow_state: opts.shadow ? 'pending' : null,
+        shadow: opts.shadow ? JSON.stringify({ model: opts.shadow.name, model_sha256: opts.shadow.sha256 }) : null, shadow_state: opts.shadow ? 'pending' : null,
       }).where('id', '=', id);
       if (opts.onlyRunning) q = q.where('status', '=', 'running');
       const r = await q.executeTakeFirst();

@@ -361,12 +361,12 @@ export class Dispatcher extends Admission {
   private async settle(id: string, outcome: JobOutcome): Promise<boolean> {
     const at = this.now().toISOString();
     let kept: boolean;
-    let shadow = false;
+    let shadow: Job['model'] | null = null;
     if (outcome.ok && outcome.output.kind === 'diagnose') {
       const result: Result = outcome.output.result;
       // with a shadow model, the record is marked as waiting for its verdict in the same write
       const running = this.shadowOf ? await this.records.get(id) : undefined;
-      shadow = running !== undefined && this.shadowOf!(running) !== null;
+      shadow = running === undefined ? null : this.shadowOf!(running) ?? null;
       kept = await this.records.finish(id, at, { result, images: outcome.output.images }, { onlyRunning: true, shadow });
       if (kept) this.events.timings?.(result);
     } else {
