@@ -1,7 +1,7 @@
 /**
  * The review page served by `tosia serve` at `/`: it calls only the public API, with the key the
  * user gives once (kept in sessionStorage). Routes live in the URL hash: #/ (the list),
- * #/d/<id> (a diagnosis) and #/upload.
+ * #/d/<id> (a diagnosis), #/upload and #/models (the served models and their evaluations).
  */
 
 interface Segment { index: number; start_s: number; end_s: number; probabilities: Record<string, number>; cough_score: number; excluded: boolean; exclude_reason: string | null }
@@ -13,7 +13,11 @@ interface Result {
   quality: { flags: string[]; snr_db: number | null; peak_dbfs: number; clipped_fraction: number; truncated_missing_s?: number | null; corrupt_spans?: { start_s: number; end_s: number }[] };
 }
 interface Outcome { label: string; score: number | null; n_segments: number }
-interface Diagnosis { id: string; external_id: string | null; status: string; created_at: string; source: { filename: string | null }; flags: string[]; outcome: Outcome | null; result?: Result | null; error: { code: string; message: string } | null; links: { audio: string | null } }
+interface Shadow { state: 'pending' | 'done' | 'failed'; model?: string; label?: string; score?: number | null; error?: { code: string; message: string } }
+interface Diagnosis { id: string; external_id: string | null; status: string; created_at: string; source: { filename: string | null }; flags: string[]; outcome: Outcome | null; result?: Result | null; error: { code: string; message: string } | null; links: { audio: string | null }; model?: string | null; shadow?: Shadow | null }
+interface ServedModel { name: string; version: string; sha256: string; labels: string[]; default: boolean; shadow: boolean; shadow_agreement: { compared: number; agreeing: number; rate: number | null } | null }
+interface Measured { value: number | null; ci95: [number, number] | null }
+interface Evaluation { id: string; status: string; model: string; baseline: string; created_at: string; records: number | null; metrics: Record<string, { n: number; auc: Measured; pr_auc: Measured }> | null; error: { code: string; message: string } | null }
 interface Review { reviewed: boolean; label: string | null; not_cough: number[]; added: { start_s: number; end_s: number }[]; note: string | null; reviewer?: string; reviewed_at?: string }
 
 const main = document.getElementById('main')!;
@@ -66,8 +70,12 @@ const SVG_ALLOWED: Record<string, readonly string[]> = {
   svg: ['viewBox', 'width', 'height', 'role', 'aria-label'],
   image: ['href', 'x', 'y', 'width', 'height', 'preserveAspectRatio'],
   rect: ['class', 'data-index', 'data-start', 'data-end', 'x', 'y', 'width', 'height', 'fill', 'fill-opacity', 'stroke', 'stroke-width', 'stroke-dasharray'],
-  line: ['class', 'x1', 'y1', 'x2', 'y2', 'stroke', 'stroke-width', 'visibility'],
-  text: ['x', 'y', 'font-size', 'text-anchor', 'fill'],
+  line: ['class', 'x1', 'y1', 'x2', 'y2', 'stroke', 'stroke-width', 'stroke-dasharray', 'visibility'],
+  text: ['x', 'y', 'font-size', 'text-anchor', 'fill', 'transform'],
+  // an evaluation's curves
+  polyline: ['points', 'fill', 'stroke', 'stroke-width', 'stroke-dasharray'],
+  polygon: ['points', 'fill', 'fill-opacity', 'stroke'],
+  circle: ['cx', 'cy', 'r', 'fill', 'fill-opacity', 'stroke'],
   title: [],
 };
 
@@ -296,7 +304,8 @@ async function detail(id: string): Promise<void> {
   main.replaceChildren(
     h('p', {}, h('a', { href: '#/' }, '← all diagnoses')),
     h('h2', {}, r.source.path),
-    h('p', {}, h('strong', {}, r.diagnosis.label), r.diagnosis.score === null ? '' : ` · score ${r.diagnosis.score.toFixed(3)}`, ` · ${r.diagnosis.n_segments} segments · ${r.source.duration_s.toFixed(2)} s`),
+    h('p', {}, h('strong', {}, r.diagnosis.label), r.diagnosis.score === null ? '' : ` · score ${r.diagnosis.score.toFixed(3)}`, ` · ${r.diagnosis.n_segments} segments · ${r.source.duration_s.toFixed(2)} s`, d.model ? ` · model ${d.model}` : ''),
+    d.shadow ? h('p', { id: 'shadow', class: 'muted' }, shadowText(d.shadow)) : '',
     audio, figure,
     flags.length ? h('ul', { class: 'flags' }, ...flags) : h('p', {}, 'No quality flags.'),
     r.warnings.length ? h('details', {}, h('summary', {}, `${r.warnings.length} warnings`), h('ul', {}, ...r.warnings.map((w) => h('li', {}, w)))) : '',
@@ -304,6 +313,53 @@ async function detail(id: string): Promise<void> {
     form,
     h('p', { class: 'muted' }, `Model ${r.model.name} ${r.model.version} (sha256 ${r.model.sha256.slice(0, 12)}) · config ${r.config_sha256.slice(0, 12)} · source sha256 ${r.source.sha256.slice(0, 12)} `, raw),
   );
+}
+
+/** The shadow model's verdict in words: never shown as the diagnosis. */
+function shadowText(s: Shadow): string {
+  const who = `Shadow model ${s.model ?? ''}`.trimEnd();
+  if (s.state === 'pending') return `${who}: not scored yet`;
+  if (s.state === 'failed') return `${who}: could not score it (${s.error?.code ?? 'error'}: ${s.error?.message ?? ''})`;
+  return `${who}: ${s.label}${s.score == null ? '' : ` · score ${s.score.toFixed(3)}`} (not the diagnosis)`;
+}
+
+// ---- models and evaluations ----
+
+const fmtMeasured = (m: Measured | undefined) => (m?.value == null ? '–' : `${m.value.toFixed(3)}${m.ci95 ? ` (${m.ci95[0].toFixed(3)}–${m.ci95[1].toFixed(3)})` : ''}`);
+
+async function models(): Promise<void> {
+  const [{ items }, evals] = await Promise.all([json<{ items: ServedModel[] }>('/v1/models'), json<{ items: Evaluation[] }>('/v1/evaluations')]);
+  const rows = items.map((m) => h('tr', { 'data-model': m.name },
+    h('td', {}, m.name), h('td', {}, m.version), h('td', {}, m.sha256.slice(0, 12)), h('td', {}, m.labels.join(', ')),
+    h('td', {}, m.default ? 'default' : m.shadow ? 'shadow' : ''),
+    h('td', {}, m.shadow_agreement ? (m.shadow_agreement.rate === null ? 'nothing scored yet' : `${(m.shadow_agreement.rate * 100).toFixed(1)} % of ${m.shadow_agreement.compared}`) : '')));
+  const pick = h('select', { id: 'eval-model', name: 'model' }, ...items.map((m) => h('option', { value: m.name }, m.name))) as HTMLSelectElement;
+  const started = h('span', { role: 'status', id: 'eval-started' });
+  const form = h('form', { class: 'review', id: 'evaluate' }, h('label', { for: 'eval-model' }, 'Measure '), pick, ' on the reviewed records ', h('button', { type: 'submit' }, 'Evaluate'), ' ', started);
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    void json<Evaluation>('/v1/evaluations', { method: 'POST', body: JSON.stringify({ model: pick.value }), headers: { 'content-type': 'application/json' } })
+      .then((ev) => { started.textContent = `evaluation ${ev.id} ${ev.status}`; setTimeout(() => void route(), 1500); }, (err: Error) => { started.textContent = err.message; });
+  });
+  const cards = await Promise.all(evals.items.map(async (e) => {
+    const names = e.metrics ? Object.keys(e.metrics) : [];
+    const table = e.metrics ? h('table', {}, h('thead', {}, h('tr', {}, ...['model', 'records', 'ROC AUC (95 % CI)', 'PR AUC (95 % CI)'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, ...names.map((n) => h('tr', {}, h('td', {}, n === e.baseline ? `${n} (baseline)` : n), h('td', {}, String(e.metrics![n]!.n)), h('td', {}, fmtMeasured(e.metrics![n]!.auc)), h('td', {}, fmtMeasured(e.metrics![n]!.pr_auc)))))) : '';
+    const figures = h('div', { class: 'figures' });
+    if (e.status === 'done' && ID.test(e.id)) {
+      for (const n of names) {
+        const res = await api(`/v1/evaluations/${e.id}/roc.svg?model=${encodeURIComponent(n)}`);
+        const svg = res.ok ? safeSvg(await res.text()) : null;
+        if (svg) figures.append(h('figure', {}, svg, h('figcaption', {}, `ROC of ${n}`)));
+      }
+    }
+    return h('section', { class: 'evaluation', 'data-id': e.id },
+      h('h3', {}, `${e.model} beside ${e.baseline} · ${e.status}`), h('p', { class: 'muted' }, `${fmtTime(e.created_at)}${e.records === null ? '' : ` · ${e.records} reviewed records`}`),
+      e.error ? h('p', { class: 'error' }, `${e.error.code}: ${e.error.message}`) : '', table, figures);
+  }));
+  main.replaceChildren(h('h2', {}, 'Models'),
+    h('table', { id: 'models' }, h('thead', {}, h('tr', {}, ...['name', 'version', 'sha256', 'labels', 'role', 'agrees with the answer'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, ...rows)),
+    h('h2', {}, 'Evaluations'), form, ...(cards.length ? cards : [h('p', {}, 'No evaluation yet.')]));
 }
 
 // ---- upload ----
@@ -357,6 +413,7 @@ async function route(): Promise<void> {
       await detail(id);
     }
     else if (hash.startsWith('#/upload')) upload();
+    else if (hash.startsWith('#/models')) await models();
     else await list();
   } catch (e) {
     if (seq === routing && !main.querySelector('#key')) main.replaceChildren(h('p', { class: 'error', role: 'alert' }, (e as Error).message));

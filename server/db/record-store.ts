@@ -191,6 +191,22 @@ export class RecordStore {
     return Number(r.numUpdatedRows) === 1;
   }
 
+  /**
+   * How often the shadow model `model` gave the label the record's own model gave, over the
+   * latest `latest` records it scored.
+   */
+  async shadowAgreement(model: string, latest = 1000): Promise<{ compared: number; agreeing: number }> {
+    const rows = await this.db.selectFrom('diagnoses').select(['label', 'shadow']).where('shadow_state', '=', 'done').orderBy('id', 'desc').limit(latest).execute();
+    let compared = 0, agreeing = 0;
+    for (const r of rows) {
+      const v = JSON.parse(r.shadow!) as { model?: string; label?: string };
+      if (v.model !== model) continue;
+      compared++;
+      if (v.label === r.label) agreeing++;
+    }
+    return { compared, agreeing };
+  }
+
   /** Done records still waiting for the shadow model's verdict, oldest first. */
   async pendingShadows(limit: number): Promise<Row[]> {
     return this.db.selectFrom('diagnoses').selectAll().where('shadow_state', '=', 'pending').where('status', '=', 'done').orderBy('id').limit(limit).execute();

@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { evaluationFigures } from '../../runtime/index.js';
 import type { Static } from 'typebox';
 import type { EvaluationRow } from '../evaluations/evaluation-store.js';
 import type { EvaluationReport } from '../evaluations/evaluations.js';
-import { AUTH_PROBLEMS, json, problems } from '../openapi/responses.js';
+import { AUTH_PROBLEMS, json, problems, text } from '../openapi/responses.js';
 import { Problem } from '../problem.js';
-import { ParamsSchema } from '../schemas/diagnosis.js';
+import { MODEL_NAME_PATTERN, ParamsSchema } from '../schemas/diagnosis.js';
 import type { EvaluationInputSchema, EvaluationSchema } from '../schemas/evaluations.js';
 import type { Services } from '../services.js';
 
@@ -58,6 +60,26 @@ export function evaluationsRoutes(s: Services) {
       const e = await s.evaluationStore.get(id);
       if (!e) throw new Problem(404, 'E_NOT_FOUND', `no evaluation ${id}`);
       return renderEvaluation(e);
+    });
+
+    app.get('/v1/evaluations/:id/roc.svg', {
+      schema: {
+        tags, summary: "A model's ROC curve in an evaluation, with its 95 % band", operationId: 'getEvaluationRoc', params: ParamsSchema,
+        description: 'Standalone SVG (no script, no external reference), as `tosia eval --report` draws it. `model` picks the model (default: the one evaluated; the baseline is the other).',
+        querystring: Type.Object({ model: Type.Optional(Type.String({ pattern: MODEL_NAME_PATTERN, maxLength: 64 })) }, { additionalProperties: false }),
+        response: { 200: text('image/svg+xml', 'the ROC curve'), ...problems(...AUTH_PROBLEMS, [404, 'no such evaluation, or it did not measure that model'], [409, 'the evaluation is not done']) },
+      },
+      config: { role: 'read' },
+    }, async (req, reply) => {
+      const { id } = req.params as { id: string };
+      const e = await s.evaluationStore.get(id);
+      if (!e) throw new Problem(404, 'E_NOT_FOUND', `no evaluation ${id}`);
+      if (e.status !== 'done' || e.report === null) throw new Problem(409, 'E_CONFLICT', `evaluation ${id} is ${e.status}; its figures exist once it is done`);
+      const model = (req.query as { model?: string }).model ?? e.model;
+      const report = JSON.parse(e.report) as EvaluationReport;
+      const metrics = report.metrics[model], curves = report.curves[model];
+      if (!metrics || !curves) throw new Problem(404, 'E_NOT_FOUND', `evaluation ${id} has no metrics for ${JSON.stringify(model)}: it measured ${Object.keys(report.metrics).join(', ') || 'no model'}`);
+      return reply.type('image/svg+xml; charset=utf-8').send(evaluationFigures(metrics, curves).roc);
     });
   };
 }

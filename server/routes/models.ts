@@ -9,11 +9,14 @@ import type { Services } from '../services.js';
 const tags = ['models'];
 
 /** A served model as GET /v1/models shows it. */
-export function renderModel(s: Services, m: ServedModel): ServedModelView {
+export async function renderModel(s: Services, m: ServedModel): Promise<ServedModelView> {
   const { manifest } = m;
+  const shadow = m.name === s.models.shadow?.name;
+  const agreement = shadow ? await s.records.shadowAgreement(m.name) : null;
   return {
     name: m.name, version: manifest.version, sha256: m.sha256, labels: [...manifest.labels],
-    default: m.name === s.models.default.name, shadow: m.name === s.models.shadow?.name,
+    default: m.name === s.models.default.name, shadow,
+    shadow_agreement: agreement && { ...agreement, rate: agreement.compared === 0 ? null : agreement.agreeing / agreement.compared },
     manifest: { name: manifest.name, positive_label: manifest.positive_label, threshold: manifest.threshold, input: { layout: manifest.input.layout, shape: [...manifest.input.shape] }, sample_rate: manifest.preprocessing.audio.sample_rate },
   };
 }
@@ -22,9 +25,9 @@ export function renderModel(s: Services, m: ServedModel): ServedModelView {
 export function modelsRoutes(s: Services) {
   return async function routes(fastify: FastifyInstance): Promise<void> {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-    const list = () => {
+    const list = async () => {
       const d = s.models.default;
-      return { items: [d, ...s.models.models.filter((m) => m !== d)].map((m) => renderModel(s, m)) };
+      return { items: await Promise.all([d, ...s.models.models.filter((m) => m !== d)].map((m) => renderModel(s, m))) };
     };
 
     app.get('/v1/models', {

@@ -592,6 +592,7 @@ describe('the OpenAPI document', () => {
         ['post', '/v1/evaluations', { body: 'model=v1', headers: { 'content-type': 'text/plain' } }],
         ['get', '/v1/evaluations'],
         ['get', '/v1/evaluations/01a2b396-f0fb-704e-81b1-ac003793cecb'],
+        ['get', '/v1/evaluations/01a2b396-f0fb-704e-81b1-ac003793cecb/roc.svg'], ['get', '/v1/evaluations/01a2b396-f0fb-704e-81b1-ac003793cecb/roc.svg?model=..'],
       ];
       const covered = new Set<string>();
       for (const [method, url, init] of calls) {

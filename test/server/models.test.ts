@@ -126,6 +126,12 @@ describe.each([
     expect(e.metrics.v2.auc.value).not.toBeNull();
     const listed = await (await h.call('/v1/evaluations', { role: 'read' })).json();
     expect(listed.items[0].id).toBe(accepted.id);
+    const roc = await h.call(`/v1/evaluations/${accepted.id}/roc.svg`, { role: 'read' });
+    expect(roc.status).toBe(200);
+    expect(roc.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+    expect(await roc.text()).toMatch(/^<svg [^>]*role="img"[^]*<polyline /);
+    expect((await h.call(`/v1/evaluations/${accepted.id}/roc.svg?model=v1`, { role: 'read' })).status).toBe(200);
+    expect((await problem(await h.call(`/v1/evaluations/${accepted.id}/roc.svg?model=v3`, { role: 'read' }), 404, 'E_NOT_FOUND')).detail).toMatch(/measured v2, v1/);
 
     // bad requests: an unknown model, an unknown filter key; a filter nothing matches fails the evaluation itself
     await problem(await h.call('/v1/evaluations', { method: 'POST', body: JSON.stringify({ model: 'v9' }), headers: { 'content-type': 'application/json' }, role: 'write' }), 422, 'E_INPUT');
@@ -133,6 +139,7 @@ describe.each([
     await problem(await h.call('/v1/evaluations', { method: 'POST', body: JSON.stringify({ model: 'v2' }), headers: { 'content-type': 'application/json' }, role: 'read' }), 403, 'E_FORBIDDEN');
     const none = await (await h.call('/v1/evaluations', { method: 'POST', body: JSON.stringify({ model: 'v2', filter: { external_id: 'nobody' } }), headers: { 'content-type': 'application/json' }, role: 'write' })).json();
     expect(await evaluated(h, none.id)).toMatchObject({ status: 'failed', error: { code: 'E_INPUT', message: expect.stringMatching(/no reviewed record matches the filter/) } });
+    await problem(await h.call(`/v1/evaluations/${none.id}/roc.svg`, { role: 'read' }), 409, 'E_CONFLICT');
     await problem(await h.call('/v1/evaluations/01a2b396-f0fb-704e-81b1-ac003793cecb', { role: 'read' }), 404, 'E_NOT_FOUND');
 
     // an evaluation whose process died mid-way (its heartbeat long stopped) is run by the next sweep
