@@ -1,11 +1,10 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { defaultModelPath } from '../../runtime/index.js';
-import { chromiumMissing, launch } from '../helpers/browser.js';
+import { axe, chromiumMissing, launch } from '../helpers/browser.js';
 import { deriveModel } from '../helpers/models.js';
 import { serve, variant, type Served } from '../server/harness.js';
 
@@ -13,13 +12,8 @@ import { serve, variant, type Served } from '../server/harness.js';
 // agreement, each evaluation with its ROC figures) and the shadow's verdict on a record, in real
 // headless Chromium against a real tosia serve with two models and a shadow.
 const missing = chromiumMissing();
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const KEY = 'models-page-key-0123456789abcdef';
 
-async function axe(page: Page): Promise<string[]> {
-  await page.evaluate(axeSource);
-  return page.evaluate(async () => (await (window as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string }[] }> } }).axe.run()).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id));
-}
 
 describe.skipIf(missing)('the review page: models and evaluations', () => {
   let browser: Browser;

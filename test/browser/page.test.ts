@@ -1,26 +1,18 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { chromiumMissing, launch } from '../helpers/browser.js';
+import type { Browser } from 'playwright-core';
+import { axe, chromiumMissing, launch } from '../helpers/browser.js';
 import { tosia } from '../helpers/cli.js';
 import { REPO_ROOT } from '../helpers/shared.js';
 import { serve, type Served } from '../server/harness.js';
 
 // The review page against a real `tosia serve` on loopback, in real headless Chromium.
 const missing = chromiumMissing();
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const KEY = 'page-test-key-0123456789abcdef';
 const SAMPLE = join(REPO_ROOT, 'samples/coughs-3_snr-25db_white_16k.wav');
-
-async function axe(page: Page): Promise<string[]> {
-  // evaluated through the debugging protocol: the page's CSP rightly refuses an inline script tag
-  await page.evaluate(axeSource);
-  return page.evaluate(async () => (await (window as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string }[] }> } }).axe.run()).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id));
-}
 
 describe.skipIf(missing)('the review page', () => {
   let browser: Browser;
