@@ -42,6 +42,7 @@ export { renderReport, audioMime, flagWords, type ReportEntry } from './report/r
 export { buildReport, type BuildReportOptions } from './report/build-report.js';
 export { FigureRenderer } from './figure/figure-renderer.js';
 export { readTruth, readPredictions, readResults, evaluate, type EvalReport, type FileScore, type EventTable } from './eval/eval.js';
+export { evaluateRecordingsInThread } from './eval/evaluate-in-thread.js';
 export { readRecordingLabels, evaluateRecordings, type RecordingReport, type RecordingEvalOptions, type EvalCurves, type EvalNotes, type LabelTable } from './eval/recordings.js';
 export { evaluationFigures, type EvaluationFigures } from './figure/evaluation-figures.js';
 export { renderEvaluationReport, type EvaluationReportMeta } from './report/evaluation-report.js';

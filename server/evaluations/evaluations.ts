@@ -1,4 +1,4 @@
-import { evaluateRecordings, type Result } from '../../runtime/index.js';
+import { evaluateRecordingsInThread, type evaluateRecordings, type Result } from '../../runtime/index.js';
 import type { LabelTable, RecordingEvalOptions } from '../../runtime/index.js';
 import type { RecordStore, Row } from '../db/record-store.js';
 import { uuidv7 } from '../ids.js';
@@ -128,7 +128,7 @@ export class Evaluations {
         report.notes[model.name] = ['no reviewed record could be scored with this model'];
         continue;
       }
-      const out = evaluateRecordings(labels, results, this.o.eval);
+      const out = await evaluateRecordingsInThread(labels, results, this.o.eval);
       report.metrics[model.name] = out.report;
       report.curves[model.name] = out.curves;
       report.notes[model.name] = out.notes.notes;
