@@ -30,12 +30,14 @@ export async function freePort(): Promise<number> {
 export class Nats {
   proc: ChildProcess | null = null;
   readonly store = mkdtempSync(join(tmpdir(), 'tosia-nats-'));
-  constructor(readonly port: number) {}
+  /** `monitorPort`: nats-server's HTTP monitoring (/jsz), which KEDA's nats-jetstream scaler reads. */
+  constructor(readonly port: number, readonly monitorPort?: number) {}
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;
   }
   async start(): Promise<void> {
-    this.proc = spawn(NATS_BIN, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.store], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const monitor = this.monitorPort === undefined ? [] : ['-m', String(this.monitorPort)];
+    this.proc = spawn(NATS_BIN, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.store, ...monitor], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     await new Promise<void>((resolve, reject) => {
       this.proc!.stderr!.on('data', (c) => {
