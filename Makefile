@@ -7,7 +7,7 @@ COUGH_DATA ?= $(SHARED)/data/covid19-cough
 EXTRACT_DIR ?= .cache/extract
 PYTHON ?= /usr/bin/python3
 
-.PHONY: all install build browser notebook-deps notebook run test bench soak eval-segmentation fit-cough-score model model-card samples explore clean
+.PHONY: all install build browser notebook-deps notebook run test bench soak eval-segmentation fit-cough-score model model-card samples explore clean image-tools image-base image image-smoke
 
 all: build
 
@@ -49,6 +49,27 @@ notebook: build notebook-deps
 ## The whole test suite (builds first: CLI tests spawn the built binary).
 test: build browser notebook-deps
 	npx vitest run
+
+## The container image with podman (Debian's podman and runc, installed here when missing and root may). No registry is
+## reachable here, so the base is made locally with debootstrap (deploy/image/make-base.sh); elsewhere,
+## IMAGE_BASE=docker.io/library/debian:bookworm-slim uses the official one. Node 24 comes from the npm registry.
+IMAGE ?= localhost/tosia:latest
+IMAGE_BASE ?= localhost/bookworm-base:local
+PODMAN := podman --runtime /usr/sbin/runc
+PODMAN_LIMITS := --ulimit nofile=4096:4096 --ulimit nproc=4096:4096
+image-tools:
+	@command -v podman >/dev/null && test -x /usr/sbin/runc && command -v debootstrap >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then echo "installing Debian's podman, runc and debootstrap"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc debootstrap >/dev/null; else echo "podman, runc and debootstrap are needed: apt-get install podman runc debootstrap"; exit 2; fi; }
+
+image-base: image-tools
+	@if [ "$(IMAGE_BASE)" = localhost/bookworm-base:local ]; then deploy/image/make-base.sh $(IMAGE_BASE) .cache/image-base; fi
+
+image: image-base
+	$(PODMAN) build --network host $(PODMAN_LIMITS) $(if $(NODE_EXTRA_CA_CERTS),-v $(NODE_EXTRA_CA_CERTS):/etc/ssl/certs/build-ca.crt:ro) --build-arg BASE=$(IMAGE_BASE) -t $(IMAGE) .
+	@$(PODMAN) image inspect $(IMAGE) --format '{{.Size}}' | awk '{printf "$(IMAGE): %.0f MB\n", $$1/1e6}'
+
+## Run the image two ways, as the Kubernetes manifests do (uid 1000, read-only root): tosia run on a sample, tosia serve answering /health.
+image-smoke: image
+	deploy/image/smoke.sh $(IMAGE)
 
 ## Benchmarks: prints the figures and appends a dated entry to BENCHMARKS.md. librosa is timed
 ## in the same run, from a venv made here once (pip install librosa); without it that column says why.

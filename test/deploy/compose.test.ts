@@ -10,7 +10,7 @@ import { requirePostgres, scratchDatabase, serve } from '../server/harness.js';
 import { freePort, Nats, natsMissing } from '../server/queue-harness.js';
 import { Azurite } from '../helpers/object-stores.js';
 
-// No container engine runs here, so the recipe is checked instead of built: every tosia command
+// No compose engine runs here (the image itself is built and run by `make image-smoke`), so the recipe is checked instead: every tosia command
 // compose.yaml gives is run by the built CLI against this machine's services (its hosts and
 // volume mapped to them), and every path the Dockerfile copies exists.
 
