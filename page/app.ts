@@ -142,7 +142,7 @@ async function list(more = false): Promise<void> {
       for (const [k, v] of new FormData(form as HTMLFormElement)) if (v) q.set(k, String(v));
       location.hash = `#/?${q}`;
     });
-    main.replaceChildren(h('h2', {}, 'Diagnoses'), form, h('table', { id: 'list' }, h('thead', {}, h('tr', {}, ...['time', 'external id', 'file', 'label', 'score', 'coughs', 'flags'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody')),
+    main.replaceChildren(h('h2', {}, 'Diagnoses'), form, h('table', { id: 'list' }, h('thead', {}, h('tr', {}, ...['time', 'external id', 'file', 'label', 'score', 'coughs', 'flags', 'shadow'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody')),
       h('p', { class: 'muted' }, 'j / k to move, Enter to open.'));
   }
   const q = new URLSearchParams(params);
@@ -157,7 +157,7 @@ async function list(more = false): Promise<void> {
     const tr = h('tr', { 'data-id': d.id, tabindex: '-1' },
       h('td', {}, fmtTime(d.created_at)), h('td', {}, d.external_id ?? ''), h('td', {}, d.source.filename ?? ''),
       h('td', {}, o ? o.label : d.status), h('td', {}, o?.score == null ? '' : o.score.toFixed(3)),
-      h('td', {}, o ? String(o.n_segments) : ''), h('td', {}, d.flags.join(' ')));
+      h('td', {}, o ? String(o.n_segments) : ''), h('td', {}, d.flags.join(' ')), h('td', { class: 'shadow' }, shadowCell(d.shadow)));
     tr.addEventListener('click', () => (location.hash = `#/d/${d.id}`));
     tbody.append(tr);
   }
@@ -313,6 +313,13 @@ async function detail(id: string): Promise<void> {
     form,
     h('p', { class: 'muted' }, `Model ${r.model.name} ${r.model.version} (sha256 ${r.model.sha256.slice(0, 12)}) · config ${r.config_sha256.slice(0, 12)} · source sha256 ${r.source.sha256.slice(0, 12)} `, raw),
   );
+}
+
+/** The shadow model's verdict in a list cell: its label and score, or where it stands. */
+function shadowCell(s: Shadow | null | undefined): string {
+  if (!s) return '';
+  if (s.state !== 'done') return s.state === 'pending' ? 'pending' : 'failed';
+  return `${s.label}${s.score == null ? '' : ` ${s.score.toFixed(3)}`}`;
 }
 
 /** The shadow model's verdict in words: never shown as the diagnosis. */

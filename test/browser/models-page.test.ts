@@ -59,7 +59,10 @@ describe.skipIf(missing)('the review page: models and evaluations', () => {
     await page.goto(server.url);
     await page.locator('#key').fill(KEY);
     await page.locator('form button[type=submit]').click();
-    await page.waitForSelector('#list');
+    await page.waitForSelector('#list tbody tr');
+    // the list shows each record's shadow verdict beside its own
+    expect(await page.locator('#list thead th').last().textContent()).toBe('shadow');
+    expect(await page.locator('#list tbody tr td.shadow').first().textContent()).toMatch(/^(covid19|not_covid19) 0\.\d{3}$/);
     await page.goto(`${server.url}/#/models`);
     await page.waitForSelector('#models tbody tr');
     const rows = await page.locator('#models tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
