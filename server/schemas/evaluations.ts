@@ -1,10 +1,8 @@
 import { Type } from 'typebox';
-import { MODEL_NAME_PATTERN } from './diagnosis.js';
+import { Id, MODEL_NAME_PATTERN, Nullable, Time } from './diagnosis.js';
 
 /** POST /v1/evaluations and GET /v1/evaluations/{id}. */
 
-const Time = Type.String({ format: 'date-time' });
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const ModelName = Type.String({ pattern: MODEL_NAME_PATTERN, maxLength: 64 });
 
 export const EvaluationFilterSchema = Type.Object({
@@ -22,7 +20,7 @@ export const EvaluationInputSchema = Type.Object({
 const ModelReport = Type.Object({}, { additionalProperties: true, description: 'the keys of `tosia eval --labels --json`: n, positives, abstained, auc, pr_auc, threshold, at_target_sensitivity, at_prevalence, calibration, groups, confound, duplicates, by_quality' });
 
 export const EvaluationSchema = Type.Object({
-  id: Type.String(),
+  id: Id,
   status: Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('done'), Type.Literal('failed')]),
   model: Type.String({ description: 'the model measured' }),
   baseline: Type.String({ description: 'the default model when it was asked for, measured on the same records' }),

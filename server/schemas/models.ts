@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { MODEL_NAME_PATTERN } from './diagnosis.js';
+import { MODEL_NAME_PATTERN, Nullable } from './diagnosis.js';
 
 /** GET /v1/models and PUT /v1/models/default. */
 
@@ -10,11 +10,11 @@ export const ServedModelSchema = Type.Object({
   labels: Type.Array(Type.String(), { description: 'what the model tells apart, in output order' }),
   default: Type.Boolean({ description: 'records are made with it unless a request names another' }),
   shadow: Type.Boolean({ description: 'every recording is also scored with it, never answered with' }),
-  shadow_agreement: Type.Union([Type.Object({
+  shadow_agreement: Nullable(Type.Object({
     compared: Type.Integer({ minimum: 0, description: 'records it scored as the shadow, of the latest 1000' }),
     agreeing: Type.Integer({ minimum: 0, description: "of those, records where its label was the record's own" }),
-    rate: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], { description: 'agreeing / compared; null before it has scored any' }),
-  }), Type.Null()], { description: "for the shadow model: how often it agrees with the model that answered; null for the others" }),
+    rate: Nullable(Type.Number({ minimum: 0, maximum: 1, description: 'agreeing / compared; null before it has scored any' })),
+  }, { description: "for the shadow model: how often it agrees with the model that answered; null for the others" })),
   manifest: Type.Object({
     name: Type.String(),
     positive_label: Type.String({ description: 'the label the threshold applies to' }),
