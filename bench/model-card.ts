@@ -38,13 +38,13 @@ export async function evaluateDemoModel(coughDir: string): Promise<{ report: Rec
   const out = mkdtempSync(join(tmpdir(), 'tosia-model-card-'));
   try {
     // a child process awaited, not a synchronous one: a test calling this keeps its event loop
-    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((done) => {
+    const { code, signal, stderr } = await new Promise<{ code: number | null; signal: string | null; stderr: string }>((done) => {
       const p = spawn(process.execPath, [join(packageRoot(), 'dist/bin/tosia.js'), 'run', ...files, '--out', out, '--progress', 'none'], { stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
       p.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
-      p.on('close', (c) => done({ code: c, stderr: err }));
+      p.on('close', (c, sig) => done({ code: c, signal: sig, stderr: err }));
     });
-    if (code !== 0 && code !== 1) throw new Error(`tosia run exited ${code}: ${stderr}`);
+    if (code !== 0 && code !== 1) throw new Error(`tosia run ${signal ? `was killed by ${signal}` : `exited ${code}`}: ${stderr}`);
     const results = await readResults(out);
     const { report, notes, curves } = evaluateRecordings(labels, results, CARD_OPTIONS);
     const model = results[0]!.model;
