@@ -7,9 +7,25 @@ COUGH_DATA ?= $(SHARED)/data/covid19-cough
 EXTRACT_DIR ?= .cache/extract
 PYTHON ?= /usr/bin/python3
 
-.PHONY: all install build browser notebook-deps notebook run test bench soak eval-segmentation fit-cough-score model model-card samples explore clean image-tools image-base image image-smoke
+.PHONY: all install build browser notebook-deps notebook run test test-unit bench soak eval-segmentation fit-cough-score model model-card samples explore clean image-tools image-base image image-smoke
 
 all: build
+
+# Node 24 (the active LTS) is the reference; 22 is supported. A machine whose own node is another
+# major gets the one asked for from the npm registry's `node` package, into .cache/node-N, put first
+# on PATH for every recipe (node, npm, npx and the tests' children all run on it):
+#   make test                  # Node 24
+#   make test-unit NODE_MAJOR=22
+NODE_MAJOR ?= 24
+SYSTEM_NODE_MAJOR := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
+ifneq ($(SYSTEM_NODE_MAJOR),$(NODE_MAJOR))
+NODE_PREFIX := $(abspath .cache/node-$(NODE_MAJOR))
+ifeq ($(wildcard $(NODE_PREFIX)/node_modules/node/bin/node),)
+$(info installing Node $(NODE_MAJOR) from the npm registry into $(NODE_PREFIX) (this machine has $(if $(SYSTEM_NODE_MAJOR),Node $(SYSTEM_NODE_MAJOR),no node)))
+$(shell mkdir -p $(NODE_PREFIX) && echo '{"private": true, "allowScripts": {"node": true}}' > $(NODE_PREFIX)/package.json && npm install --prefix $(NODE_PREFIX) --no-audit --no-fund --no-save node@$(NODE_MAJOR) >&2)
+endif
+export PATH := $(NODE_PREFIX)/node_modules/node/bin:$(NODE_PREFIX)/node_modules/.bin:$(PATH)
+endif
 
 # npm ci only when package-lock.json is newer than the installed tree
 $(NODE_MODULES_STAMP): package.json package-lock.json
@@ -48,7 +64,13 @@ notebook: build notebook-deps
 
 ## The whole test suite (builds first: CLI tests spawn the built binary).
 test: build browser notebook-deps
+	@echo "make test: node $$(node --version)"
 	npx vitest run
+
+## The unit tests only (algos, the runtime's pure parts, the config): what CI also runs on Node 22.
+test-unit: build
+	@echo "make test-unit: node $$(node --version)"
+	npx vitest run test/algos test/exports.test.ts test/import-side-effects.test.ts
 
 ## The container image with podman (Debian's podman and runc, installed here when missing and root may). No registry is
 ## reachable here, so the base is made locally with debootstrap (deploy/image/make-base.sh); elsewhere,
