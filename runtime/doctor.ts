@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { isTosiaError } from '../algos/errors.js';
 import type { Config } from './config/schema.js';
 import { ffmpegCandidates, resolveFfmpeg } from './decode/ffmpeg-path.js';
 import { compareWithConfig, describeMismatches } from './model/manifest.js';
-import { Model, cudaProviderInstalled } from './model/model.js';
+import { Model } from './model/model.js';
+import { cudaProviderInstalled, NATIVE_INSTALL_HINT, nativeEngine, wasmEngine } from './model/onnx-engines.js';
 import { modelPathFor, tosiaVersion } from './paths.js';
 
 export interface DoctorCheck { name: string; ok: boolean; detail: string; /** Works, but should be looked at. */ warning?: boolean }
@@ -49,14 +49,24 @@ export async function doctor(cfg: Config): Promise<DoctorReport> {
   } catch (e) {
     checks.push({ name: 'ffmpeg', ok: false, detail: (e as Error).message });
   }
+  // the engines: onnxruntime-node when installed (native CPU, and CUDA), and the bundled WebAssembly one
   try {
-    const ort = await import('onnxruntime-node');
-    const req = createRequire(import.meta.url);
-    const version = (req('onnxruntime-node/package.json') as { version: string }).version;
-    const backends = ort.listSupportedBackends().map((b) => (b.name === 'cuda' ? `cuda (${cudaProviderInstalled() ? 'installed' : 'not installed'})` : b.name)).filter((b) => !b.startsWith('tensorrt'));
-    checks.push({ name: 'onnxruntime', ok: true, detail: `onnxruntime-node ${version}; providers: ${backends.join(', ')}` });
+    const native = await nativeEngine();
+    if (native) {
+      const backends = (native.ort as unknown as { listSupportedBackends(): { name: string }[] }).listSupportedBackends()
+        .map((b) => (b.name === 'cuda' ? `cuda (${cudaProviderInstalled() ? 'installed' : 'not installed'})` : b.name)).filter((b) => !b.startsWith('tensorrt'));
+      checks.push({ name: 'onnxruntime', ok: true, detail: `onnxruntime-node ${native.version}; providers: ${backends.join(', ')}` });
+    } else {
+      checks.push({ name: 'onnxruntime', ok: true, detail: `onnxruntime-node is not installed: models run on the bundled WebAssembly engine (slower; BENCHMARKS.md). For native CPU or CUDA, ${NATIVE_INSTALL_HINT}` });
+    }
   } catch (e) {
-    checks.push({ name: 'onnxruntime', ok: false, detail: `onnxruntime-node cannot load: ${(e as Error).message}` });
+    checks.push({ name: 'onnxruntime', ok: cfg.classifier.device !== 'cuda', warning: true, detail: `${(e as Error).message}; the bundled WebAssembly engine runs models instead` });
+  }
+  try {
+    const wasm = await wasmEngine();
+    checks.push({ name: 'onnxruntime (wasm)', ok: true, detail: `onnxruntime-web ${wasm.version}, bundled: --device wasm${cfg.classifier.device === 'wasm' ? ' (in use)' : ''}` });
+  } catch (e) {
+    checks.push({ name: 'onnxruntime (wasm)', ok: false, detail: (e as Error).message });
   }
   const path = modelPathFor(cfg);
   try {

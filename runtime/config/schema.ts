@@ -99,7 +99,7 @@ export const SCHEMA = {
   },
   classifier: {
     model: str({ role: 'deployment', default: null, nullable: true, doc: 'ONNX model path (its manifest is the .json beside it); null uses the bundled demo model.' }),
-    device: oneOf({ role: 'deployment', default: 'auto', values: ['auto', 'cpu', 'cuda'], doc: 'Execution provider: auto uses CUDA when installed, else CPU.' }),
+    device: oneOf({ role: 'deployment', default: 'auto', values: ['auto', 'cpu', 'cuda', 'wasm'], doc: "Where the model runs. auto: CUDA when onnxruntime-node and its CUDA provider are installed, else the CPU. cpu: onnxruntime-node's CPU provider when it is installed, else the bundled WebAssembly engine. cuda: CUDA or an error. wasm: the bundled WebAssembly engine (onnxruntime-web)." }),
     aggregate: oneOf({ role: 'analysis', default: 'mean', values: ['mean', 'max', 'vote', 'topk_mean'], doc: 'How segment probabilities become the recording diagnosis.' }),
     top_k: int({ role: 'analysis', default: 3, min: 1, max: 1000, doc: 'Segments averaged by topk_mean.' }),
     threshold: num({ role: 'analysis', default: null, nullable: true, min: 0, max: 1, doc: "Decision threshold on the positive label's score; null uses the model's shipped threshold." }),

@@ -1,38 +1,17 @@
 import { sha256Hex } from '../io/sha256.js';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { TosiaError } from '../../algos/errors.js';
 import { checkManifest, inputSize, MANIFEST_METADATA_KEY, type ModelManifest } from './manifest.js';
 import { readOnnxMetadata } from './onnx-metadata.js';
+import { cudaProviderInstalled, nativeEngine, wasmEngine, type OnnxEngine, type Ort } from './onnx-engines.js';
 
-// The only module that imports onnxruntime-node; it is loaded lazily, on the first model load.
-type Ort = typeof import('onnxruntime-node');
-let ortPromise: Promise<Ort> | undefined;
-function loadOrt(): Promise<Ort> {
-  ortPromise ??= import('onnxruntime-node');
-  return ortPromise;
-}
-
-export type Device = 'auto' | 'cpu' | 'cuda';
+/** Where a model runs: auto (CUDA, else onnxruntime-node's CPU, else WebAssembly), cpu (native when installed, else WebAssembly), cuda, or wasm. */
+export type Device = 'auto' | 'cpu' | 'cuda' | 'wasm';
 
 export const CUDA_INSTALL_HINT =
-  "install onnxruntime-node's CUDA provider: on Linux x64 with an NVIDIA driver, CUDA 12 and cuDNN 9, run " +
-  '`ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js` in the tosia folder, ' +
+  "install onnxruntime-node and its CUDA provider: on Linux x64 with an NVIDIA driver, CUDA 12 and cuDNN 9, run " +
+  '`npm i onnxruntime-node --onnxruntime-node-install=cuda12` in the tosia folder, ' +
   'then check with `tosia doctor --device cuda`; or use --device cpu';
-
-/** Whether onnxruntime-node's CUDA provider library has been installed beside its binding. */
-export function cudaProviderInstalled(): boolean {
-  try {
-    const req = createRequire(import.meta.url);
-    const root = dirname(req.resolve('onnxruntime-node/package.json'));
-    return existsSync(join(root, 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so'));
-  } catch {
-    // onnxruntime-node not resolvable: then no CUDA provider is installed either, which is the answer
-    return false;
-  }
-}
 
 /**
  * What the pipeline needs of a model: its manifest and identity, and a batch run. A loaded
@@ -53,12 +32,12 @@ export class Model implements Classifier {
     readonly manifest: ModelManifest,
     readonly sha256: string,
     readonly executionProvider: string,
-    private readonly session: import('onnxruntime-node').InferenceSession,
+    private readonly session: import('onnxruntime-common').InferenceSession,
     private readonly ort: Ort,
   ) {}
 
   /** The graph's inputs and outputs as onnxruntime reports them (names, dtypes, shapes). */
-  get io(): { inputs: readonly import('onnxruntime-node').InferenceSession.ValueMetadata[]; outputs: readonly import('onnxruntime-node').InferenceSession.ValueMetadata[] } {
+  get io(): { inputs: readonly import('onnxruntime-common').InferenceSession.ValueMetadata[]; outputs: readonly import('onnxruntime-common').InferenceSession.ValueMetadata[] } {
     return { inputs: this.session.inputMetadata, outputs: this.session.outputMetadata };
   }
 
@@ -75,11 +54,10 @@ export class Model implements Classifier {
     const device = options.device ?? 'auto';
     const bytes = await readModelBytes(path);
     const manifest = await readManifest(path, bytes);
-    const ort = await loadOrt();
-    const { session, provider } = await createSession(ort, path, bytes, device, options.threads);
+    const { session, provider, engine } = await createSession(path, bytes, device, options.threads);
     checkSessionAgainstManifest(session, manifest, path);
     const sha256 = sha256Hex(bytes);
-    return new Model(path, manifest, sha256, provider, session, ort);
+    return new Model(path, manifest, sha256, provider, session, engine.ort);
   }
 
   /**
@@ -158,20 +136,29 @@ async function readManifest(path: string, bytes: Buffer): Promise<ModelManifest>
   return checkManifest(fromSidecar ?? JSON.parse(embedded!), fromSidecar !== undefined ? sidecar : `${path} (metadata)`);
 }
 
-async function createSession(ort: Ort, path: string, bytes: Buffer, device: Device, threads?: number) {
-  const cudaInstalled = cudaProviderInstalled();
-  // severity 4 (fatal only): a failed CUDA probe is reported by us, not as a raw native log line
-  const make = (providers: string[]) => ort.InferenceSession.create(bytes, {
-    executionProviders: providers, graphOptimizationLevel: 'all', logSeverityLevel: 4,
-    ...(threads ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
-  });
-  ort.env.logLevel = 'fatal';
+async function createSession(path: string, bytes: Buffer, device: Device, threads?: number) {
   const corrupt = (e: unknown) => new TosiaError('E_MODEL', `onnxruntime cannot load it: ${(e as Error).message.split('\n')[0]}`, {
     file: path, stage: 'model', hint: 'the file is corrupt or not an ONNX model; restore it or re-export it', cause: e,
   });
-  if (device === 'cuda' || (device === 'auto' && cudaInstalled)) {
+  // severity 4 (fatal only): a failed CUDA probe is reported by us, not as a raw native log line
+  const make = (engine: OnnxEngine, providers: string[]) => {
+    engine.ort.env.logLevel = 'fatal';
+    return engine.ort.InferenceSession.create(bytes, {
+      executionProviders: providers, graphOptimizationLevel: 'all', logSeverityLevel: 4,
+      ...(threads && engine.name === 'onnxruntime-node' ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
+    });
+  };
+  const native = device === 'wasm' ? null : await nativeEngine().catch((e: TosiaError) => {
+    // installed but broken: an error when it was asked for by name, else the bundled engine runs
+    if (device === 'cuda') throw Object.assign(e, { file: path });
+    return null;
+  });
+  if (device === 'cuda' && !native) {
+    throw new TosiaError('E_MODEL', 'classifier.device=cuda needs onnxruntime-node, which is not installed', { file: path, stage: 'model', hint: CUDA_INSTALL_HINT });
+  }
+  if (native && (device === 'cuda' || (device === 'auto' && cudaProviderInstalled()))) {
     try {
-      return { session: await make(['cuda']), provider: 'cuda' };
+      return { session: await make(native, ['cuda']), provider: 'cuda', engine: native };
     } catch (e) {
       if (device === 'cuda') {
         throw new TosiaError('E_MODEL', `classifier.device=cuda but the CUDA execution provider is not available (${(e as Error).message.split('\n')[0]})`, {
@@ -180,14 +167,15 @@ async function createSession(ort: Ort, path: string, bytes: Buffer, device: Devi
       }
     }
   }
+  const engine = native ?? await wasmEngine();
   try {
-    return { session: await make(['cpu']), provider: 'cpu' };
+    return { session: await make(engine, [native ? 'cpu' : 'wasm']), provider: native ? 'cpu' : 'wasm', engine };
   } catch (e) {
     throw corrupt(e);
   }
 }
 
-function checkSessionAgainstManifest(session: import('onnxruntime-node').InferenceSession, m: ModelManifest, path: string): void {
+function checkSessionAgainstManifest(session: import('onnxruntime-common').InferenceSession, m: ModelManifest, path: string): void {
   const problems: string[] = [];
   if (!session.inputNames.includes(m.input.name)) problems.push(`input '${m.input.name}' not found (model inputs: ${session.inputNames.join(', ')})`);
   if (!session.outputNames.includes(m.output.name)) problems.push(`output '${m.output.name}' not found (model outputs: ${session.outputNames.join(', ')})`);

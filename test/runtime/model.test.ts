@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imagesToTensor, softmax } from '../../algos/index.js';
-import { cudaProviderInstalled } from '../../runtime/model/model.js';
+import { cudaProviderInstalled } from '../../runtime/model/onnx-engines.js';
 import { readOnnxMetadata } from '../../runtime/model/onnx-metadata.js';
 import { defaultModelPath, Model } from '../../runtime/index.js';
 
@@ -50,6 +50,18 @@ describe('the shipped demo model', () => {
     for (let i = 0; i < 3; i++) expect(p[2 * i]! + p[2 * i + 1]!).toBeCloseTo(1, 5);
   });
 
+  it('runs on the bundled WebAssembly engine with the same scores as onnxruntime-node', async () => {
+    const wasm = await Model.load(shipped, { device: 'wasm' });
+    expect(wasm.executionProvider).toBe('wasm');
+    expect(wasm.sha256).toBe(model.sha256);
+    const img = (v: number) => ({ width: 64, height: 64, data: new Uint8Array(64 * 64 * 3).map((_, i) => (i * 7 + v) % 256) });
+    const t = imagesToTensor([img(0), img(99), img(200)], { layout: 'NCHW', normalisation: model.manifest.input.normalisation });
+    const [a, b] = [await model.run(t.data, t.dims), await wasm.run(t.data, t.dims)];
+    expect(b.length).toBe(a.length);
+    for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!), `logit ${i}`).toBeLessThan(1e-4);
+    await wasm.release();
+  });
+
   it('embeds the same manifest in its ONNX metadata as in its sidecar', () => {
     const meta = readOnnxMetadata(readFileSync(shipped));
     expect(JSON.parse(meta.tosia_manifest!)).toEqual(manifestOf());
@@ -77,7 +89,7 @@ describe('bad models are E_MODEL errors that say what differs', () => {
 
   it.skipIf(cudaProviderInstalled())('cuda requested where it is not installed says how to install it', async () => {
     await expect(Model.load(shipped, { device: 'cuda' })).rejects.toMatchObject({
-      code: 'E_MODEL', message: expect.stringMatching(/CUDA execution provider is not available.*ONNXRUNTIME_NODE_INSTALL=cuda12/),
+      code: 'E_MODEL', message: expect.stringMatching(/CUDA execution provider is not available.*--onnxruntime-node-install=cuda12/),
     });
   });
 

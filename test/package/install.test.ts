@@ -1,0 +1,63 @@
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { run } from '../helpers/cli.js';
+import { REPO_ROOT } from '../helpers/shared.js';
+
+// What a user who never clones the repository does: `npm i` of the published tarball into an
+// empty folder, with npm's defaults (no project .npmrc: the repository's own is not shipped),
+// reaching only the npm registry, then `npx tosia`. Without onnxruntime-node (an optional peer,
+// never installed by npm on its own) the model runs on the bundled WebAssembly engine.
+const dir = mkdtempSync(join(tmpdir(), 'tosia-install-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The environment without what an `npm run`/`npx` parent passes down (npm_config_*, npm_package_*). */
+const cleanEnv = Object.fromEntries(Object.keys(process.env).filter((k) => /^npm_/i.test(k)).map((k) => [k, undefined]));
+
+function du(path: string): number {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st) return 0;
+  if (!st.isDirectory() || st.isSymbolicLink()) return st.size;
+  return readdirSync(path).reduce((n, f) => n + du(join(path, f)), 0);
+}
+
+describe('npm i of the packed tarball into an empty folder', () => {
+  let app = '';
+
+  it('installs with npm defaults from the registry alone, with no install-script download', async () => {
+    // dist/ is already built (make test builds first): pack it as it is
+    const pack = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { env: cleanEnv, timeout: 120_000 });
+    expect(pack.code, pack.stderr).toBe(0);
+    const tgz = join(dir, (JSON.parse(pack.stdout) as { filename: string }[])[0]!.filename);
+    app = join(dir, 'app');
+    mkdirSync(app);
+    const i = await run('npm', ['i', '--no-audit', '--no-fund', tgz], { cwd: app, env: cleanEnv, timeout: 900_000 });
+    expect(i.code, i.stderr).toBe(0);
+    expect(i.stderr).not.toMatch(/onnxruntime-node|api\.nuget\.org/);
+    const mb = (p: string) => Math.round(du(join(app, 'node_modules', p)) / 1e6);
+    console.log(`tarball ${(statSync(tgz).size / 1e6).toFixed(1)} MB; installed node_modules ${mb('')} MB (tosia ${mb('tosia')} MB, @ffmpeg-installer ${mb('@ffmpeg-installer')} MB)`);
+    expect(readdirSync(join(app, 'node_modules'))).not.toContain('onnxruntime-node');
+  }, 1_000_000);
+
+  it('npx tosia run works on a sample, on the bundled WebAssembly engine', async () => {
+    expect(app, 'the install above failed').not.toBe('');
+    const sample = join(REPO_ROOT, 'samples/coughs-3_snr-25db_white_16k.wav');
+    const r = await run('npx', ['--no-install', 'tosia', 'run', sample, '--json'], { cwd: app, env: cleanEnv, timeout: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as { diagnosis: { label: string }; model: { execution_provider: string }; segments: unknown[] };
+    expect(result.model.execution_provider).toBe('wasm');
+    expect(result.segments.length).toBe(3);
+    expect(['covid19', 'not_covid19']).toContain(result.diagnosis.label);
+    const doctor = await run('npx', ['--no-install', 'tosia', 'doctor'], { cwd: app, env: cleanEnv, timeout: 120_000 });
+    expect(doctor.stdout).toMatch(/onnxruntime-node is not installed/);
+  }, 300_000);
+
+  it("require('tosia') and import both work from the installed package", async () => {
+    expect(app, 'the install above failed').not.toBe('');
+    const code = "const t = require('tosia'); import('tosia/algos').then((a) => console.log(typeof t.loadConfig, typeof a.melSpectrogram))";
+    const r = await run(process.execPath, ['-e', code], { cwd: app, env: cleanEnv });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('function function');
+  });
+});
