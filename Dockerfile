@@ -43,8 +43,10 @@ COPY page page
 COPY schemas schemas
 COPY models/tosia-cough-demo.onnx models/tosia-cough-demo.json models/
 # then only what runs here: no dev tools, no ffmpeg-static (the image uses Debian's ffmpeg), and
-# onnxruntime's binaries for this platform only (its darwin and win32 ones are 220 MB)
+# onnxruntime-node kept (an optional peer: native CPU is 4.6x faster a segment than the bundled
+# WebAssembly engine) with its binaries for this platform only (its darwin and win32 ones are 220 MB)
 RUN node /opt/npm/bin/npm-cli.js run build && node /opt/npm/bin/npm-cli.js prune --omit=dev \
+ && node /opt/npm/bin/npm-cli.js install --no-save --omit=dev --no-audit --no-fund "onnxruntime-node@$(node -p "require('./package.json').devDependencies['onnxruntime-node']")" \
  && rm -rf node_modules/ffmpeg-static node_modules/onnxruntime-node/bin/napi-v6/darwin node_modules/onnxruntime-node/bin/napi-v6/win32 node_modules/onnxruntime-node/bin/napi-v6/linux/arm64
 
 FROM ${BASE}

@@ -9,7 +9,7 @@ run=("${podman[@]}" run --rm --read-only --tmpfs /data:U --user 1000:1000 --ulim
 
 echo "1. tosia run on the bundled sample (no network)"
 out=$("${run[@]}" --network none "$image" run --json samples/coughs-3_snr-25db_white_16k.wav)
-node -e 'const r = JSON.parse(process.argv[1]); if (r.segments.length !== 3 || !r.diagnosis.label) { console.error("unexpected result", r.segments.length, r.diagnosis); process.exit(1); } console.log(`   ${r.segments.length} segments, ${r.diagnosis.label} ${r.diagnosis.score.toFixed(3)}, model ${r.model.name} ${r.model.version}`)' "$out"
+node -e 'const r = JSON.parse(process.argv[1]); if (r.segments.length !== 3 || !r.diagnosis.label || r.model.execution_provider !== "cpu") { console.error("unexpected result", r.segments.length, r.diagnosis, r.model.execution_provider); process.exit(1); } console.log(`   ${r.segments.length} segments, ${r.diagnosis.label} ${r.diagnosis.score.toFixed(3)}, model ${r.model.name} ${r.model.version} on ${r.model.execution_provider} (onnxruntime-node)`)' "$out"
 node_version=$("${run[@]}" --network none --entrypoint node "$image" --version)
 echo "   node $node_version"
 case "$node_version" in v24.*) ;; *) echo "expected Node 24 in the image"; exit 1 ;; esac
