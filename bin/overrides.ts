@@ -14,7 +14,7 @@ export const FLAG_KEYS = {
   sampleRate: { flag: '--sample-rate <hz>', key: 'audio.sample_rate' },
   ffmpeg: { flag: '--ffmpeg <path>', key: 'audio.ffmpeg_path' },
   decoder: { flag: '--decoder <which>', key: 'audio.decoder' },
-  labels: { flag: '--labels <format>', key: 'output.labels' },
+  labels: { flag: '--labels <formats>', key: 'output.labels' },
   minCoughScore: { flag: '--min-cough-score <s>', key: 'classifier.min_cough_score' },
   maxDuration: { flag: '--max-duration <s>', key: 'audio.max_duration_s' },
   maxFileSize: { flag: '--max-file-size <mb>', key: 'audio.max_file_size_mb' },
@@ -23,10 +23,12 @@ export const FLAG_KEYS = {
 } as const;
 export type FlagName = keyof typeof FLAG_KEYS;
 
+/** A flag's help: the key's doc, its values, and its key with the default a config file can change. */
 function docOf(path: string): string {
   const [s, k] = path.split('.') as [keyof typeof SCHEMA, string];
-  const f = (SCHEMA[s] as Record<string, { doc: string; values?: readonly string[] }>)[k]!;
-  return `${f.doc}${f.values ? ` (${f.values.join(' | ')})` : ''} [${path}]`;
+  const f = (SCHEMA[s] as Record<string, { doc: string; values?: readonly string[]; default: unknown }>)[k]!;
+  const shown = Array.isArray(f.default) ? f.default.join(',') : f.default === null ? 'null' : String(f.default);
+  return `${f.doc}${f.values ? ` (${f.values.join(' | ')})` : ''} [${path}; default: ${shown}]`;
 }
 
 export function addConfigFlags(cmd: Command, names: readonly FlagName[]): Command {

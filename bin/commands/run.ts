@@ -44,7 +44,7 @@ Examples:
   $ find /data -name '*.wav' | tosia run --from-list - --out results/
   $ tosia run calls/ --out results/ --retry-failed
   $ tosia run calls/ --out results/ --inference shared     # one inference thread for all workers
-  $ tosia run calls/ --out results/ --labels audacity --min-cough-score 0.3
+  $ tosia run calls/ --out results/ --labels audacity,raven --min-cough-score 0.3
   $ tosia run calls/ --out results/ --queue nats://queue:4222   # on tosia worker processes
   $ tosia run azblob://calls/2026-12/ --out results/ --include '*.ogg'   # AZURE_STORAGE_CONNECTION_STRING set
   $ tosia run s3://calls/2026-12/ --out results/                       # AWS credentials; AWS_ENDPOINT_URL for S3-compatible servers`);

@@ -9,7 +9,16 @@ import { fieldsOf, sections, type Field } from './schema.js';
 export function configJsonSchema(): Record<string, unknown> {
   const property = (f: Field): Record<string, unknown> => {
     const doc = 'unit' in f && f.unit ? `${f.doc} (${f.unit})` : f.doc;
-    const base: Record<string, unknown> = f.kind === 'enum' ? { enum: f.nullable ? [...f.values, null] : [...f.values] } : { type: f.nullable ? [f.kind, 'null'] : f.kind };
+    const alternatives = (f: { values: readonly string[] }) => f.values.join('|');
+    const base: Record<string, unknown> = f.kind === 'enum' ? { enum: f.nullable ? [...f.values, null] : [...f.values] }
+      : f.kind === 'set' ? {
+        anyOf: [
+          { type: 'array', items: { enum: [...f.values] }, minItems: 1, uniqueItems: true },
+          { type: 'string', pattern: `^(${alternatives(f)})(,(${alternatives(f)}))*$` },
+          ...(f.nullable ? [{ type: 'null' }] : []),
+        ],
+      }
+      : { type: f.nullable ? [f.kind, 'null'] : f.kind };
     if (f.kind === 'number' || f.kind === 'integer') {
       if (f.min !== undefined) base[f.minExclusive ? 'exclusiveMinimum' : 'minimum'] = f.min;
       if (f.max !== undefined) base.maximum = f.max;

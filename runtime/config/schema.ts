@@ -26,13 +26,16 @@ export interface NumberField extends Base<number | null> {
 export interface BooleanField extends Base<boolean> { readonly kind: 'boolean' }
 export interface StringField extends Base<string | null> { readonly kind: 'string' }
 export interface EnumField extends Base<string | null> { readonly kind: 'enum'; readonly values: readonly string[] }
-export type Field = NumberField | BooleanField | StringField | EnumField;
+/** Several of `values` at once: a YAML list, or the same comma-separated (`audacity,raven`). */
+export interface SetField extends Base<readonly string[] | null> { readonly kind: 'set'; readonly values: readonly string[] }
+export type Field = NumberField | BooleanField | StringField | EnumField | SetField;
 
 const num = <const F extends Omit<NumberField, 'kind'>>(f: F) => ({ kind: 'number', ...f }) as const;
 const int = <const F extends Omit<NumberField, 'kind'>>(f: F) => ({ kind: 'integer', ...f }) as const;
 const bool = <const F extends Omit<BooleanField, 'kind'>>(f: F) => ({ kind: 'boolean', ...f }) as const;
 const str = <const F extends Omit<StringField, 'kind'>>(f: F) => ({ kind: 'string', ...f }) as const;
 const oneOf = <const F extends Omit<EnumField, 'kind'>>(f: F) => ({ kind: 'enum', ...f }) as const;
+const someOf = <const F extends Omit<SetField, 'kind'>>(f: F) => ({ kind: 'set', ...f }) as const;
 
 export const SCHEMA = {
   audio: {
@@ -108,7 +111,7 @@ export const SCHEMA = {
   },
   output: {
     save_images: str({ role: 'deployment', default: null, nullable: true, doc: 'Folder where each segment image is written as PNG; null writes none.' }),
-    labels: oneOf({ role: 'deployment', default: null, nullable: true, values: ['audacity'], doc: "Also write each recording's segments as a label track: 'audacity' (start, end, label and probability; a batch writes them into its output tree)." }),
+    labels: someOf({ role: 'deployment', default: null, nullable: true, values: ['audacity', 'raven'], doc: "Also write each recording's segments as label tracks, into a batch's output tree beside its result: 'audacity' (<name>.labels.txt: start, end, label and probability), 'raven' (<name>.selections.txt: a Raven selection table, as BirdNET-Analyzer writes), or both (audacity,raven)." }),
   },
 } as const;
 
@@ -118,6 +121,7 @@ export type SectionName = keyof Schema;
 type Widen<F> = F extends { kind: 'number' | 'integer' } ? number
   : F extends { kind: 'boolean' } ? boolean
   : F extends { kind: 'enum'; values: readonly (infer V)[] } ? V
+  : F extends { kind: 'set'; values: readonly (infer V)[] } ? V[]
   : string;
 type ValueOf<F> = F extends { nullable: true } ? Widen<F> | null : Widen<F>;
 

@@ -6,6 +6,7 @@ function describeAllowed(f: Field): string {
   const nul = f.nullable ? ' or null' : '';
   switch (f.kind) {
     case 'enum': return `one of ${f.values.map((v) => `'${v}'`).join(', ')}${nul}`;
+    case 'set': return `one or more of ${f.values.map((v) => `'${v}'`).join(', ')} (a list, or comma-separated)${nul}`;
     case 'boolean': return `true or false${nul}`;
     case 'string': return `a string${nul}`;
     default: {
@@ -40,6 +41,12 @@ function checkValue(path: string, f: Field, v: unknown, source: string): unknown
     case 'enum':
       if (typeof v !== 'string' || !f.values.includes(v)) throw bad();
       return v;
+    case 'set': {
+      const items = typeof v === 'string' ? v.split(',').map((x) => x.trim()) : v;
+      if (!Array.isArray(items) || items.length === 0 || items.some((x) => typeof x !== 'string' || !f.values.includes(x))) throw bad();
+      // in the table's order, once each: the same set always reads the same
+      return f.values.filter((x) => items.includes(x));
+    }
     default: {
       if (typeof v !== 'number' || !Number.isFinite(v)) throw bad();
       if (f.kind === 'integer' && !Number.isInteger(v)) throw bad();

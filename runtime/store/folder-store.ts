@@ -7,7 +7,7 @@ import { TosiaError } from '../../algos/errors.js';
 import type { JobOutput } from '../engine/pool.js';
 import { isInputFailure } from '../errors.js';
 import { writeFileAtomic, writeFileAtomicSync } from '../io/atomic-write.js';
-import { audacityLabels } from '../io/audacity-labels.js';
+import { LABEL_TRACKS, type LabelFormat } from '../io/label-tracks.js';
 import { sha256OfFile } from '../io/sha256.js';
 import type { Result } from '../pipeline/result.js';
 import { resultPath } from './output-paths.js';
@@ -146,7 +146,9 @@ export class FolderStore implements ResultStore {
   async reuse(input: StoreInput, found: Extract<Lookup, { kind: 'done' }>, wants: ArtifactRequest): Promise<Stored> {
     this.seen.add(resolve(input.path));
     const out = this.resultFile(input);
-    if (wants.labels === 'audacity' && !(await exists(labelsFile(out)))) await writeFileAtomic(labelsFile(out), audacityLabels(found.result), this.tmpDir);
+    for (const f of wants.labels ?? []) {
+      if (!(await exists(labelsFile(out, f)))) await writeFileAtomic(labelsFile(out, f), LABEL_TRACKS[f].render(found.result), this.tmpDir);
+    }
     this.writeRows(found.result);
     return found.stored;
   }
@@ -163,7 +165,7 @@ export class FolderStore implements ResultStore {
     if (input.version !== undefined) output.result.source.version = input.version;
     // a few kB each: written directly, which costs the thread less than three trips through
     // libuv's thread pool would (the workers keep every core busy)
-    if (wants.labels === 'audacity') writeFileAtomicSync(labelsFile(out), audacityLabels(output.result), this.tmpDir);
+    for (const f of wants.labels ?? []) writeFileAtomicSync(labelsFile(out, f), LABEL_TRACKS[f].render(output.result), this.tmpDir);
     writeFileAtomicSync(out, JSON.stringify(output.result, null, 2) + '\n', this.tmpDir);
     this.writeRows(output.result);
     return stored(out, output.result);
@@ -180,7 +182,7 @@ export class FolderStore implements ResultStore {
     } catch {
       return; // nothing stored (the usual case), or nothing readable
     }
-    await Promise.all([out, labelsFile(out), ...(stale.segments ?? []).map((_, i) => `${imagePrefix(out)}.seg${pad(i)}.png`)].map((f) => rm(f, { force: true })));
+    await Promise.all([out, ...LABEL_FORMATS.map((f) => labelsFile(out, f)), ...(stale.segments ?? []).map((_, i) => `${imagePrefix(out)}.seg${pad(i)}.png`)].map((f) => rm(f, { force: true })));
   }
 
   drained(): Promise<void> {
@@ -235,7 +237,8 @@ function alive(pid: number): boolean {
 
 const pad = (i: number) => String(i).padStart(3, '0');
 const imagePrefix = (out: string) => out.replace(/\.json$/, '');
-const labelsFile = (out: string) => out.replace(/\.json$/, '.labels.txt');
+const labelsFile = (out: string, format: LabelFormat) => out.replace(/\.json$/, LABEL_TRACKS[format].suffix);
+const LABEL_FORMATS = Object.keys(LABEL_TRACKS) as LabelFormat[];
 const stored = (output: string, r: Result): Stored => ({ output, duration_s: r.source.duration_s, n_segments: r.segments.length, label: r.diagnosis.label });
 
 /** The result at `out` if it is up to date for this input, config and model. */

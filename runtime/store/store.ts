@@ -1,5 +1,6 @@
 import type { JobOutput } from '../engine/pool.js';
 import type { SerializedError } from '../errors.js';
+import type { LabelFormat } from '../io/label-tracks.js';
 import type { Result } from '../pipeline/result.js';
 
 /**
@@ -39,8 +40,8 @@ export interface Identity {
 export interface ArtifactRequest {
   /** Each segment's model-input image as PNG. */
   images: boolean;
-  /** A label track per recording. */
-  labels: 'audacity' | null;
+  /** Label tracks per recording, in these formats (none when null or empty). */
+  labels: readonly LabelFormat[] | null;
 }
 
 /** A line of errors.jsonl. The sha256s say what failed, so an unchanged failure is not retried. */

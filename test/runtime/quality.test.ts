@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -74,5 +74,45 @@ describe('--labels audacity', () => {
     const noOut = await tosia(['run', join(root, 'a.wav'), '--labels', 'audacity']);
     expect(noOut.code).toBe(2);
     expect(noOut.stderr).toMatch(/--labels audacity.*add --out DIR/);
+  });
+});
+
+describe('--labels raven, and several formats at once', () => {
+  it('writes a Raven selection table beside the Audacity track, and a re-run adds a format without recomputing', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tosia-raven-'));
+    copyFileSync(good.file, join(root, 'a.wav'));
+    const out = join(root, 'out');
+    const first = await tosia(['run', join(root, 'a.wav'), '--out', out, '--labels', 'raven', '--progress', 'none']);
+    expect(first.code, first.stderr).toBe(0);
+    const table = readFileSync(join(out, 'a.wav.selections.txt'), 'utf8').trimEnd().split('\n').map((l) => l.split('\t'));
+    expect(table[0]).toEqual(['Selection', 'View', 'Channel', 'Begin Time (s)', 'End Time (s)', 'Low Freq (Hz)', 'High Freq (Hz)', 'Label', 'Score (covid19)', 'Cough Score', 'Excluded', 'Annotation']);
+    expect(table).toHaveLength(4);
+    const result = JSON.parse(readFileSync(join(out, 'a.wav.json'), 'utf8')) as { segments: { start_s: number; end_s: number; label: string }[]; source: { sample_rate: number } };
+    table.slice(1).forEach((row, i) => {
+      expect(row).toHaveLength(12);
+      expect(row.slice(0, 3)).toEqual([String(i + 1), 'Spectrogram 1', '1']);
+      expect(Number(row[3])).toBeCloseTo(result.segments[i]!.start_s, 5);
+      expect(Number(row[4])).toBeCloseTo(result.segments[i]!.end_s, 5);
+      expect(Number(row[6])).toBe(result.source.sample_rate / 2);
+      expect(row[7]).toBe(result.segments[i]!.label);
+    });
+    expect(existsSync(join(out, 'a.wav.labels.txt'))).toBe(false);
+    // both formats, as a comma-separated flag: the result is up to date, so only the Audacity track is new
+    const both = await tosia(['run', join(root, 'a.wav'), '--out', out, '--labels', 'audacity,raven', '--progress', 'json']);
+    expect(both.code, both.stderr).toBe(0);
+    expect(both.stderr).toMatch(/"skipped":1/);
+    expect(readFileSync(join(out, 'a.wav.labels.txt'), 'utf8').trim().split('\n')).toHaveLength(3);
+    const bad = await tosia(['run', join(root, 'a.wav'), '--out', out, '--labels', 'audacity,praat']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/output\.labels.*one or more of 'audacity', 'raven'/);
+  });
+
+  it('config.yml takes the formats as a YAML list', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tosia-raven-cfg-'));
+    copyFileSync(good.file, join(root, 'a.wav'));
+    writeFileSync(join(root, 'config.yml'), 'output:\n  labels: [raven, audacity]\n');
+    const r = await tosia(['run', join(root, 'a.wav'), '--out', join(root, 'out'), '--config', join(root, 'config.yml'), '--progress', 'none']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(join(root, 'out/a.wav.labels.txt')) && existsSync(join(root, 'out/a.wav.selections.txt'))).toBe(true);
   });
 });
