@@ -1,6 +1,6 @@
-import { execFile } from 'node:child_process';
 import { isTosiaError } from '../algos/errors.js';
 import type { Config } from './config/schema.js';
+import { ffmpegVersion, ffmpegYear, isOldFfmpeg, OLD_FFMPEG_ADVICE } from './decode/ffmpeg-age.js';
 import { ffmpegCandidates, resolveFfmpeg } from './decode/ffmpeg-path.js';
 import { compareWithConfig, describeMismatches } from './model/manifest.js';
 import { Model } from './model/model.js';
@@ -10,40 +10,25 @@ import { modelPathFor, tosiaVersion } from './paths.js';
 export interface DoctorCheck { name: string; ok: boolean; detail: string; /** Works, but should be looked at. */ warning?: boolean }
 export interface DoctorReport { ok: boolean; checks: DoctorCheck[] }
 
-/** The year an ffmpeg was built, from its copyright line ("Copyright (c) 2000-2018"). */
-export function ffmpegYear(versionLine: string): number | null {
-  const m = /Copyright \(c\) \d{4}-(\d{4})/.exec(versionLine);
-  return m ? Number(m[1]) : null;
-}
-
-function ffmpegVersion(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(path, ['-hide_banner', '-version'], { timeout: 10_000 }, (err, stdout) => {
-      if (err) reject(err);
-      else resolve(stdout.split('\n')[0] ?? '');
-    });
-  });
-}
-
 /** Check the environment: Node, ffmpeg, onnxruntime and its providers, the model and its manifest. */
 export async function doctor(cfg: Config): Promise<DoctorReport> {
   const checks: DoctorCheck[] = [];
   checks.push({ name: 'tosia', ok: true, detail: tosiaVersion() });
   const major = Number(process.versions.node.split('.')[0]);
-  checks.push({ name: 'node', ok: major >= 20, detail: `${process.version} (${process.platform}-${process.arch})${major >= 20 ? '' : ': tosia needs Node 20 or newer'}` });
+  const supported = major >= 24 || (major === 22 && Number(process.versions.node.split('.')[1]) >= 12);
+  checks.push({ name: 'node', ok: supported, detail: `${process.version} (${process.platform}-${process.arch})${supported ? '' : ': tosia needs Node 22.12 or newer (24 is the reference)'}` });
   try {
     const ff = resolveFfmpeg(cfg.audio.ffmpeg_path);
-    const year = new Date().getFullYear();
     // every ffmpeg tosia could find, the one in use first: each one's build year
     const all = [ff, ...ffmpegCandidates(cfg.audio.ffmpeg_path).filter((c) => c.path !== ff.path)];
     for (const [i, c] of all.entries()) {
       const v = await ffmpegVersion(c.path).catch((e: Error) => `cannot run: ${e.message}`);
       const built = ffmpegYear(v);
-      const old = built !== null && year - built > 2;
+      const old = isOldFfmpeg(built);
       const label = `${c.path} (found by: ${c.source}${i === 0 ? ', in use' : ', not used'}) ${v}${built ? `; built in ${built}` : ''}`;
       checks.push({
         name: i === 0 ? 'ffmpeg' : 'ffmpeg (other)', ok: true, warning: i === 0 && old,
-        detail: i === 0 && old ? `${label}. Warning: this ffmpeg is more than two years old and decodes every file the in-process decoders cannot (under tosia serve, untrusted uploads); use a maintained one: --ffmpeg PATH, $TOSIA_FFMPEG, or audio.ffmpeg_path (e.g. /usr/bin/ffmpeg from apt-get install ffmpeg)` : label,
+        detail: i === 0 && old ? `${label}. Warning: this ffmpeg is more than two years old and ${OLD_FFMPEG_ADVICE}` : label,
       });
     }
   } catch (e) {

@@ -35,6 +35,7 @@ export { toTosiaError, serializeError, deserializeError, isInputFailure, type Se
 export { loadPffft, loadPffftSync } from './dsp/pffft.js';
 export { melSpectrogram } from './dsp/mel.js';
 export { doctor, type DoctorReport, type DoctorCheck } from './doctor.js';
+export { oldFfmpegWarning } from './decode/ffmpeg-age.js';
 export { runBatch, identityOf, type BatchOptions } from './batch/run-batch.js';
 export { watchFolder, type WatchOptions, type WatchEvent } from './watch/watch-folder.js';
 export { recordingFigure, scoreColour, type RecordingFigure, type FigureOptions, type FigureBox } from './figure/recording-figure.js';

@@ -10,6 +10,7 @@ import { errorLine, handleError } from '../handle-error.js';
 import { addConfigFlags, applyOverrides, type FlagName } from '../overrides.js';
 import { URL_FORM } from '../../runtime/store/output-paths.js';
 import { renderResult } from '../render-result.js';
+import { warnIfOldFfmpeg } from '../ffmpeg-warning.js';
 import { addQueueFlags } from './worker.js';
 
 const FLAGS: FlagName[] = ['model', 'device', 'saveImages', 'labels', 'minCoughScore', 'aggregate', 'threshold', 'sampleRate', 'decoder', 'ffmpeg', 'maxDuration', 'maxFileSize', 'onDamage', 'allowConfigMismatch'];
@@ -107,6 +108,7 @@ async function runOne(file: string, cfg: Config, json: boolean, report?: string)
     // the pipeline loads only when a recording is to be run: --help and the other commands start without it
     const [{ execute }, { WorkUnit }] = await Promise.all([import('../../runtime/pipeline/execute.js'), import('../../runtime/pipeline/work-unit.js')]);
     const result = await execute(new WorkUnit({ sourceFile: file, ...cfg }));
+    if (result.source.decoder === 'ffmpeg') await warnIfOldFfmpeg(cfg);
     process.stdout.write(json ? JSON.stringify(result, null, 2) + '\n' : renderResult(result));
     if (report) {
       const { buildReport } = await import('../../runtime/report/build-report.js');
@@ -137,6 +139,7 @@ async function runAsBatch(inputs: string[], cfg: Config, opts: Record<string, un
   const controller = new AbortController();
   const release = stopOnSignals(controller, outDir, '\ntosia: stopping after the files in flight (press Ctrl-C again to abort now)\n');
   const progress = new Progress(mode);
+  let ffmpegWarning: Promise<void> | undefined;
   try {
     const it = runBatch(inputs, {
       config: cfg, outDir, concurrency: pool ? undefined : concurrency, inference, force: Boolean(opts.force), retryFailed: Boolean(opts.retryFailed),
@@ -144,6 +147,8 @@ async function runAsBatch(inputs: string[], cfg: Config, opts: Record<string, un
       ...(objects ? { source: objects.source, base: objects.base } : {}),
     });
     for await (const e of it) {
+      // asked as soon as a file needs ffmpeg, said once, at the end (not through the progress bar)
+      if (e.type === 'file-done' && e.decoder === 'ffmpeg') ffmpegWarning ??= warnIfOldFfmpeg(cfg);
       progress.event(e);
       if (e.type === 'file-failed' && mode !== 'json') {
         if (mode === 'auto' && process.stderr.isTTY) process.stderr.write('\n');
@@ -151,6 +156,7 @@ async function runAsBatch(inputs: string[], cfg: Config, opts: Record<string, un
       }
       if (e.type === 'end') {
         progress.finish();
+        await ffmpegWarning;
         process.stdout.write(renderSummary(e.summary));
         if (e.summary.interrupted) return EXIT.INTERRUPTED;
         return e.summary.failed > 0 ? EXIT.SOME_FAILED : EXIT.OK;

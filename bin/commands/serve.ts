@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { TosiaError } from '../../algos/errors.js';
 import { loadConfig } from '../../runtime/config/load.js';
 import { EXIT } from '../exit-codes.js';
+import { warnIfOldFfmpeg } from '../ffmpeg-warning.js';
 import { handleError } from '../handle-error.js';
 import { addConfigFlags, applyOverrides, type FlagName } from '../overrides.js';
 import { addQueueFlags, queueSettings } from './worker.js';
@@ -103,6 +104,8 @@ Examples:
         queue: opts.queue === undefined ? undefined : { url: opts.queue as string, settings: queueSettings(opts) },
         logger: { level: 'info' },
       });
+      // uploads are untrusted and any of them may need ffmpeg: said at start, unless workers decode
+      if (!opts.queue) await warnIfOldFfmpeg(cfg);
       const address = await server.listen(opts.host as string, port).catch(async (e) => {
         await server.close();
         throw e;

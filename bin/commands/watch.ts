@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { TosiaError } from '../../algos/errors.js';
 import { loadConfig } from '../../runtime/config/load.js';
 import { EXIT } from '../exit-codes.js';
+import { warnIfOldFfmpeg } from '../ffmpeg-warning.js';
 import { errorLine, handleError } from '../handle-error.js';
 import { addConfigFlags, applyOverrides, type FlagName } from '../overrides.js';
 import { addQueueFlags } from './worker.js';
@@ -59,6 +60,8 @@ async function watchCommand(dir: string, opts: Record<string, unknown>): Promise
     });
     let upToDate = 0;
     for await (const e of events) {
+      // a watch never ends: the warning is said when the first file needs ffmpeg
+      if (e.type === 'file-done' && e.decoder === 'ffmpeg') void warnIfOldFfmpeg(f.config);
       if (progress === 'json') {
         out(JSON.stringify(e));
         continue;

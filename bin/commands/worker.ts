@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { warnIfOldFfmpeg } from '../ffmpeg-warning.js';
 import { TosiaError } from '../../algos/errors.js';
 import { loadConfig } from '../../runtime/config/load.js';
 import { EXIT } from '../exit-codes.js';
@@ -43,6 +44,7 @@ Examples:
       const cfg = applyOverrides(await loadConfig((opts.config as string | undefined) ?? null), opts, FLAGS);
       const concurrency = opts.concurrency === undefined ? undefined : Number(opts.concurrency);
       if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) throw new TosiaError('E_CONFIG', `--concurrency=${String(opts.concurrency)} must be an integer >= 1`, { stage: 'config' });
+      await warnIfOldFfmpeg(cfg);
       const { runWorker, parseModelSpec } = await import('../../server/index.js');
       let stop!: () => void;
       const stopped = new Promise<void>((r) => (stop = r));

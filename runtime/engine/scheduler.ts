@@ -7,7 +7,7 @@ import type { Job, JobOutcome, JobTask, ModelIdentity, Pool } from './pool.js';
 /** Progress of a run, one event per input, in completion order. */
 export type BatchEvent =
   | { type: 'start'; total: number; out_dir: string; concurrency: number; time: string }
-  | { type: 'file-done'; file: string; output: string; skipped: boolean; duration_s: number; n_segments: number; label: string; done: number; total: number; failed: number; audio_s: number; elapsed_s: number }
+  | { type: 'file-done'; file: string; output: string; skipped: boolean; duration_s: number; n_segments: number; label: string; /** How this run decoded it (absent when it was not decoded now). */ decoder?: 'native' | 'ffmpeg'; done: number; total: number; failed: number; audio_s: number; elapsed_s: number }
   | { type: 'file-failed'; file: string; code: string; stage?: string; message: string; skipped: boolean; done: number; total: number; failed: number; audio_s: number; elapsed_s: number }
   | { type: 'end'; summary: RunSummary; time: string };
 
@@ -87,7 +87,7 @@ export async function* schedule(o: ScheduleOptions): AsyncGenerator<BatchEvent, 
   let inFlight = 0;
   let nextId = 0;
 
-  const ended = (input: StoreInput, e: { skipped: boolean; output: string; duration_s: number; n_segments: number; label: string }) => {
+  const ended = (input: StoreInput, e: { skipped: boolean; output: string; duration_s: number; n_segments: number; label: string; decoder?: 'native' | 'ffmpeg' }) => {
     done++;
     audio += e.duration_s;
     events.push({ type: 'file-done', file: input.path, ...e, done, total, failed: failedCount, audio_s: audio, elapsed_s: elapsed() });
@@ -116,7 +116,7 @@ export async function* schedule(o: ScheduleOptions): AsyncGenerator<BatchEvent, 
         const s = await o.store.put(input, outcome.output, o.wants, { artifactsOnly: kept });
         if (!kept) processed++;
         else skipped++;
-        ended(input, { skipped: Boolean(kept), ...s });
+        ended(input, { skipped: Boolean(kept), ...s, ...(outcome.output.kind === 'diagnose' && !kept ? { decoder: outcome.output.result.source.decoder } : {}) });
       } else {
         await failed(input, failureRecord(input, outcome.error, o.identity, outcome.sha256), false);
       }
