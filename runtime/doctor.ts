@@ -49,9 +49,9 @@ export async function doctor(cfg: Config): Promise<DoctorReport> {
   }
   try {
     const wasm = await wasmEngine();
-    checks.push({ name: 'onnxruntime (wasm)', ok: true, detail: `onnxruntime-web ${wasm.version}, bundled: --device wasm${cfg.classifier.device === 'wasm' ? ' (in use)' : ''}` });
+    checks.push({ name: 'wasm engine', ok: true, detail: `onnxruntime-web ${wasm.version}, bundled: --device wasm${cfg.classifier.device === 'wasm' ? ' (in use)' : ''}` });
   } catch (e) {
-    checks.push({ name: 'onnxruntime (wasm)', ok: false, detail: (e as Error).message });
+    checks.push({ name: 'wasm engine', ok: false, detail: (e as Error).message });
   }
   const path = modelPathFor(cfg);
   try {
