@@ -10,7 +10,7 @@ export type Device = 'auto' | 'cpu' | 'cuda' | 'wasm';
 
 export const CUDA_INSTALL_HINT =
   "install onnxruntime-node and its CUDA provider: on Linux x64 with an NVIDIA driver, CUDA 12 and cuDNN 9, run " +
-  '`npm i onnxruntime-node --onnxruntime-node-install=cuda12` in the tosia folder, ' +
+  '`ONNXRUNTIME_NODE_INSTALL=cuda12 npm i onnxruntime-node` where tosia is installed, ' +
   'then check with `tosia doctor --device cuda`; or use --device cpu';
 
 /**

@@ -26,8 +26,8 @@ export interface OnnxEngine {
 export const WASM_ENGINE_DIR = 'dist/vendor/onnxruntime-web';
 
 export const NATIVE_INSTALL_HINT =
-  'install it beside tosia without its CUDA download: `npm i onnxruntime-node --onnxruntime-node-install=skip` ' +
-  '(or ONNXRUNTIME_NODE_INSTALL=skip), or use --device wasm';
+  'install it beside tosia without its CUDA download: `ONNXRUNTIME_NODE_INSTALL=skip npm i onnxruntime-node`; ' +
+  'or use --device wasm';
 
 let nativePromise: Promise<OnnxEngine | null> | undefined;
 let wasmPromise: Promise<OnnxEngine> | undefined;

@@ -89,7 +89,7 @@ describe('bad models are E_MODEL errors that say what differs', () => {
 
   it.skipIf(cudaProviderInstalled())('cuda requested where it is not installed says how to install it', async () => {
     await expect(Model.load(shipped, { device: 'cuda' })).rejects.toMatchObject({
-      code: 'E_MODEL', message: expect.stringMatching(/CUDA execution provider is not available.*--onnxruntime-node-install=cuda12/),
+      code: 'E_MODEL', message: expect.stringMatching(/CUDA execution provider is not available.*ONNXRUNTIME_NODE_INSTALL=cuda12 npm i onnxruntime-node/),
     });
   });
 
