@@ -7,7 +7,7 @@ COUGH_DATA ?= $(SHARED)/data/covid19-cough
 EXTRACT_DIR ?= .cache/extract
 PYTHON ?= /usr/bin/python3
 
-.PHONY: all install build browser notebook-deps notebook run test test-unit bench soak eval-segmentation fit-cough-score model model-card samples explore clean image-tools image-base image image-smoke
+.PHONY: all install build browser shells notebook-deps notebook run test test-unit bench soak eval-segmentation fit-cough-score model model-card samples explore clean image-tools image-base image image-smoke
 
 all: build
 
@@ -47,6 +47,10 @@ CHROMIUM ?= /usr/bin/chromium
 browser:
 	@test -x $(CHROMIUM) || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then echo "installing Debian's chromium for the browser tests"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; else echo "no $(CHROMIUM): the browser tests skip (apt-get install chromium)"; fi; }
 
+## The completion tests ask zsh and fish too (Debian's, installed here when missing and root may; bash is always there).
+shells:
+	@command -v zsh >/dev/null && command -v fish >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then echo "installing Debian's zsh and fish for the completion tests"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zsh fish >/dev/null; else echo "no zsh or fish: their completion tests skip (apt-get install zsh fish)"; fi; }
+
 ## The notebook runs on the Deno kernel (deno from npm, into .cache/deno) under Jupyter's nbconvert (Debian's, installed here when missing and root may).
 DENO := .cache/deno/node_modules/.bin/deno
 NOTEBOOK_OUT ?= explore-out
@@ -63,7 +67,7 @@ notebook: build notebook-deps
 	cd examples && JUPYTER_PATH=$(abspath .cache/jupyter) PATH=$(abspath .cache/deno/node_modules/.bin):$$PATH jupyter nbconvert --to notebook --execute explore.ipynb --output $(abspath $(NOTEBOOK_OUT))/explore.executed.ipynb --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.kernel_name=deno
 
 ## The whole test suite (builds first: CLI tests spawn the built binary).
-test: build browser notebook-deps
+test: build browser notebook-deps shells
 	@echo "make test: node $$(node --version)"
 	npx vitest run
 

@@ -12,6 +12,7 @@ import { registerWorker } from './commands/worker.js';
 import { registerWatch } from './commands/watch.js';
 import { registerReport } from './commands/report.js';
 import { registerAudio } from './commands/audio.js';
+import { registerCompletion } from './commands/completion.js';
 import { EXIT } from './exit-codes.js';
 import { handleError } from './handle-error.js';
 import { tosiaVersion } from '../runtime/paths.js';
@@ -54,6 +55,7 @@ registerWorker(program, setExit);
 registerWatch(program, setExit);
 registerReport(program, setExit);
 registerAudio(program, setExit);
+registerCompletion(program, setExit);
 const override = (c: Command): void => {
   c.exitOverride();
   c.commands.forEach(override);
