@@ -6,7 +6,8 @@
  * level and band, with false segments per minute on cough-free recordings, and the segment
  * counts found on all of ../shared/data/covid19-cough. Appends to BENCHMARKS.md.
  */
-import { appendFileSync, readdirSync } from 'node:fs';
+import { appendEntry } from './benchmarks-file.js';
+import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { matchEvents } from '../algos/events/match.js';
 import { Resampler } from '../algos/audio/resample.js';
@@ -210,5 +211,5 @@ if (process.argv[1] && resolve(process.argv[1]).endsWith('eval-segmentation.js')
     await coughFolderCounts(join(shared, 'data/covid19-cough')),
   ];
   process.stdout.write(parts.join('\n\n') + '\n');
-  appendFileSync(join(root, 'BENCHMARKS.md'), `\n## ${when}: make eval-segmentation\n\n${parts.join('\n\n')}\n`);
+  appendEntry(`## ${when}: make eval-segmentation\n\n${parts.join('\n\n')}\n`);
 }

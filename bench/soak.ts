@@ -5,8 +5,9 @@
  * end with one row per decodable recording and no duplicates, the per-file results and the
  * tables must agree, and no temp file or lock may be left. Appends the result to BENCHMARKS.md.
  */
+import { appendEntry } from './benchmarks-file.js';
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseCsv } from '../runtime/io/csv.js';
@@ -82,6 +83,6 @@ const text = `## ${when}: make soak\n\nMachine: ${cpus().length} × ${cpus()[0]?
   `The covid19-cough batch (${recordings} recordings, one of which does not decode), killed with SIGKILL at random moments in its first 5 s and run again until a run completed by itself, ${ROUNDS} times (seed ${process.env.SOAK_SEED ?? 20261125}), ${((performance.now() - t0) / 60000).toFixed(1)} min:\n\n` +
   table(['round', 'runs', 'SIGKILLs', 'rows', 'errors', 'checks'], rows) +
   `\n\nVerdict: ${allGood ? `all ${ROUNDS} rounds ended with ${recordings - 1} rows, no duplicates, tables agreeing with the per-file results, and nothing left behind` : 'FAILED (see the rows above)'}.\n`;
-appendFileSync(join(root, 'BENCHMARKS.md'), '\n' + text);
+appendEntry(text);
 process.stdout.write(`\n${text}\nappended to BENCHMARKS.md\n`);
 process.exitCode = allGood ? 0 : 1;

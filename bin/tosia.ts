@@ -1,21 +1,15 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
-import { registerConfig } from './commands/config.js';
-import { registerDoctor } from './commands/doctor.js';
-import { registerEval } from './commands/eval.js';
-import { registerExtract } from './commands/extract.js';
-import { registerRun } from './commands/run.js';
-import { registerServe } from './commands/serve.js';
-import { registerKeys } from './commands/keys.js';
-import { registerDb } from './commands/db.js';
-import { registerWorker } from './commands/worker.js';
-import { registerWatch } from './commands/watch.js';
-import { registerReport } from './commands/report.js';
-import { registerAudio } from './commands/audio.js';
-import { registerCompletion } from './commands/completion.js';
-import { EXIT } from './exit-codes.js';
-import { handleError } from './handle-error.js';
+import type { Command } from 'commander';
 import { tosiaVersion } from '../runtime/paths.js';
+
+// `tosia --version` answers before anything else loads (imports are hoisted: the rest is dynamic)
+if (process.argv.length === 3 && (process.argv[2] === '--version' || process.argv[2] === '-V')) {
+  process.stdout.write(`${tosiaVersion()}\n`);
+  process.exit(0);
+}
+const [{ Command: CommandClass, CommanderError }, { EXIT }, { handleError }] = await Promise.all([
+  import('commander'), import('./exit-codes.js'), import('./handle-error.js'),
+]);
 
 let exitCode: number = EXIT.OK;
 const setExit = (code: number) => { exitCode = code; };
@@ -29,7 +23,7 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-const program = new Command('tosia')
+const program = new CommandClass('tosia')
   .description('Cough-audio diagnosis pipeline: segment coughs, make mel spectrogram images, classify them with an ONNX model.\nResearch software, not a medical device.')
   .version(tosiaVersion(), '-V, --version')
   .exitOverride()
@@ -43,19 +37,28 @@ Examples:
   $ tosia config > my.yml
   $ tosia doctor`);
 
-registerRun(program, setExit);
-registerExtract(program, setExit);
-registerConfig(program, setExit);
-registerDoctor(program, setExit);
-registerEval(program, setExit);
-registerServe(program, setExit);
-registerKeys(program, setExit);
-registerDb(program, setExit);
-registerWorker(program, setExit);
-registerWatch(program, setExit);
-registerReport(program, setExit);
-registerAudio(program, setExit);
-registerCompletion(program, setExit);
+// Each command's module loads only when it is the one asked for (`tosia run x.wav` never loads
+// serve's); help, an unknown command and `completion` (which lists them all) load every one, in
+// this order, which is the order --help shows them in.
+type Register = (program: Command, setExit: (code: number) => void) => void;
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  run: async () => (await import('./commands/run.js')).registerRun,
+  extract: async () => (await import('./commands/extract.js')).registerExtract,
+  config: async () => (await import('./commands/config.js')).registerConfig,
+  doctor: async () => (await import('./commands/doctor.js')).registerDoctor,
+  eval: async () => (await import('./commands/eval.js')).registerEval,
+  serve: async () => (await import('./commands/serve.js')).registerServe,
+  keys: async () => (await import('./commands/keys.js')).registerKeys,
+  db: async () => (await import('./commands/db.js')).registerDb,
+  worker: async () => (await import('./commands/worker.js')).registerWorker,
+  watch: async () => (await import('./commands/watch.js')).registerWatch,
+  report: async () => (await import('./commands/report.js')).registerReport,
+  audio: async () => (await import('./commands/audio.js')).registerAudio,
+  completion: async () => (await import('./commands/completion.js')).registerCompletion,
+};
+const asked = process.argv[2];
+const names = asked !== undefined && asked !== 'completion' && Object.hasOwn(COMMANDS, asked) ? [asked] : Object.keys(COMMANDS);
+for (const register of await Promise.all(names.map((n) => COMMANDS[n]!()))) register(program, setExit);
 const override = (c: Command): void => {
   c.exitOverride();
   c.commands.forEach(override);

@@ -1,0 +1,64 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Model } from '../runtime/model/model.js';
+import { defaultModelPath, packageRoot } from '../runtime/paths.js';
+import { fmtStats, stats, table } from './stats.js';
+
+/**
+ * The two ONNX engines on the demo model (issue 28's decision): inference per segment on one
+ * thread, a session's creation in a fresh process, and a batch over covid19-cough with each,
+ * rounds interleaved so that the machine's load touches both alike.
+ */
+export async function benchEngines(cough: string, quick: boolean): Promise<string> {
+  const rows: string[][] = [];
+  const per: Record<string, number> = {};
+  for (const device of ['cpu', 'wasm'] as const) {
+    const m = await Model.load(defaultModelPath(), { device, threads: 1 });
+    for (const batch of [1, 32]) {
+      const data = new Float32Array(batch * 3 * 64 * 64).map((_, i) => (i * 2654435761 % 1000) / 1000);
+      for (let i = 0; i < 20; i++) await m.run(data, [batch, 3, 64, 64]);
+      const samples: number[] = [];
+      for (let r = 0; r < 15; r++) {
+        const n = Math.ceil(640 / batch);
+        const t0 = performance.now();
+        for (let i = 0; i < n; i++) await m.run(data, [batch, 3, 64, 64]);
+        samples.push((performance.now() - t0) / (n * batch));
+      }
+      const s = stats(samples);
+      if (batch === 32) per[device] = s.median;
+      rows.push([device === 'cpu' ? 'onnxruntime-node (cpu)' : 'onnxruntime-web (wasm, bundled)', `inference, batches of ${batch}, ms a segment`, fmtStats(s)]);
+    }
+    await m.release();
+  }
+  // a session's first creation, in a fresh process each time (what every CLI start pays)
+  const script = `const t=performance.now();const {Model}=await import(${JSON.stringify(join(packageRoot(), 'dist/runtime/model/model.js'))});await Model.load(${JSON.stringify(defaultModelPath())},{device:process.argv[1]});console.log(performance.now()-t)`;
+  for (const device of ['cpu', 'wasm']) {
+    const s = stats(Array.from({ length: 7 }, () => Number(spawnSync(process.execPath, ['--input-type=module', '-e', script, device], { encoding: 'utf8' }).stdout.trim())));
+    rows.push([device === 'cpu' ? 'onnxruntime-node (cpu)' : 'onnxruntime-web (wasm, bundled)', 'engine load and first session, fresh process, ms', fmtStats(s)]);
+  }
+  let text = '### ONNX engines: onnxruntime-node against the bundled onnxruntime-web (demo model, one thread)\n\n' + table(['engine', 'what', 'median (min–max)'], rows);
+  text += `\n\nPer segment the WebAssembly engine takes ${(per.wasm! / per.cpu!).toFixed(1)}× onnxruntime-node's time.`;
+  const raw = join(cough, 'raw');
+  if (existsSync(raw) && !quick) {
+    const bin = join(packageRoot(), 'dist/bin/tosia.js');
+    const walls: Record<string, number[]> = { cpu: [], wasm: [] };
+    for (let round = 0; round < 3; round++) {
+      for (const device of ['cpu', 'wasm']) {
+        const out = mkdtempSync(join(tmpdir(), 'tosia-bench-engine-'));
+        const t0 = performance.now();
+        const r = spawnSync(process.execPath, [bin, 'run', raw, '--out', out, '--device', device, '--progress', 'none'], { encoding: 'utf8' });
+        walls[device]!.push((performance.now() - t0) / 1000);
+        rmSync(out, { recursive: true, force: true });
+        if (r.status !== 0 && r.status !== 1) throw new Error(`batch on ${device} exited ${r.status}: ${r.stderr}`);
+      }
+    }
+    const c = stats(walls.cpu!), w = stats(walls.wasm!);
+    text += '\n\n' + table(['batch: covid19-cough (1077 files), 2 worker threads, every output written', 's median (min–max) of 3, interleaved'], [
+      ['--device cpu (onnxruntime-node)', `${c.median.toFixed(2)} (${c.min.toFixed(2)}–${c.max.toFixed(2)})`],
+      ['--device wasm (bundled)', `${w.median.toFixed(2)} (${w.min.toFixed(2)}–${w.max.toFixed(2)}): ${((w.median / c.median - 1) * 100).toFixed(1)} % slower`],
+    ]);
+  }
+  return text;
+}
