@@ -63,7 +63,12 @@ describe('tosia watch', () => {
     // nothing more comes: wait past the stability window and gather time
     await new Promise((r) => setTimeout(r, 2000));
     expect(await w.stop('SIGTERM')).toBe(0);
-    expect(w.events.at(-1)).toMatchObject({ type: 'stopped', processed: 503, failed: 0, skipped: 3 });
+    // skipped: the 3 run before the watch, plus any late duplicate notice of a file already done
+    // (a loaded machine can deliver a slowly written file's last change after its round): the
+    // store's skip rule answers those, so nothing runs twice; processed stays exactly 503
+    const stopped = w.events.at(-1) as { type: string; processed: number; failed: number; skipped: number };
+    expect(stopped).toMatchObject({ type: 'stopped', processed: 503, failed: 0 });
+    expect(stopped.skipped).toBeGreaterThanOrEqual(3);
 
     const done = w.reported(false);
     expect(done.length).toBe(503);
