@@ -67,6 +67,8 @@ const CHECKS: Record<string, (r: CliResult) => void | Promise<void>> = {
     expect(r.stdout).toMatch(/^ok\s+model/m);
   },
   library: (r) => expect(r.stdout.trim()).toMatch(/^(not_)?covid19 3 (cpu|cuda|wasm)$/),
+  'library-first': (r) => expect(r.stdout.trim()).toMatch(/^(not_)?covid19 2$/),
+  'library-bytes': (r) => expect(r.stdout.trim()).toBe('8000 upload-17.ogg true'),
   http: (r) => {
     const [posted, listed] = jsonSequence(r.stdout) as Record<string, unknown>[];
     expect(posted).toMatchObject({ status: 'done', external_id: 'call-17' });
