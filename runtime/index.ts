@@ -1,6 +1,6 @@
 /**
  * tosia: the runtime. Importing it loads no model and installs no handlers; heavy modules
- * (onnxruntime-node, sharp, fluent-ffmpeg, yaml) load on first use.
+ * (onnxruntime, yaml) load on first use; ffmpeg is a process, started only for the files that need it.
  */
 export { loadConfig, parseConfigText } from './config/load.js';
 export { validateConfig, allowedValues } from './config/validate.js';

@@ -12,7 +12,7 @@ const loaded = Object.keys(createRequire(import.meta.url).cache);
 console.log(JSON.stringify({
   before,
   after: { sigint: process.listenerCount('SIGINT'), exit: process.listenerCount('exit'), unc: process.listenerCount('uncaughtException') },
-  heavy: loaded.filter((p) => /onnxruntime|sharp|fluent-ffmpeg|[\\\\/]yaml[\\\\/]/.test(p)),
+  heavy: loaded.filter((p) => /onnxruntime|sharp|[\\\\/]yaml[\\\\/]/.test(p)),
   types: [typeof runtime.loadConfig, typeof runtime.WorkUnit, typeof runtime.execute, typeof algos.melSpectrogram],
 }));`;
 

@@ -1,4 +1,4 @@
-import { PassThrough } from 'node:stream';
+import { spawn } from 'node:child_process';
 import { resolve as resolvePath } from 'node:path';
 import { TosiaError } from '../../algos/errors.js';
 import { resolveFfmpeg } from './ffmpeg-path.js';
@@ -34,65 +34,89 @@ export interface FfmpegDecodeOptions {
   onPcm?: (interleaved: Float32Array, channels: number, sampleRate: number, durationS: number | null) => void;
 }
 
-interface CodecData { audio?: string; audio_details?: string[]; duration?: string }
-
 /**
- * The only place ffmpeg is called. fluent-ffmpeg turns any format ffmpeg reads into float32 PCM
- * at the stream's own rate with its channels kept (tosia downmixes by the channel mean).
- * The input goes through the `file:` protocol, so names beginning with '-' or holding ':' are
- * never read as options or protocols.
+ * The only place ffmpeg is called: it turns any format it reads into float32 PCM at the stream's
+ * own rate with its channels kept (tosia downmixes by the channel mean), on stdout. What it says
+ * on stderr gives the stream's description (its first audio stream, the one mapped), the
+ * container's duration, and the lines that say the stream is damaged. The input goes through the
+ * `file:` protocol, so names beginning with '-' or holding ':' are never read as options or
+ * protocols.
  */
 export async function decodeWithFfmpeg(path: string, options: FfmpegDecodeOptions): Promise<RawPcm> {
   const file = options.name ?? path;
-  const { default: ffmpeg } = await import('fluent-ffmpeg');
   const bin = resolveFfmpeg(options.ffmpegPath);
+  const args = [
+    '-nostdin', '-hide_banner', ...(options.inputCodec ? ['-c:a', options.inputCodec] : []),
+    '-i', `file:${resolvePath(path)}`,
+    '-vn', '-sn', '-dn', '-map', '0:a:0', '-acodec', 'pcm_f32le', '-f', 'f32le', 'pipe:1',
+  ];
   return new Promise<RawPcm>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let bytes = 0;
     let info: StreamInfo | null = null;
     let settled = false;
     let tooLong = false;
+    let timedOut = false;
     const stderrTail: string[] = [];
     const damageLines: string[] = [];
     const maxBytesPerChannel = () => Math.ceil(options.maxDurationS * ((info as StreamInfo | null)?.sampleRate ?? 192000)) * 4;
-    const out = new PassThrough();
-    const cmd = ffmpeg(`file:${resolvePath(path)}`)
-      .setFfmpegPath(bin.path)
-      .inputOptions(['-nostdin', '-hide_banner', ...(options.inputCodec ? ['-c:a', options.inputCodec] : [])])
-      .noVideo()
-      .outputOptions(['-sn', '-dn', '-map', '0:a:0'])
-      .audioCodec('pcm_f32le')
-      .format('f32le')
-      .on('codecData', (d: CodecData) => {
-        info = parseAudioDetails(d.audio, d.audio_details);
-        const hms = /^(\d+):(\d+):(\d+(?:\.\d+)?)$/.exec(d.duration ?? '');
-        durationS = hms ? Number(hms[1]) * 3600 + Number(hms[2]) * 60 + Number(hms[3]) : null;
-      })
-      .on('stderr', (line: string) => {
-        stderrTail.push(line);
-        if (stderrTail.length > 12) stderrTail.shift();
-        if (damageLines.length < 20 && DAMAGE_LINE.test(line)) damageLines.push(line.replace(/^\[[^\]]* @ 0x[0-9a-f]+\] /, '').trim());
-      })
-      .on('error', (err: Error) => {
-        if (settled) return;
-        settled = true;
-        if (tooLong) return finish();
-        const detail = stderrTail.filter((l) => /error|invalid|could not|does not contain|no such|failed|truncat|matches no streams/i.test(l)).slice(-3).join(' | ');
-        const timedOut = /timeout/i.test(err.message);
-        const noAudio = stderrTail.some((l) => /matches no streams|does not contain any stream|Output file #0 does not contain/.test(l));
-        const reason = noAudio ? 'has no audio stream' : timedOut
-          ? `ffmpeg did not finish within ${options.timeoutS} s and was killed`
-          : `ffmpeg could not decode it${detail ? `: ${detail}` : `: ${err.message.split('\n')[0]}`}`;
-        reject(new TosiaError('E_DECODE', reason, {
-          file, stage: 'decode',
-          hint: noAudio ? 'the file holds no audio track (a video or image?); pass the audio recording' : timedOut ? 'raise audio.decode_timeout_s or check the file is not a stream that never ends' : 'check that the file is a complete audio recording; re-export it as wav or flac',
-        }));
-      })
-      .on('end', () => { if (!settled) { settled = true; finish(); } });
-    // streaming: bytes wait here until the stream's layout is known and a whole frame is there
-    let carry: Buffer = Buffer.alloc(0);
+    const proc = spawn(bin.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const kill = () => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL'); };
+    const timer = setTimeout(() => { timedOut = true; kill(); }, options.timeoutS * 1000);
     // the container's declared duration, when ffmpeg reports one: lets a streaming caller size its output once
     let durationS: number | null = null;
+    // stderr, line by line: the first input's duration and first audio stream, until the mapping
+    let inInput = false;
+    let described = false;
+    let partial = '';
+    const onLine = (line: string) => {
+      if (!line.trim()) return;
+      stderrTail.push(line);
+      if (stderrTail.length > 12) stderrTail.shift();
+      if (damageLines.length < 20 && DAMAGE_LINE.test(line)) damageLines.push(line.replace(/^\[[^\]]* @ 0x[0-9a-f]+\] /, '').trim());
+      if (described) return;
+      if (/^Input #0, /.test(line)) inInput = true;
+      else if (/^(Input #[1-9]|Output #\d+|Stream mapping:)/.test(line)) inInput = false;
+      else if (inInput) {
+        const d = /^\s*Duration: (\d+):(\d+):(\d+(?:\.\d+)?)/.exec(line);
+        if (d) durationS = Number(d[1]) * 3600 + Number(d[2]) * 60 + Number(d[3]);
+        const a = /^\s*Stream #0:\d+.*?: Audio: (.*)$/.exec(line);
+        if (a) {
+          const details = a[1]!.split(', ');
+          info = parseAudioDetails(details[0], details);
+          described = true;
+        }
+      }
+    };
+    proc.stderr!.setEncoding('utf8').on('data', (text: string) => {
+      const lines = (partial + text).split(/\r\n|\r|\n/);
+      partial = lines.pop() ?? '';
+      lines.forEach(onLine);
+    });
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      if (tooLong) return finish();
+      const detail = stderrTail.filter((l) => /error|invalid|could not|does not contain|no such|failed|truncat|matches no streams/i.test(l)).slice(-3).join(' | ');
+      const noAudio = stderrTail.some((l) => /matches no streams|does not contain any stream|Output file #0 does not contain/.test(l));
+      const reason = noAudio ? 'has no audio stream' : timedOut
+        ? `ffmpeg did not finish within ${options.timeoutS} s and was killed`
+        : `ffmpeg could not decode it${detail ? `: ${detail}` : `: ${err.message.split('\n')[0]}`}`;
+      reject(new TosiaError('E_DECODE', reason, {
+        file, stage: 'decode',
+        hint: noAudio ? 'the file holds no audio track (a video or image?); pass the audio recording' : timedOut ? 'raise audio.decode_timeout_s or check the file is not a stream that never ends' : 'check that the file is a complete audio recording; re-export it as wav or flac',
+      }));
+    };
+    proc.on('error', (e) => { clearTimeout(timer); fail(new Error(`ffmpeg could not be started (${bin.path}): ${e.message}`)); });
+    // close: the process has exited and its stdout and stderr are drained
+    proc.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (partial) { onLine(partial); partial = ''; }
+      if (code === 0 && !timedOut) { if (!settled) { settled = true; finish(); } return; }
+      fail(new Error(signal ? `ffmpeg was killed with signal ${signal}` : `ffmpeg exited with code ${code}`));
+    });
+    // streaming: bytes wait here until the stream's layout is known and a whole frame is there
+    let carry: Buffer = Buffer.alloc(0);
     const stream = (c: Buffer | null) => {
       const src = info as StreamInfo | null;
       if (c) carry = carry.length ? Buffer.concat([carry, c]) : c;
@@ -105,12 +129,12 @@ export async function decodeWithFfmpeg(path: string, options: FfmpegDecodeOption
       carry = carry.subarray(usable);
       options.onPcm!(pcm, src.channels ?? 1, src.sampleRate, durationS);
     };
-    out.on('data', (c: Buffer) => {
+    proc.stdout!.on('data', (c: Buffer) => {
       if (options.onPcm) {
         try {
           stream(c);
         } catch (e) {
-          if (!settled) { settled = true; cmd.kill('SIGKILL'); reject(e); }
+          if (!settled) { settled = true; kill(); reject(e); }
           return;
         }
       } else chunks.push(c);
@@ -118,7 +142,7 @@ export async function decodeWithFfmpeg(path: string, options: FfmpegDecodeOption
       const ch = (info as StreamInfo | null)?.channels ?? 1;
       if (bytes > maxBytesPerChannel() * ch && !tooLong) {
         tooLong = true;
-        cmd.kill('SIGKILL');
+        kill();
       }
     });
     function finish(): void {
@@ -155,8 +179,5 @@ export async function decodeWithFfmpeg(path: string, options: FfmpegDecodeOption
       new Uint8Array(interleaved.buffer).set(buf.subarray(0, usable));
       resolve({ interleaved, channels, sampleRate: rate, source: src, damageLines });
     }
-    cmd.setMaxListeners?.(20);
-    (cmd as unknown as { options: { timeout?: number } }).options.timeout = options.timeoutS;
-    cmd.pipe(out, { end: true });
   });
 }

@@ -21,7 +21,7 @@ export interface StreamInfo {
   channels: number | null;
 }
 
-/** From fluent-ffmpeg's codecData: audio = 'mp3', audio_details = ['mp3', '48000 Hz', 'stereo', ...]. */
+/** From ffmpeg's stream line ("Audio: mp3 (mp3float), 48000 Hz, stereo, fltp, 128 kb/s", split at ', '): the codec, the rate, the channels. */
 export function parseAudioDetails(audio: string | undefined, details: readonly string[] | undefined): StreamInfo {
   const d = details ?? [];
   const codec = (audio ?? d[0] ?? 'unknown').split(' ')[0] ?? 'unknown';
