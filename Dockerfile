@@ -43,10 +43,11 @@ COPY page page
 COPY schemas schemas
 COPY models/tosia-cough-demo.onnx models/tosia-cough-demo.json models/
 # then only what runs here: no dev tools, no ffmpeg-static (the image uses Debian's ffmpeg), and
-# onnxruntime-node kept (an optional peer: native CPU is 4.6x faster a segment than the bundled
-# WebAssembly engine) with its binaries for this platform only (its darwin and win32 ones are 220 MB)
+# every optional peer at the version the repository tests: onnxruntime-node (native CPU is 4.6x
+# faster a segment than the bundled WebAssembly engine; its binaries for this platform only: the
+# darwin and win32 ones are 220 MB) and the Azure and AWS SDKs for azblob:// and s3://
 RUN node /opt/npm/bin/npm-cli.js run build && node /opt/npm/bin/npm-cli.js prune --omit=dev \
- && node /opt/npm/bin/npm-cli.js install --no-save --omit=dev --no-audit --no-fund "onnxruntime-node@$(node -p "require('./package.json').devDependencies['onnxruntime-node']")" \
+ && node /opt/npm/bin/npm-cli.js install --no-save --omit=dev --no-audit --no-fund $(node -p "const p = require('./package.json'); Object.keys(p.peerDependencies).map((n) => n + '@' + p.devDependencies[n]).join(' ')") \
  && rm -rf node_modules/ffmpeg-static node_modules/onnxruntime-node/bin/napi-v6/darwin node_modules/onnxruntime-node/bin/napi-v6/win32 node_modules/onnxruntime-node/bin/napi-v6/linux/arm64
 
 FROM ${BASE}

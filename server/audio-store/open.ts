@@ -39,11 +39,27 @@ export function parseStoreUrl(url: string, flag = '--audio-store'): StoreLocatio
   return { kind: scheme, container: host, prefix: segments.length ? `${segments.join('/')}/` : '' };
 }
 
+/**
+ * The SDK each object store needs. They are optional peer dependencies (52 MB together): a plain
+ * `npm i tosia` leaves them out, and the first URL that needs one says how to add it.
+ */
+export const OBJECT_STORE_SDK = { azblob: '@azure/storage-blob', s3: '@aws-sdk/client-s3' } as const;
+
 /** The container or bucket of a parsed location; the SDK is loaded only here, when that backend is used. */
 export async function openBucket(at: Extract<StoreLocation, { kind: 'azblob' | 's3' }>, env: NodeJS.ProcessEnv = process.env): Promise<Bucket> {
-  switch (at.kind) {
-    case 'azblob': return new (await import('./azure-blob.js')).AzureBlobBucket(at.container, env);
-    case 's3': return new (await import('./s3.js')).S3Bucket(at.container, env);
+  try {
+    switch (at.kind) {
+      case 'azblob': return new (await import('./azure-blob.js')).AzureBlobBucket(at.container, env);
+      case 's3': return new (await import('./s3.js')).S3Bucket(at.container, env);
+    }
+  } catch (e) {
+    const sdk = OBJECT_STORE_SDK[at.kind];
+    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(sdk)) {
+      throw new TosiaError('E_CONFIG', `${at.kind}://${at.container} needs ${sdk}, which is not installed`, {
+        stage: 'config', hint: `install it where tosia is installed: npm i ${sdk} (the container image has it)`, cause: e,
+      });
+    }
+    throw e;
   }
 }
 

@@ -36,7 +36,9 @@ describe('npm i of the packed tarball into an empty folder', () => {
     expect(i.code, i.stderr).toBe(0);
     expect(i.stderr).not.toMatch(/onnxruntime-node|api\.nuget\.org/);
     const mb = (p: string) => Math.round(du(join(app, 'node_modules', p)) / 1e6);
-    console.log(`tarball ${(statSync(tgz).size / 1e6).toFixed(1)} MB; installed node_modules ${mb('')} MB (tosia ${mb('tosia')} MB, @ffmpeg-installer ${mb('@ffmpeg-installer')} MB)`);
+    // the optional dependencies are ffmpeg binaries alone (npm i --omit=optional leaves them out)
+    const optional = mb('@ffmpeg-installer') + mb('ffmpeg-static');
+    console.log(`tarball ${(statSync(tgz).size / 1e6).toFixed(1)} MB; installed node_modules ${mb('')} MB, ${mb('') - optional} MB without the optional ffmpeg binaries (tosia ${mb('tosia')} MB, @ffmpeg-installer ${mb('@ffmpeg-installer')} MB, ffmpeg-static ${mb('ffmpeg-static')} MB)`);
     expect(readdirSync(join(app, 'node_modules'))).not.toContain('onnxruntime-node');
   }, 1_000_000);
 
@@ -52,6 +54,13 @@ describe('npm i of the packed tarball into an empty folder', () => {
     const doctor = await run('npx', ['--no-install', 'tosia', 'doctor'], { cwd: app, env: cleanEnv, timeout: 120_000 });
     expect(doctor.stdout).toMatch(/onnxruntime-node is not installed/);
   }, 300_000);
+
+  it('an object-store URL without its SDK is a usage error that says what to install', async () => {
+    expect(app, 'the install above failed').not.toBe('');
+    const r = await run('npx', ['--no-install', 'tosia', 'run', 'azblob://calls/2026/', '--out', join(dir, 'out')], { cwd: app, env: { ...cleanEnv, AZURE_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true' }, timeout: 120_000 });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/E_CONFIG: .*azblob:\/\/calls needs @azure\/storage-blob, which is not installed.*npm i @azure\/storage-blob/);
+  });
 
   it("require('tosia') and import both work from the installed package", async () => {
     expect(app, 'the install above failed').not.toBe('');
