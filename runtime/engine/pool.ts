@@ -1,16 +1,12 @@
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { Layout, Normalisation } from '../../algos/classify/tensor.js';
 import { TosiaError } from '../../algos/errors.js';
 import type { Config } from '../config/schema.js';
 import { deserializeError, serializeError, type SerializedError } from '../errors.js';
 import type { Result } from '../pipeline/result.js';
-import { modelPathFor, packageRoot } from '../paths.js';
-import type { ClassifierInfo } from './inference.js';
-import type { InferenceWorkerMessage, WorkerInit, WorkerMessage } from './protocol.js';
+import { startInferenceThread, workerScript, type InferenceThread } from './inference-thread.js';
+import type { WorkerInit, WorkerMessage } from './protocol.js';
 
 /**
  * A recording to run: a file; bytes with the name they came under; a file the worker reads but
@@ -143,11 +139,6 @@ interface Slot { worker: Worker | null; held: Map<number, (o: JobOutcome) => voi
 const DEPTH = 2;
 
 /** The built worker script: beside this module when built; from sources (tests), the built one. */
-function workerScript(name: string): string {
-  const local = fileURLToPath(new URL(`./${name}`, import.meta.url));
-  return existsSync(local) ? local : join(packageRoot(), 'dist/runtime/engine', name);
-}
-
 /** Ask a worker thread to end once idle (it closes its port); terminate it if it has not within `ms`. */
 function endWorker(worker: Worker, ms = 5000): Promise<void> {
   return new Promise<void>((resolve) => {
@@ -166,7 +157,7 @@ export class ThreadPool implements Pool {
   private readonly concurrency: number;
   private readonly slots: Slot[] = [];
   private started: Promise<ModelIdentity | null> | null = null;
-  private inference: Promise<{ worker: Worker; info: ClassifierInfo }> | null = null;
+  private inference: Promise<InferenceThread> | null = null;
   private fatal: TosiaError | null = null;
   private closed = false;
 
@@ -218,17 +209,9 @@ export class ThreadPool implements Pool {
     await inference?.then((i) => i.worker.terminate(), () => undefined);
   }
 
-  private startInference(): Promise<{ worker: Worker; info: ClassifierInfo }> {
-    this.inference ??= (async () => {
-      const cfg = this.options.config;
-      const worker = new Worker(workerScript('inference-worker.js'), { workerData: { modelPath: modelPathFor(cfg), device: cfg.classifier.device } });
-      const info = await new Promise<ClassifierInfo>((ok, bad) => {
-        worker.once('message', (m: InferenceWorkerMessage) => (m.type === 'ready' ? ok(m.info) : bad(deserializeError(m.error))));
-        worker.once('error', (e) => bad(new TosiaError('E_INTERNAL', `inference thread failed to start: ${e.message}`)));
-      });
-      return { worker, info };
-    })();
-    return this.inference;
+  private startInference(): Promise<InferenceThread> {
+    this.inference ??= startInferenceThread(this.options.config);
+    return this.inference!;
   }
 
   private spawn(): Slot {

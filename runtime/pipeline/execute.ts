@@ -97,20 +97,25 @@ export async function runRecording(work: WorkUnit, options: RunOptions = {}): Pr
   const t0 = performance.now();
   const cfg = work.config;
   const engine = options.engine ?? defaultEngine();
-  // ffmpeg decodes in its own process; meanwhile this thread loads the model and the FFT
+  // the model is awaited only when the segments are ready for it: it loads meanwhile (on its own
+  // thread when options.model comes from one), as ffmpeg decodes in its own process
   const decoding = decodeStage(work.sourceBytes ? { bytes: work.sourceBytes, name: work.sourceFile } : work.sourceFile, cfg, engine);
-  decoding.catch(() => undefined); // a model error, if any, is reported first
+  decoding.catch(() => undefined);
+  const modelLoading = Promise.resolve(options.model ?? engine.modelFor(cfg));
+  modelLoading.catch(() => undefined);
   const fftLoading = engine.fft();
-  const model: Classifier = await Promise.resolve(options.model ?? engine.modelFor(cfg));
-  const warnings = checkModelConfig(model, cfg);
-  const manifest = model.manifest;
-  const threshold = cfg.classifier.threshold ?? manifest.threshold;
   const timings = { decode: 0, segment: 0, mel: 0, colour: 0, classify: 0, total: 0 };
 
   let t = performance.now();
-  const audio = await decoding;
+  let audio: Awaited<typeof decoding>;
+  try {
+    audio = await decoding;
+  } catch (e) {
+    await modelLoading; // a model error, if any, is reported first
+    throw e;
+  }
   timings.decode = performance.now() - t0;
-  warnings.push(...audio.warnings);
+  const warnings: string[] = [...audio.warnings];
 
   const fft = await fftLoading;
   t = performance.now();
@@ -124,6 +129,10 @@ export async function runRecording(work: WorkUnit, options: RunOptions = {}): Pr
   if (legacy) warnings.push(legacy);
   const prepared = prepareSegments(audio, segments, cfg, timings, fft, engine);
 
+  const model: Classifier = await modelLoading;
+  warnings.unshift(...checkModelConfig(model, cfg));
+  const manifest = model.manifest;
+  const threshold = cfg.classifier.threshold ?? manifest.threshold;
   t = performance.now();
   const labels = manifest.labels;
   let probs: Float32Array = new Float32Array(0);
