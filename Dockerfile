@@ -25,7 +25,7 @@ RUN echo "${NODE_SHA512}  /tmp/node.tgz" | sha512sum -c - \
 FROM node AS build
 # Behind a TLS-inspecting proxy, `make image` mounts the host's CA bundle here for the build's
 # npm (without it Node warns that the file is missing and uses its own CAs)
-ENV PATH=/opt/node/bin:$PATH NODE_EXTRA_CA_CERTS=/etc/ssl/certs/build-ca.crt
+ENV PATH=/opt/node/bin:/opt/npm/bin:$PATH NODE_EXTRA_CA_CERTS=/etc/ssl/certs/build-ca.crt
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 # optional dependencies stay (libsql's and onnxruntime's platform packages are optional ones)
