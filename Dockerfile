@@ -20,12 +20,13 @@ RUN echo "${NODE_SHA512}  /tmp/node.tgz" | sha512sum -c - \
  && mkdir -p /opt/node /opt/npm \
  && tar -xzf /tmp/node.tgz -C /opt/node --strip-components=1 \
  && tar -xzf /tmp/npm.tgz -C /opt/npm --strip-components=1 \
- && rm /tmp/node.tgz /tmp/npm.tgz
+ && rm /tmp/node.tgz /tmp/npm.tgz \
+ && printf '#!/bin/sh\nexec /opt/node/bin/node /opt/npm/bin/npm-cli.js "$@"\n' > /opt/node/bin/npm && chmod +x /opt/node/bin/npm
 
 FROM node AS build
 # Behind a TLS-inspecting proxy, `make image` mounts the host's CA bundle here for the build's
 # npm (without it Node warns that the file is missing and uses its own CAs)
-ENV PATH=/opt/node/bin:/opt/npm/bin:$PATH NODE_EXTRA_CA_CERTS=/etc/ssl/certs/build-ca.crt
+ENV PATH=/opt/node/bin:$PATH NODE_EXTRA_CA_CERTS=/etc/ssl/certs/build-ca.crt
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 # optional dependencies stay (libsql's and onnxruntime's platform packages are optional ones)
@@ -46,8 +47,9 @@ COPY models/tosia-cough-demo.onnx models/tosia-cough-demo.json models/
 # every optional peer at the version the repository tests: onnxruntime-node (native CPU is 4.6x
 # faster a segment than the bundled WebAssembly engine; its binaries for this platform only: the
 # darwin and win32 ones are 220 MB) and the Azure and AWS SDKs for azblob:// and s3://
-RUN node /opt/npm/bin/npm-cli.js run build && node /opt/npm/bin/npm-cli.js prune --omit=dev \
- && node /opt/npm/bin/npm-cli.js install --no-save --omit=dev --no-audit --no-fund $(node -p "const p = require('./package.json'); Object.keys(p.peerDependencies).map((n) => n + '@' + p.devDependencies[n]).join(' ')") \
+RUN node /opt/npm/bin/npm-cli.js run build \
+ && node -e "const fs = require('fs'), p = require('./package.json'); for (const n of Object.keys(p.peerDependencies)) { p.dependencies[n] = p.devDependencies[n]; delete p.devDependencies[n]; } fs.writeFileSync('package.json', JSON.stringify(p, null, 2))" \
+ && node /opt/npm/bin/npm-cli.js prune --omit=dev --no-audit --no-fund \
  && rm -rf node_modules/ffmpeg-static node_modules/onnxruntime-node/bin/napi-v6/darwin node_modules/onnxruntime-node/bin/napi-v6/win32 node_modules/onnxruntime-node/bin/napi-v6/linux/arm64
 
 FROM ${BASE}

@@ -14,6 +14,10 @@ node_version=$("${run[@]}" --network none --entrypoint node "$image" --version)
 echo "   node $node_version"
 case "$node_version" in v24.*) ;; *) echo "expected Node 24 in the image"; exit 1 ;; esac
 
+peers=$("${run[@]}" --network none --entrypoint node -w /app "$image" --input-type=module -e "for (const n of ['onnxruntime-node', '@azure/storage-blob', '@aws-sdk/client-s3']) await import(n); console.log('ok')")
+echo "   the optional peers (onnxruntime-node, the Azure and AWS SDKs) load: $peers"
+[ "$peers" = ok ] || exit 1
+
 echo "2. tosia serve answering /health"
 port=$(node -e 's=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 name=tosia-smoke-$$
