@@ -106,11 +106,8 @@ async function readList(file: string): Promise<string[]> {
 async function runOne(file: string, cfg: Config, json: boolean, report?: string): Promise<number> {
   try {
     // the pipeline loads only when a recording is to be run: --help and the other commands start without it
-    // the model loads on a thread of its own, on another core, while this one decodes and draws
-    const { modelOnThread } = await import('../../runtime/engine/inference-thread.js');
-    const model = modelOnThread(cfg);
     const [{ execute }, { WorkUnit }] = await Promise.all([import('../../runtime/pipeline/execute.js'), import('../../runtime/pipeline/work-unit.js')]);
-    const result = await execute(new WorkUnit({ sourceFile: file, ...cfg }), { model: model.classifier }).finally(() => model.close());
+    const result = await execute(new WorkUnit({ sourceFile: file, ...cfg }));
     if (result.source.decoder === 'ffmpeg') await warnIfOldFfmpeg(cfg);
     process.stdout.write(json ? JSON.stringify(result, null, 2) + '\n' : renderResult(result));
     if (report) {

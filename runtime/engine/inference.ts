@@ -95,11 +95,6 @@ export class RemoteClassifier implements Classifier {
     });
   }
 
-  /** Let go of the port (the thread may be gone already). */
-  close(): void {
-    this.port.close();
-  }
-
   run(data: Float32Array, dims: readonly number[]): Promise<Float32Array> {
     const id = this.next++;
     return new Promise((resolve, reject) => {

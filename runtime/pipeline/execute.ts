@@ -97,8 +97,8 @@ export async function runRecording(work: WorkUnit, options: RunOptions = {}): Pr
   const t0 = performance.now();
   const cfg = work.config;
   const engine = options.engine ?? defaultEngine();
-  // the model is awaited only when the segments are ready for it: it loads meanwhile (on its own
-  // thread when options.model comes from one), as ffmpeg decodes in its own process
+  // the model is awaited only when the segments are ready for it: it loads meanwhile (in another
+  // thread when options.model is served from one), as ffmpeg decodes in its own process
   const decoding = decodeStage(work.sourceBytes ? { bytes: work.sourceBytes, name: work.sourceFile } : work.sourceFile, cfg, engine);
   decoding.catch(() => undefined);
   const modelLoading = Promise.resolve(options.model ?? engine.modelFor(cfg));
