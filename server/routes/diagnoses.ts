@@ -10,6 +10,7 @@ import { AUTH_PROBLEMS, bytes, empty, json, problems } from '../openapi/response
 import { etagOf, ifNoneMatch, NoneMatchHeaders } from './conditional.js';
 import type { Services } from '../services.js';
 import { recordNotFound as notFound, unavailable } from '../intake/intake.js';
+import { ListPages } from './list-page.js';
 import { renderOne, renderRecord } from './render.js';
 import { storedInstant } from './rfc3339.js';
 import { readUpload, tooLarge } from './upload.js';
@@ -26,6 +27,7 @@ export function diagnosesRoutes(s: Services) {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
     // a raw audio/* body is handed on as a stream, never buffered whole
     app.addContentTypeParser(/^(audio\/|video\/|application\/ogg)/i, (_req, payload, done) => done(null, payload));
+    const pages = new ListPages();
     const get = async (id: string) => (await s.records.get(id)) ?? (() => { throw notFound(id); })();
 
     /** Wait up to `waitS` for a record to finish and answer with it as the API says. */
@@ -106,12 +108,14 @@ export function diagnosesRoutes(s: Services) {
         if (at === null) throw new Problem(400, 'E_INPUT', `querystring.${field} ${JSON.stringify(text)} is not an RFC 3339 date-time`, { errors: [{ field: `querystring.${field}`, message: 'must be an RFC 3339 date-time such as 2026-12-06T09:30:00Z or 2026-12-06T10:30:00.5+01:00' }] });
         return at;
       };
-      const result = q.include === 'result';
-      const rows = await s.records.list({ status: q.status, label: q.label, external_id: q.external_id, flag: q.flag, model: q.model, created_after: when('created_after'), created_before: when('created_before'), before_id: before, limit }, result);
+      const filter = { status: q.status, label: q.label, external_id: q.external_id, flag: q.flag, model: q.model, created_after: when('created_after'), created_before: when('created_before'), before_id: before, limit };
+      reply.type('application/json; charset=utf-8');
+      if (q.include !== 'result') return reply.send(pages.page(await s.records.listPacked(filter), limit));
+      const rows = await s.records.list(filter);
       const page = rows.slice(0, limit);
       // the items are built field by field by renderRecord: plain JSON.stringify is exact, and far
       // cheaper than the schema serializer, which checks each item's nullable parts one by one
-      return reply.type('application/json; charset=utf-8').serializer(JSON.stringify).send({ items: page.map((r) => renderRecord(r, r.flag_list ? r.flag_list.split(',') : [], { result })), next_cursor: rows.length > limit ? encodeCursor(page.at(-1)!.id) : null });
+      return reply.serializer(JSON.stringify).send({ items: page.map((r) => renderRecord(r, r.flag_list ? r.flag_list.split(',') : [])), next_cursor: rows.length > limit ? encodeCursor(page.at(-1)!.id) : null });
     });
 
     app.get('/v1/diagnoses/:id', {

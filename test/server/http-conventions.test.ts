@@ -136,6 +136,33 @@ describe.each(STORES)('text, times and lists on $store', ({ store }) => {
     await problem(await h.call('/v1/diagnoses?include=everything'), 400, 'E_INPUT');
   });
 
+  it('a list item is the record as GET shows it, without its result, before and after the record changes', async () => {
+    // list items are rendered once per version of their row and kept (routes/list-page.ts): a
+    // record that changes must never be listed as it was
+    const item = async (id: string) => (await (await h.call('/v1/diagnoses?limit=500')).json()).items.find((d: { id: string }) => d.id === id);
+    const record = async (id: string, wait = 0) => {
+      const { result: _, ...rest } = await (await h.call(`/v1/diagnoses/${id}?wait=${wait}`)).json();
+      return rest;
+    };
+    const queued = await (await h.call('/v1/diagnoses?wait=0', { method: 'POST', body: variant(840), headers: { 'content-type': 'audio/wav' } })).json();
+    const early = await item(queued.id);
+    expect(['queued', 'running', 'done']).toContain(early.status);
+    const done = await record(queued.id, 60);
+    expect(done.status).toBe('done');
+    expect(await item(queued.id)).toEqual(done);
+    // a second listing, from what was kept, is the same bytes
+    const pageText = async () => (await h.call('/v1/diagnoses?limit=500')).text();
+    expect(await pageText()).toBe(await pageText());
+    // the row changes below the API (the audio purged by the retention sweep): the list shows it at once
+    await h.srv.services.records.purgeAudioBefore('9999-01-01T00:00:00.000Z', '2026-12-07T06:00:01.000Z');
+    const purged = await record(queued.id);
+    expect(purged.audio_purged_at).toBe('2026-12-07T06:00:01.000Z');
+    expect(purged.links.audio).toBeNull();
+    expect(await item(queued.id)).toEqual(purged);
+    await h.call(`/v1/diagnoses/${queued.id}`, { method: 'DELETE' });
+    expect(await item(queued.id)).toBeUndefined();
+  });
+
   it('ETag: 304 for an unchanged record, review, image, figure and recording; a changed record gets a new one', async () => {
     const rec = await (await h.call('/v1/diagnoses?wait=60', { method: 'POST', body: variant(820), headers: { 'content-type': 'audio/wav' } })).json();
     for (const path of [`/v1/diagnoses/${rec.id}`, `/v1/diagnoses/${rec.id}/segments/0.png`, `/v1/diagnoses/${rec.id}/figure.svg`, `/v1/diagnoses/${rec.id}/audio`]) {
