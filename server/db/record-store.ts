@@ -24,7 +24,21 @@ function flagList(dialect: Dialect) {
     : sql<string | null>`(select group_concat(flag, ',') from (select flag from diagnosis_flags where diagnosis_flags.diagnosis_id = diagnoses.id order by flag))`;
 }
 
-/** A row of listPacked() as a row, without its result. */
+/**
+ * A listed record's current version: `version` names it (equal versions, equal rows), with the
+ * row itself (`packed`, on SQLite) or only its `id` (PostgreSQL: packedRows() reads it).
+ */
+export type ListedVersion = { version: string; packed: string; id?: undefined } | { version: string; id: string; packed?: undefined };
+
+type VersionRow = { packed: string; id?: undefined; xmin?: undefined } | { id: string; xmin: string; packed?: undefined };
+
+/** Every column but the result, and the flags, as one JSON array text. */
+function packedRow(dialect: Dialect) {
+  const values = sql.join([...LIST_COLUMNS.map((c) => sql.ref(c)), flagList(dialect)]);
+  return dialect === 'postgres' ? sql<string>`json_build_array(${values})::text` : sql<string>`json_array(${values})`;
+}
+
+/** A packed row as a row, without its result. */
 export function unpackRow(packed: string): ListedRow {
   const values = JSON.parse(packed) as unknown[];
   const row: Record<string, unknown> = { result: null, flag_list: values[LIST_COLUMNS.length] ?? null };
@@ -63,7 +77,7 @@ export interface Failure { code: string; stage: string | null; message: string }
 export interface Purged { id: string; sha256: string }
 
 export class RecordStore {
-  private readonly packedQueries = new Map<string, CompiledQuery<{ packed: string }>>();
+  private readonly listQueries = new Map<string, CompiledQuery<VersionRow>>();
 
   constructor(private readonly db: Db, private readonly dialect: Dialect = 'sqlite') {}
 
@@ -141,30 +155,49 @@ export class RecordStore {
   }
 
   /**
-   * As list(), without the result (most of a row), each row packed by the database into one
-   * JSON array text (unpackRow reads it). The text is the row's whole identity: equal texts are
-   * equal rows, which is what lets the list route render each version of a record once. SQLite's
-   * driver converts each value separately, which alone made up most of a compact page (28 values
-   * a row: 0.39 ms a page of 51; packed: 0.16 ms).
+   * As list(), without the result (most of a row): each record's current version, so that the
+   * list route renders each version of a record once (routes/list-page.ts).
+   *
+   * On SQLite the version is the row itself, packed by the database into one JSON array text
+   * (unpackRow reads it): equal texts are equal rows. Its driver converts each value separately,
+   * which alone made up most of a compact page (28 values a row: 0.39 ms a page of 51; packed:
+   * 0.16 ms).
+   *
+   * On PostgreSQL the version is the id and the row version's xmin (the transaction that wrote
+   * it: every UPDATE writes a new one), and packedRows() reads the rows not rendered yet. Asking
+   * PostgreSQL for every row packed cost it 0.36 ms a page, the ids and versions 0.1. A record's
+   * flags change only in a transaction that also writes its row (finish, insertDone), so its
+   * xmin covers them.
    */
-  async listPacked(f: ListFilter): Promise<string[]> {
+  async listVersions(f: ListFilter): Promise<ListedVersion[]> {
     // The query is built and compiled once per shape of filter (which fields it has): its text
     // stays, only the parameters change, in the order filtered() adds them. Building it was a
     // tenth of the server's time for a compact page.
     const params: unknown[] = FILTER_FIELDS.flatMap((k) => (f[k] === undefined ? [] : [f[k]]));
     params.push(f.limit + 1);
     const shape = FILTER_FIELDS.map((k) => (f[k] === undefined ? '-' : 'x')).join('');
-    let compiled = this.packedQueries.get(shape);
+    let compiled = this.listQueries.get(shape);
     if (!compiled) {
-      const values = sql.join([...LIST_COLUMNS.map((c) => sql.ref(c)), flagList(this.dialect)]);
-      const packed = this.dialect === 'postgres' ? sql<string>`json_build_array(${values})::text` : sql<string>`json_array(${values})`;
-      const made = this.filtered(this.db.selectFrom('diagnoses').select(packed.as('packed')), f).compile();
+      const base: SelectQueryBuilder<Tables, 'diagnoses', VersionRow> = this.dialect === 'postgres'
+        ? this.db.selectFrom('diagnoses').select(['id', sql<string>`xmin::text`.as('xmin')])
+        : this.db.selectFrom('diagnoses').select(packedRow(this.dialect).as('packed')) as SelectQueryBuilder<Tables, 'diagnoses', VersionRow>;
+      const made = this.filtered(base, f).compile() as CompiledQuery<VersionRow>;
       // the order is checked once, so a change to filtered() cannot mismatch them silently
-      if (made.parameters.length !== params.length || made.parameters.some((p, i) => p !== params[i])) throw new Error(`listPacked: the query's parameters ${JSON.stringify(made.parameters)} are not the filter's ${JSON.stringify(params)}`);
-      this.packedQueries.set(shape, (compiled = made));
+      if (made.parameters.length !== params.length || made.parameters.some((p, i) => p !== params[i])) throw new Error(`listVersions: the query's parameters ${JSON.stringify(made.parameters)} are not the filter's ${JSON.stringify(params)}`);
+      this.listQueries.set(shape, (compiled = made));
     }
-    const { rows } = await this.db.executeQuery<{ packed: string }>({ ...compiled, parameters: params });
-    return rows.map((r) => r.packed);
+    const { rows } = await this.db.executeQuery<VersionRow>({ ...compiled, parameters: params });
+    return rows.map((r) => (r.packed !== undefined ? { version: r.packed, packed: r.packed } : { version: `${r.id}:${r.xmin}`, id: r.id }));
+  }
+
+  /** The rows of these ids (those that still exist), packed as listVersions gives them on SQLite, each with its version. */
+  async packedRows(ids: readonly string[]): Promise<Map<string, { version: string; packed: string }>> {
+    const out = new Map<string, { version: string; packed: string }>();
+    if (ids.length === 0) return out;
+    const version = this.dialect === 'postgres' ? sql<string>`id || ':' || xmin::text` : packedRow(this.dialect);
+    const rows = await this.db.selectFrom('diagnoses').select(['id', version.as('version'), packedRow(this.dialect).as('packed')]).where('id', 'in', ids).execute();
+    for (const r of rows) out.set(r.id, { version: r.version, packed: r.packed });
+    return out;
   }
 
   /** One filter for both shapes of row: newest first, limit + 1. */

@@ -110,7 +110,7 @@ export function diagnosesRoutes(s: Services) {
       };
       const filter = { status: q.status, label: q.label, external_id: q.external_id, flag: q.flag, model: q.model, created_after: when('created_after'), created_before: when('created_before'), before_id: before, limit };
       reply.type('application/json; charset=utf-8');
-      if (q.include !== 'result') return reply.send(pages.page(await s.records.listPacked(filter), limit));
+      if (q.include !== 'result') return reply.send(await pages.page(await s.records.listVersions(filter), limit, (ids) => s.records.packedRows(ids)));
       const rows = await s.records.list(filter);
       const page = rows.slice(0, limit);
       // the items are built field by field by renderRecord: plain JSON.stringify is exact, and far
