@@ -70,7 +70,7 @@ async function listOn(store: string, flags: string[], quick: boolean): Promise<s
       if (r.non2xx || r.errors) throw new Error(`${path}: ${r.non2xx} non-2xx, ${r.errors} errors`);
       rows.push([name, (bytes / 1024).toFixed(1), r.requests.average.toFixed(0), r.latency.p50 < 1 ? '< 1' : r.latency.p50.toFixed(0), ((cpuMs(s.proc.pid!) - before) / r.requests.total).toFixed(2)]);
     }
-    return `### A page of 50 records (GET /v1/diagnoses?limit=50, 4 connections, ${quick ? 3 : 10} s, ${store})\n\n${table(['list', 'page KB', 'requests/s', 'p50 ms', 'server CPU ms a page'], rows)}`;
+    return `### A page of 50 records on ${store} (GET /v1/diagnoses?limit=50, 4 connections, ${quick ? 3 : 10} s)\n\n${table(['list', 'page KB', 'requests/s', 'p50 ms', 'server CPU ms a page'], rows)}`;
   } finally {
     await s.stop();
     rmSync(dir, { recursive: true, force: true });
