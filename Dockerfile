@@ -43,14 +43,14 @@ COPY client client
 COPY page page
 COPY schemas schemas
 COPY models/tosia-cough-demo.onnx models/tosia-cough-demo.json models/
-# then only what runs here: no dev tools, no ffmpeg-static (the image uses Debian's ffmpeg), and
-# every optional peer at the version the repository tests: onnxruntime-node (native CPU is 4.6x
+# then only what runs here: no dev tools, no ffmpeg package (the image uses Debian's ffmpeg), and
+# every other optional peer at the version the repository tests: onnxruntime-node (native CPU is 4.6x
 # faster a segment than the bundled WebAssembly engine; its binaries for this platform only: the
 # darwin and win32 ones are 220 MB) and the Azure and AWS SDKs for azblob:// and s3://
 RUN node /opt/npm/bin/npm-cli.js run build \
- && node -e "const fs = require('fs'), p = require('./package.json'); for (const n of Object.keys(p.peerDependencies)) { p.dependencies[n] = p.devDependencies[n]; delete p.devDependencies[n]; } fs.writeFileSync('package.json', JSON.stringify(p, null, 2))" \
+ && node -e "const fs = require('fs'), p = require('./package.json'); for (const n of Object.keys(p.peerDependencies).filter((n) => !/ffmpeg/.test(n))) { p.dependencies[n] = p.devDependencies[n]; delete p.devDependencies[n]; } fs.writeFileSync('package.json', JSON.stringify(p, null, 2))" \
  && node /opt/npm/bin/npm-cli.js prune --omit=dev --no-audit --no-fund \
- && rm -rf node_modules/ffmpeg-static node_modules/onnxruntime-node/bin/napi-v6/darwin node_modules/onnxruntime-node/bin/napi-v6/win32 node_modules/onnxruntime-node/bin/napi-v6/linux/arm64
+ && rm -rf node_modules/onnxruntime-node/bin/napi-v6/darwin node_modules/onnxruntime-node/bin/napi-v6/win32 node_modules/onnxruntime-node/bin/napi-v6/linux/arm64
 
 FROM ${BASE}
 RUN apt-get update \

@@ -1,7 +1,7 @@
 import { isTosiaError } from '../algos/errors.js';
 import type { Config } from './config/schema.js';
 import { ffmpegVersion, ffmpegYear, isOldFfmpeg, OLD_FFMPEG_ADVICE } from './decode/ffmpeg-age.js';
-import { ffmpegCandidates, resolveFfmpeg } from './decode/ffmpeg-path.js';
+import { ffmpegCandidates, NEEDS_FFMPEG, NO_FFMPEG_FIX, NoFfmpegError, resolveFfmpeg } from './decode/ffmpeg-path.js';
 import { compareWithConfig, describeMismatches } from './model/manifest.js';
 import { Model } from './model/model.js';
 import { cudaProviderInstalled, NATIVE_INSTALL_HINT, nativeEngine, wasmEngine } from './model/onnx-engines.js';
@@ -32,7 +32,11 @@ export async function doctor(cfg: Config): Promise<DoctorReport> {
       });
     }
   } catch (e) {
-    checks.push({ name: 'ffmpeg', ok: false, detail: (e as Error).message });
+    // none at all is a warning: the formats most recordings come in decode without one
+    const none = e instanceof NoFfmpegError;
+    checks.push(none
+      ? { name: 'ffmpeg', ok: true, warning: true, detail: `none found (tried ffmpeg-static, @ffmpeg-installer/ffmpeg and PATH). Warning: ${NEEDS_FFMPEG}: ${NO_FFMPEG_FIX}` }
+      : { name: 'ffmpeg', ok: false, detail: (e as Error).message });
   }
   // the engines: onnxruntime-node when installed (native CPU, and CUDA), and the bundled WebAssembly one
   try {

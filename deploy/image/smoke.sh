@@ -17,6 +17,9 @@ case "$node_version" in v24.*) ;; *) echo "expected Node 24 in the image"; exit 
 peers=$("${run[@]}" --network none --entrypoint node -w /app "$image" --input-type=module -e "for (const n of ['onnxruntime-node', '@azure/storage-blob', '@aws-sdk/client-s3']) await import(n); console.log('ok')")
 echo "   the optional peers (onnxruntime-node, the Azure and AWS SDKs) load: $peers"
 [ "$peers" = ok ] || exit 1
+ffmpeg_line=$("${run[@]}" --network none "$image" doctor | grep -E '^\S+\s+ffmpeg ' || true)
+echo "   $ffmpeg_line"
+case "$ffmpeg_line" in ok*"/usr/bin/ffmpeg (found by: explicit, in use)"*) ;; *) echo "expected Debian's ffmpeg in use"; exit 1 ;; esac
 
 echo "2. tosia serve answering /health"
 port=$(node -e 's=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')

@@ -8,6 +8,7 @@ import { Resampler, type ResampleStream } from '../../algos/audio/resample.js';
 import { loadPffft } from '../dsp/pffft.js';
 import { TosiaError } from '../../algos/errors.js';
 import { decodeWithFfmpeg } from './ffmpeg-decoder.js';
+import { NEEDS_FFMPEG, NoFfmpegError } from './ffmpeg-path.js';
 import { decodeNative, type NativePcm } from './native.js';
 import { gapsFor, inspectFlac, inspectMp3, inspectOgg, inspectWav, withGaps, type Damage, type Inspection } from './integrity.js';
 import { lastOggGranule, sniffFormat, type Sniffed } from './sniff.js';
@@ -23,6 +24,8 @@ export type DecodeInput = { path: string } | { bytes: Uint8Array; name: string }
 
 /** Where resamplers come from; an Engine keeps them (built once per rate pair), else each call builds its own. */
 export interface ResamplerSource { resampler(from: number, to: number): Promise<Resampler> }
+
+const NO_NATIVE = 'its format has no in-process decoder';
 
 /** Files above this size always stream through ffmpeg rather than being read whole. */
 const NATIVE_MAX_BYTES = 256 * 1024 * 1024;
@@ -214,7 +217,7 @@ export async function decode(input: DecodeInput, options: DecodeOptions): Promis
     try {
       const bound = (gaps: { frames: number }[], decodedFrames: number, rate: number) => boundFill(gaps, decodedFrames, rate, file, maxDurationS);
       const n = inspection.runs ? await decodeRuns(inspection.runs, inspection.gaps ?? [], bound) : await decodeNative(inspection.cleaned ?? bytes);
-      if (n === null) nativeWhy = 'its format has no in-process decoder';
+      if (n === null) nativeWhy = NO_NATIVE;
       else if (n.problems.length > 0) nativeWhy = n.problems.slice(0, 3).join('; ');
       else if (inspection.runs) pcm = fromNative(n);
       else {
@@ -240,17 +243,25 @@ export async function decode(input: DecodeInput, options: DecodeOptions): Promis
   const ffmpegOptions = { name: file, inputCodec: sniffed === 'opus' ? 'libopus' : undefined, ffmpegPath: options.ffmpegPath ?? null, timeoutS: options.timeoutS ?? 120, maxDurationS };
   // ffmpeg does not trim Vorbis to the last page's granule position; libvorbis does
   const granule = async () => (sniffed === 'vorbis' ? lastOggGranule(bytes ? bytes.subarray(Math.max(0, bytes.length - 65536)) : await readTail(file, 65536)) : null);
+  // why this file needs ffmpeg, for the error when there is none
+  const noFfmpeg = (e: unknown): never => {
+    if (!(e instanceof NoFfmpegError)) throw e;
+    const why = size > streamAbove ? `it is ${(size / 1048576).toFixed(0)} MB, and files above ${(streamAbove / 1048576).toFixed(0)} MB stream through ffmpeg`
+      : nativeWhy && nativeWhy !== NO_NATIVE ? `the in-process decoder rejected it (${nativeWhy}), and only ffmpeg could try it`
+        : `${NEEDS_FFMPEG}, and this one is none of those`;
+    throw new NoFfmpegError(why, file);
+  };
   let decoded: Decoded;
   if (pcm) {
     decoded = await whole(file, pcm, options);
   } else if (!bytes && size > streamAbove) {
     // a large file streams: decoded, downmixed and resampled piece by piece, so that memory
     // grows with the output (audio.sample_rate), not with the source's rate and channels
-    decoded = await streamed(file, ffmpegOptions, await granule(), options);
+    decoded = await streamed(file, ffmpegOptions, await granule(), options).catch(noFfmpeg);
   } else {
     const raw = await withFile(decodable, (path) => decodeWithFfmpeg(path, ffmpegOptions)).catch((e) => {
       // nothing of a damaged recording decodes: the damage is the reason to give
-      if (!inspection.damage) throw e;
+      if (!inspection.damage) return noFfmpeg(e);
       throw new TosiaError('E_DECODE', `the recording is damaged and nothing of it decodes: ${inspection.damage.details.join('; ')}`, { file, stage: 'decode', hint: 'get a complete copy of the recording', cause: e });
     });
     let interleaved = raw.interleaved;

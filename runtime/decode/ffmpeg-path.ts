@@ -60,6 +60,22 @@ export function ffmpegCandidates(explicit?: string | null): ResolvedFfmpeg[] {
   return found;
 }
 
+/** What a missing ffmpeg costs: tosia decodes the common formats itself. */
+export const NEEDS_FFMPEG = 'tosia decodes WAV, MP3, Ogg (Vorbis, Opus) and FLAC itself, and needs an ffmpeg for every other format (m4a, aac, webm, amr, wma, …)';
+
+/** How to get one: none comes with tosia (a 66-80 MB binary, and the packaged ones age). */
+export const NO_FFMPEG_FIX = 'install one (apt-get install ffmpeg, brew install ffmpeg, or `npm i ffmpeg-static` beside tosia), or point --ffmpeg, $TOSIA_FFMPEG or audio.ffmpeg_path at one';
+
+/**
+ * No ffmpeg anywhere: an environment problem, never a property of the file (E_INTERNAL, exit 3,
+ * retried by a re-run). The decoder says why the file needed one.
+ */
+export class NoFfmpegError extends TosiaError {
+  constructor(why = NEEDS_FFMPEG, file?: string) {
+    super('E_INTERNAL', `no ffmpeg found (tried ffmpeg-static, @ffmpeg-installer/ffmpeg and PATH); ${why}`, { file, stage: 'decode', hint: NO_FFMPEG_FIX });
+  }
+}
+
 /**
  * Find ffmpeg, in this order: an explicit path (the argument, else $TOSIA_FFMPEG), the
  * ffmpeg-static binary if its optional download succeeded, @ffmpeg-installer/ffmpeg's bundled
@@ -71,7 +87,7 @@ export function resolveFfmpeg(explicit?: string | null): ResolvedFfmpeg {
     if (!isExecutable(wanted)) {
       // a wrong setting, not a bad input: E_CONFIG, and a re-run with it fixed retries the files
       throw new TosiaError('E_CONFIG', `ffmpeg at '${wanted}' is missing or not executable`, {
-        stage: 'config', hint: 'fix audio.ffmpeg_path / --ffmpeg / $TOSIA_FFMPEG, or unset it to use the bundled ffmpeg',
+        stage: 'config', hint: 'fix audio.ffmpeg_path / --ffmpeg / $TOSIA_FFMPEG, or unset it to use an installed ffmpeg package or the ffmpeg on PATH',
       });
     }
     return { path: wanted, source: 'explicit' };
@@ -90,7 +106,5 @@ export function resolveFfmpeg(explicit?: string | null): ResolvedFfmpeg {
     }
   }
   // an environment problem, never a property of the file: E_INTERNAL (exit 3), retried by a re-run
-  throw new TosiaError('E_INTERNAL', 'no ffmpeg found (tried ffmpeg-static, @ffmpeg-installer/ffmpeg and PATH)', {
-    stage: 'decode', hint: "run 'npm ci' in the tosia folder, install ffmpeg (apt-get install ffmpeg), or set audio.ffmpeg_path",
-  });
+  throw new NoFfmpegError();
 }

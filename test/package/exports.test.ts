@@ -13,7 +13,9 @@ describe('package exports', () => {
       for (const file of typeof e === 'string' ? [e] : [e.types, e.default]) expect(existsSync(join(REPO_ROOT, file)), file).toBe(true);
     }
     expect(pkg.bin.tosia).toBe('dist/bin/tosia.js');
-    expect(pkg.optionalDependencies['ffmpeg-static']).toBeDefined();
+    // what is large and not always needed is an optional peer, never installed on its own
+    expect(pkg.optionalDependencies).toBeUndefined();
+    for (const peer of ['ffmpeg-static', '@ffmpeg-installer/ffmpeg', 'onnxruntime-node', '@azure/storage-blob', '@aws-sdk/client-s3']) expect(pkg.peerDependenciesMeta[peer], peer).toEqual({ optional: true });
   });
 
   it.each([
