@@ -44,7 +44,8 @@ export async function benchEngines(cough: string, quick: boolean): Promise<strin
   if (existsSync(raw) && !quick) {
     const bin = join(packageRoot(), 'dist/bin/tosia.js');
     const walls: Record<string, number[]> = { cpu: [], wasm: [] };
-    for (let round = 0; round < 3; round++) {
+    const ROUNDS = 5;
+    for (let round = 0; round < ROUNDS; round++) {
       for (const device of ['cpu', 'wasm']) {
         const out = mkdtempSync(join(tmpdir(), 'tosia-bench-engine-'));
         const t0 = performance.now();
@@ -55,9 +56,11 @@ export async function benchEngines(cough: string, quick: boolean): Promise<strin
       }
     }
     const c = stats(walls.cpu!), w = stats(walls.wasm!);
-    text += '\n\n' + table(['batch: covid19-cough (1077 files), 2 worker threads, every output written', 's median (min–max) of 3, interleaved'], [
-      ['--device cpu (onnxruntime-node)', `${c.median.toFixed(2)} (${c.min.toFixed(2)}–${c.max.toFixed(2)})`],
-      ['--device wasm (bundled)', `${w.median.toFixed(2)} (${w.min.toFixed(2)}–${w.max.toFixed(2)}): ${((w.median / c.median - 1) * 100).toFixed(1)} % slower`],
+    // issue 28: the bundled engine (the default install's) within 5 % of onnxruntime-node's batch
+    const slower = (w.median / c.median - 1) * 100;
+    text += '\n\n' + table(['batch: covid19-cough (1077 files), 2 worker threads, every output written', `s median (min–max) of ${ROUNDS}, interleaved`, 'target'], [
+      ['--device cpu (onnxruntime-node)', `${c.median.toFixed(2)} (${c.min.toFixed(2)}–${c.max.toFixed(2)})`, ''],
+      ['--device wasm (bundled)', `${w.median.toFixed(2)} (${w.min.toFixed(2)}–${w.max.toFixed(2)}): ${slower.toFixed(1)} % slower`, `≤ 5 % slower: ${slower <= 5 ? 'met' : 'MISSED'}`],
     ]);
   }
   return text;
