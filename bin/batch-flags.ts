@@ -7,7 +7,8 @@ import type { BatchOptions } from '../runtime/batch/run-batch.js';
 import type { Config } from '../runtime/config/schema.js';
 import { INFERENCE_MODES, type InferenceMode } from '../runtime/engine/pool.js';
 import { LOCK_FILE_NAME, TMP_DIR_NAME } from '../runtime/store/folder-store.js';
-import type { ProgressMode } from './progress.js';
+import { orList } from './handle-error.js';
+import { PROGRESS_MODES, type ProgressMode } from './progress.js';
 import { queueSettings } from './commands/worker.js';
 
 /** The flags `tosia run --out` and `tosia watch` share, checked. */
@@ -20,9 +21,9 @@ export function batchFlags(opts: Record<string, unknown>, cfg: Config): BatchFla
     throw new TosiaError('E_CONFIG', `--concurrency=${String(opts.concurrency)} must be an integer >= 1`, { stage: 'config' });
   }
   const inference = opts.inference as InferenceMode;
-  if (!INFERENCE_MODES.includes(inference)) throw new TosiaError('E_CONFIG', `--inference=${String(opts.inference)} must be ${INFERENCE_MODES.join(' or ')}`, { stage: 'config', hint: 'omit it to use per-worker' });
+  if (!INFERENCE_MODES.includes(inference)) throw new TosiaError('E_CONFIG', `--inference=${String(opts.inference)} must be ${orList(INFERENCE_MODES)}`, { stage: 'config', hint: 'omit it to use per-worker' });
   const mode = opts.progress as ProgressMode;
-  if (!['auto', 'bar', 'json', 'none'].includes(mode)) throw new TosiaError('E_CONFIG', `--progress=${mode} must be auto, bar, json or none`, { stage: 'config' });
+  if (!PROGRESS_MODES.includes(mode)) throw new TosiaError('E_CONFIG', `--progress=${mode} must be ${orList(PROGRESS_MODES)}`, { stage: 'config' });
   const config = cfg.output.save_images ? { ...cfg, output: { ...cfg.output, save_images: outDir } } : cfg;
   return { outDir, concurrency, inference, mode, config };
 }

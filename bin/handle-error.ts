@@ -22,3 +22,8 @@ export function handleError(e: unknown, opts: { json?: boolean } = {}): number {
   if (opts.json) process.stdout.write(JSON.stringify({ error: err.toJSON() }) + '\n');
   return exitCodeFor(err.code);
 }
+
+/** "a, b or c", for the allowed values in a message. */
+export function orList(values: readonly string[]): string {
+  return values.length < 2 ? values.join('') : `${values.slice(0, -1).join(', ')} or ${values.at(-1)}`;
+}

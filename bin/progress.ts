@@ -1,7 +1,9 @@
 import type { BatchEvent, RunSummary } from '../runtime/engine/scheduler.js';
 import { printable } from './handle-error.js';
 
-export type ProgressMode = 'auto' | 'bar' | 'json' | 'none';
+/** What --progress takes for run and extract (validation, help and completion read this). */
+export const PROGRESS_MODES = ['auto', 'bar', 'json', 'none'] as const;
+export type ProgressMode = (typeof PROGRESS_MODES)[number];
 
 function clock(s: number): string {
   if (!Number.isFinite(s)) return '--:--';

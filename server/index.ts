@@ -2,6 +2,7 @@
 export { createServer, TosiaServer, DEFAULTS, type ServerOptions } from './server.js';
 export { parseModelSpec, describeServedModels, type ModelSpec, type ServedModel } from './models/served-models.js';
 export { createKey, listKeys, revokeKey, dbMigrate, dbStatus, type StoreLocation } from './admin.js';
+export { ROLES } from './db/key-store.js';
 export { signature } from './work/webhook.js';
 export { apiDocument } from './openapi/print-document.js';
 export { NatsPool, type NatsPoolOptions } from './queue/nats-pool.js';

@@ -1,22 +1,35 @@
 import type { Command, Option } from 'commander';
 import { TosiaError } from '../../algos/errors.js';
 import { SCHEMA } from '../../runtime/config/schema.js';
-import { handleError } from '../handle-error.js';
+import { handleError, orList } from '../handle-error.js';
+import { PROGRESS_MODES } from '../progress.js';
 import { FLAG_KEYS } from '../overrides.js';
+import { WATCH_PROGRESS_MODES } from './watch.js';
 
 /**
  * `tosia completion bash|zsh|fish`: a completion script made from the commands and options
  * commander knows, so it never lags behind them. The values an option takes come from the config
- * table for config-backed flags (--device, --labels, …) and from OPTION_VALUES for the rest.
+ * table for config-backed flags (--device, --labels, …) and, for the rest, from the lists that
+ * validate them.
  */
-const OPTION_VALUES: Record<string, Record<string, readonly string[]>> = {
-  '*': { '--inference': ['per-worker', 'shared'] },
-  run: { '--progress': ['auto', 'bar', 'json', 'none'] },
-  watch: { '--progress': ['line', 'json', 'none'] },
-  extract: { '--progress': ['auto', 'bar', 'json', 'none'] },
-  'keys create': { '--role': ['read', 'write', 'admin'] },
-  completion: { '': ['bash', 'zsh', 'fish'] },
-};
+const SHELLS = ['bash', 'zsh', 'fish'] as const;
+
+type OptionValues = Record<string, Record<string, readonly string[]>>;
+
+/** Each from the list that validates the option, so that completion cannot drift from it. */
+async function optionValues(): Promise<OptionValues> {
+  // the engine's and the server's modules are large: loaded when a script is made, not for every --help
+  const [{ INFERENCE_MODES }, { ROLES }] = await Promise.all([import('../../runtime/engine/pool.js'), import('../../server/index.js')]);
+  return {
+    '*': { '--inference': INFERENCE_MODES },
+    run: { '--progress': PROGRESS_MODES },
+    watch: { '--progress': WATCH_PROGRESS_MODES },
+    extract: { '--progress': PROGRESS_MODES },
+    'keys create': { '--role': ROLES },
+    completion: { '': SHELLS },
+  };
+}
+
 
 interface Spec { name: string; summary: string; options: { flag: string; takesValue: boolean; summary: string; values: readonly string[] }[]; sub: Spec[]; args: readonly string[] }
 
@@ -30,19 +43,18 @@ function configValues(flags: string): readonly string[] {
 
 const firstLine = (text: string) => (text.split('\n')[0] ?? '').replace(/\s*\(.*$/, '').split(/(?<=\.)\s/)[0]!.slice(0, 80);
 
-function spec(cmd: Command, path: string[] = []): Spec {
+function spec(cmd: Command, values: OptionValues, path: string[] = []): Spec {
   const name = cmd.name();
   const at = path.join(' ');
   const options = (cmd.options as Option[]).filter((o) => o.long).map((o) => {
     const flag = o.long!;
-    const values = OPTION_VALUES[at]?.[flag] ?? OPTION_VALUES['*']![flag] ?? configValues(o.flags);
-    return { flag, takesValue: o.required || o.optional, summary: firstLine(o.description), values };
+    return { flag, takesValue: o.required || o.optional, summary: firstLine(o.description), values: values[at]?.[flag] ?? values['*']![flag] ?? configValues(o.flags) };
   });
   options.push({ flag: '--help', takesValue: false, summary: 'show help', values: [] });
   return {
     name, summary: firstLine(cmd.description()), options,
-    sub: cmd.commands.map((c) => spec(c, [...path, c.name()])),
-    args: OPTION_VALUES[at]?.[''] ?? [],
+    sub: cmd.commands.map((c) => spec(c, values, [...path, c.name()])),
+    args: values[at]?.[''] ?? [],
   };
 }
 
@@ -119,19 +131,19 @@ export function registerCompletion(program: Command, setExit: (code: number) => 
   program
     .command('completion')
     .description('Print a shell completion script for tosia\'s commands, options and their values')
-    .argument('<shell>', 'bash, zsh or fish')
+    .argument('<shell>', orList(SHELLS))
     .addHelpText('after', `
 Examples:
   $ source <(tosia completion bash)                                  # this shell; add it to ~/.bashrc to keep it
   $ tosia completion bash > /etc/bash_completion.d/tosia             # every bash on this machine
   $ source <(tosia completion zsh)                                   # in ~/.zshrc, after compinit
   $ tosia completion fish > ~/.config/fish/completions/tosia.fish`)
-    .action((shell: string) => {
-      const make = { bash, zsh, fish }[shell as 'bash' | 'zsh' | 'fish'];
+    .action(async (shell: string) => {
+      const make = { bash, zsh, fish }[shell as (typeof SHELLS)[number]];
       if (!make) {
-        setExit(handleError(new TosiaError('E_CONFIG', `no completion for the shell '${shell}'`, { stage: 'input', hint: 'use bash, zsh or fish' })));
+        setExit(handleError(new TosiaError('E_CONFIG', `no completion for the shell '${shell}'`, { stage: 'input', hint: `use ${orList(SHELLS)}` })));
         return;
       }
-      process.stdout.write(make(spec(program)));
+      process.stdout.write(make(spec(program, await optionValues())));
     });
 }

@@ -4,7 +4,7 @@ import { TosiaError } from '../../algos/errors.js';
 import { loadConfig } from '../../runtime/config/load.js';
 import { EXIT } from '../exit-codes.js';
 import { warnIfOldFfmpeg } from '../ffmpeg-warning.js';
-import { errorLine, handleError } from '../handle-error.js';
+import { errorLine, handleError, orList } from '../handle-error.js';
 import { addConfigFlags, applyOverrides, type FlagName } from '../overrides.js';
 import { addQueueFlags } from './worker.js';
 
@@ -38,11 +38,14 @@ Examples:
   });
 }
 
+/** What watch's --progress takes (validation and completion read this). */
+export const WATCH_PROGRESS_MODES = ['line', 'json', 'none'] as const;
+
 async function watchCommand(dir: string, opts: Record<string, unknown>): Promise<number> {
   const { watchFolder } = await import('../../runtime/watch/watch-folder.js');
   const { batchFlags, queuePool, stopOnSignals } = await import('../batch-flags.js');
   const progress = opts.progress as string;
-  if (!['line', 'json', 'none'].includes(progress)) throw new TosiaError('E_CONFIG', `--progress=${progress} must be line, json or none`, { stage: 'config' });
+  if (!(WATCH_PROGRESS_MODES as readonly string[]).includes(progress)) throw new TosiaError('E_CONFIG', `--progress=${progress} must be ${orList(WATCH_PROGRESS_MODES)}`, { stage: 'config' });
   const stableMs = Number(opts.stable);
   if (!(Number.isInteger(stableMs) && stableMs >= 50 && stableMs <= 600_000)) throw new TosiaError('E_CONFIG', `--stable=${String(opts.stable)} must be an integer 50-600000 (milliseconds)`, { stage: 'config' });
   const cfg = applyOverrides(await loadConfig((opts.config as string | undefined) ?? null), opts, FLAGS);
