@@ -240,6 +240,8 @@ export class RecordStore {
       if (opts.onlyRunning) q = q.where('status', '=', 'running');
       const r = await q.executeTakeFirst();
       if (Number(r.numUpdatedRows) !== 1) return false;
+      // flags change only here and in insertDone, with their row: on PostgreSQL the row's xmin
+      // is the list's version of a record (listVersions), and covers them only so
       await tx.deleteFrom('diagnosis_flags').where('diagnosis_id', '=', id).execute();
       await tx.deleteFrom('segment_images').where('diagnosis_id', '=', id).execute();
       // a figure of an earlier result is stale
