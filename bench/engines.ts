@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Model } from '../runtime/model/model.js';
+import { WASM_ENGINE_DIR } from '../runtime/model/onnx-engines.js';
 import { defaultModelPath, packageRoot } from '../runtime/paths.js';
 import { fmtStats, stats, table } from './stats.js';
 
@@ -38,7 +40,26 @@ export async function benchEngines(cough: string, quick: boolean): Promise<strin
     const s = stats(Array.from({ length: 7 }, () => Number(spawnSync(process.execPath, ['--input-type=module', '-e', script, device], { encoding: 'utf8' }).stdout.trim())));
     rows.push([device === 'cpu' ? 'onnxruntime-node (cpu)' : 'onnxruntime-web (wasm, bundled)', 'engine load and first session, fresh process, ms', fmtStats(s)]);
   }
-  let text = '### ONNX engines: onnxruntime-node against the bundled onnxruntime-web (demo model, one thread)\n\n' + table(['engine', 'what', 'median (min–max)'], rows);
+  // the bundled engine with WebAssembly threads (the build has them; tosia runs it on one, as
+  // its callers scale with worker threads): the engine's numThreads is set once per process
+  const threaded = `const ort=await import(${JSON.stringify(pathToFileURL(join(packageRoot(), WASM_ENGINE_DIR, 'ort.node.min.mjs')).href)});ort.env.wasm.numThreads=Number(process.argv[1]);
+const s=await ort.InferenceSession.create(new Uint8Array((await import('node:fs')).readFileSync(${JSON.stringify(defaultModelPath())})),{executionProviders:['wasm'],graphOptimizationLevel:'all',logSeverityLevel:4});
+const out={};for(const b of [1,32]){const t=new ort.Tensor('float32',new Float32Array(b*3*64*64).map((_,i)=>(i*2654435761%1000)/1000),[b,3,64,64]);const name=s.inputNames[0];
+for(let i=0;i<20;i++)await s.run({[name]:t});const xs=[];for(let r=0;r<15;r++){const n=Math.ceil(640/b);const t0=performance.now();for(let i=0;i<n;i++)await s.run({[name]:t});xs.push((performance.now()-t0)/(n*b));}out[b]=xs;}
+console.log(JSON.stringify(out));process.exit(0);`;
+  // a file, not -e: the engine's threads are workers that inherit the process's flags, and
+  // --input-type is refused with a file entry
+  const dir = mkdtempSync(join(tmpdir(), 'tosia-bench-threads-'));
+  const file = join(dir, 'threads.mjs');
+  writeFileSync(file, threaded);
+  for (const threads of [1, availableParallelism()]) {
+    const r = spawnSync(process.execPath, [file, String(threads)], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`the threaded WebAssembly engine: ${r.stderr}`);
+    const out = JSON.parse(r.stdout.trim()) as Record<string, number[]>;
+    for (const b of ['1', '32']) rows.push([`onnxruntime-web (wasm), ${threads} thread${threads === 1 ? '' : 's'}, own process`, `inference, batches of ${b}, ms a segment`, fmtStats(stats(out[b]!))]);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  let text = '### ONNX engines: onnxruntime-node against the bundled onnxruntime-web (demo model, one thread unless said)\n\n' + table(['engine', 'what', 'median (min–max)'], rows);
   text += `\n\nPer segment the WebAssembly engine takes ${(per.wasm! / per.cpu!).toFixed(1)}× onnxruntime-node's time.`;
   const raw = join(cough, 'raw');
   if (existsSync(raw) && !quick) {
