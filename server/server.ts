@@ -310,7 +310,7 @@ function checkOrigins(origins: string[]): void {
     try {
       url = new URL(origin);
     } catch {
-      // reported below
+      // not a URL: url stays null and the check below refuses it with E_CONFIG
     }
     if (!url || !/^https?:$/.test(url.protocol) || url.origin !== origin) {
       throw new TosiaError('E_CONFIG', `--cors-origin ${JSON.stringify(origin)} is not an origin`, { stage: 'config', hint: 'give the scheme, host and port only, as a browser sends it in Origin: https://app.example.org or http://localhost:3000 (no path, no trailing slash, no *)' });

@@ -97,7 +97,7 @@ export class FolderStore implements ResultStore {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new TosiaError('E_OUTPUT', `cannot lock the output folder (${(e as NodeJS.ErrnoException).code})`, { file: this.outDir, stage: 'output', hint: 'choose a writable folder for --out' });
       }
       let holder: { pid?: number; host?: string; started_at?: string } = {};
-      try { holder = JSON.parse(await readFile(this.lockFile, 'utf8')); } catch { /* unreadable: treated as stale */ }
+      try { holder = JSON.parse(await readFile(this.lockFile, 'utf8')); } catch { /* unreadable: a holder that died while writing it (it is written in one call); removed below as stale */ }
       if (holder.host === hostname() && typeof holder.pid === 'number' && !alive(holder.pid)) {
         await rm(this.lockFile, { force: true });
         continue;
@@ -180,7 +180,7 @@ export class FolderStore implements ResultStore {
     try {
       stale = JSON.parse(await readSmall(out, 'utf8')) as Result;
     } catch {
-      return; // nothing stored (the usual case), or nothing readable
+      return; // nothing stored (the usual case), or nothing readable: no stale outputs of it to remove
     }
     await Promise.all([out, ...LABEL_FORMATS.map((f) => labelsFile(out, f)), ...(stale.segments ?? []).map((_, i) => `${imagePrefix(out)}.seg${pad(i)}.png`)].map((f) => rm(f, { force: true })));
   }
@@ -262,7 +262,7 @@ async function previousFailures(outDir: string): Promise<Map<string, FailureReco
   try {
     text = await readFile(join(outDir, 'errors.jsonl'), 'utf8');
   } catch {
-    return map; // no previous errors
+    return map; // no earlier run failed (or its list is unreadable): at worst a failed input runs again
   }
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;

@@ -54,6 +54,8 @@ export class JobQueue {
   private readonly prefix: string;
   private closed = false;
   private down: string | null = null;
+  /** Why the last attempt to consume results failed; null once one starts. */
+  private consumeError: string | null = null;
   /** Results being handled, by job: the latest delivery is the one acked (a slow store may see it redelivered). */
   private readonly inHand = new Map<string, JsMsg>();
 
@@ -85,9 +87,13 @@ export class JobQueue {
         while (!this.closed) {
           try {
             this.messages = await consumer.consume({ max_messages: 256 });
+            this.consumeError = null;
             for await (const m of this.messages) void this.received(m);
-          } catch {
-            // reconnecting: try again shortly
+          } catch (e) {
+            // a NATS restart (the consumer is durable: unacked results come again), or something
+            // lasting, such as the consumer deleted: either way unavailable() says so until a
+            // consume starts again
+            this.consumeError = (e as Error).message ?? String(e);
           }
           if (!this.closed) await new Promise((r) => setTimeout(r, 250));
         }
@@ -204,7 +210,7 @@ export class JobQueue {
 
   unavailable(): string | null {
     if (!this.queue) return `not connected to the queue at ${this.o.url} yet`;
-    return this.down;
+    return this.down ?? (this.consumeError === null ? null : `results cannot be read from the queue at ${this.o.url}: ${this.consumeError}`);
   }
 
   async close(): Promise<void> {

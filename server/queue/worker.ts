@@ -50,6 +50,11 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
   const settings = { ...QUEUE_DEFAULTS, ...o.settings };
   const log = o.log ?? (() => undefined);
   const me = `${hostname()}:${process.pid}`;
+  let lastFetchError: string | null = null;
+  const fetchFailed = (why: string | null) => {
+    if (why !== null && why !== lastFetchError) log({ error: `fetching jobs: ${why}` });
+    lastFetchError = why;
+  };
   // a worker that cannot load its models takes nothing
   const local = await describeServedModels(o.config, o.models ?? []);
   const bySha = new Map(local.map((m) => [m.sha256, m]));
@@ -183,11 +188,14 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
       let batch;
       try {
         batch = await consumer.fetch({ max_messages: single ? 1 : free, expires: 2000 });
-      } catch {
-        // reconnecting (a NATS restart): fetch again shortly
+      } catch (e) {
+        // mostly a NATS restart: fetch again shortly; logged once for each new reason, so that a
+        // lasting one (the consumer deleted, say) shows without a line every 250 ms
+        fetchFailed((e as Error).message ?? String(e));
         await new Promise((r) => setTimeout(r, 250));
         continue;
       }
+      fetchFailed(null);
       fetching = batch;
       try {
         for await (const m of batch) {
@@ -208,8 +216,9 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
           inFlight.add(p);
           if (suspect) await p;
         }
-      } catch {
-        // the fetch broke off (a NATS restart); what it delivered and was not acked comes again
+      } catch (e) {
+        // the fetch broke off (a NATS restart): what it delivered and was not acked comes again
+        fetchFailed((e as Error).message ?? String(e));
       }
       fetching = null;
     }
