@@ -86,13 +86,23 @@ export class JobQueue {
       void (async () => {
         while (!this.closed) {
           try {
-            this.messages = await consumer.consume({ max_messages: 256 });
+            const messages = (this.messages = await consumer.consume({ max_messages: 256 }));
             this.consumeError = null;
-            for await (const m of this.messages) void this.received(m);
+            // the client keeps pulling from a consumer that is gone, saying so only here; the
+            // submitter makes it again when it starts, and a heartbeat says it is back
+            void (async () => {
+              for await (const st of messages.status()) {
+                if (st.type === 'consumer_deleted' || st.type === 'consumer_not_found') this.consumeError = `its results consumer ${durable} is gone (${st.type}); restart this process to make it again`;
+                else if (st.type === 'heartbeat') this.consumeError = null;
+              }
+            })();
+            for await (const m of messages) {
+              this.consumeError = null;
+              void this.received(m);
+            }
           } catch (e) {
-            // a NATS restart (the consumer is durable: unacked results come again), or something
-            // lasting, such as the consumer deleted: either way unavailable() says so until a
-            // consume starts again
+            // mostly a NATS restart (the consumer is durable: unacked results come again); until a
+            // consume starts again, unavailable() says why
             this.consumeError = (e as Error).message ?? String(e);
           }
           if (!this.closed) await new Promise((r) => setTimeout(r, 250));

@@ -244,6 +244,32 @@ describe.skipIf(missing)('the queue (NATS JetStream)', () => {
     }
   }, 120_000);
 
+  it("serve --queue whose results consumer is deleted: /ready says results cannot be read, not ok in silence", async () => {
+    const { startServer } = await import('./harness.js');
+    const { connect } = await import('@nats-io/transport-node');
+    const { jetstreamManager } = await import('@nats-io/jetstream');
+    const { STREAM_RESULTS } = await import('../../server/queue/protocol.js');
+    const h = await startServer({ queue: { url: nats.url, settings: { ackWaitS: 2, maxDeliver: 3 } } });
+    const nc = await connect({ servers: nats.url });
+    try {
+      for (let i = 0; i < 100 && (await fetch(`${h.url}/ready`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+      expect((await fetch(`${h.url}/ready`)).status).toBe(200);
+      const jsm = await jetstreamManager(nc);
+      // an operator's mistake: every submitter's results consumer removed under it
+      for await (const c of jsm.consumers.list(STREAM_RESULTS)) if (c.name.startsWith('results-')) await jsm.consumers.delete(STREAM_RESULTS, c.name);
+      let ready = await fetch(`${h.url}/ready`);
+      for (let i = 0; i < 300 && ready.status !== 503; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        ready = await fetch(`${h.url}/ready`);
+      }
+      expect(ready.status).toBe(503);
+      expect((await ready.json()).detail).toMatch(/results cannot be read from the queue/);
+    } finally {
+      await nc.close();
+      await h.close();
+    }
+  }, 120_000);
+
   it('two serve replicas on one PostgreSQL and one NATS: a record made through one is read, waited on and deleted through the other; one killed mid-load loses nothing', async () => {
     const { requirePostgres, scratchDatabase, serve, variant } = await import('./harness.js');
     if (await requirePostgres()) return;
