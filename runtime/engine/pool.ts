@@ -1,12 +1,16 @@
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { Layout, Normalisation } from '../../algos/classify/tensor.js';
 import { TosiaError } from '../../algos/errors.js';
 import type { Config } from '../config/schema.js';
 import { deserializeError, serializeError, type SerializedError } from '../errors.js';
 import type { Result } from '../pipeline/result.js';
-import { startInferenceThread, workerScript, type InferenceThread } from './inference-thread.js';
-import type { WorkerInit, WorkerMessage } from './protocol.js';
+import { modelPathFor, packageRoot } from '../paths.js';
+import type { ClassifierInfo } from './inference.js';
+import type { InferenceWorkerMessage, WorkerInit, WorkerMessage } from './protocol.js';
 
 /**
  * A recording to run: a file; bytes with the name they came under; a file the worker reads but
@@ -139,6 +143,14 @@ interface Slot { worker: Worker | null; held: Map<number, (o: JobOutcome) => voi
 const DEPTH = 2;
 
 /** The built worker script: beside this module when built; from sources (tests), the built one. */
+function workerScript(name: string): string {
+  const local = fileURLToPath(new URL(`./${name}`, import.meta.url));
+  return existsSync(local) ? local : join(packageRoot(), 'dist/runtime/engine', name);
+}
+
+/** A thread that holds one model session and serves runs over MessagePorts (inference-worker.ts). */
+interface InferenceThread { worker: Worker; info: ClassifierInfo }
+
 /** Ask a worker thread to end once idle (it closes its port); terminate it if it has not within `ms`. */
 function endWorker(worker: Worker, ms = 5000): Promise<void> {
   return new Promise<void>((resolve) => {
@@ -210,8 +222,16 @@ export class ThreadPool implements Pool {
   }
 
   private startInference(): Promise<InferenceThread> {
-    this.inference ??= startInferenceThread(this.options.config);
-    return this.inference!;
+    this.inference ??= (async () => {
+      const cfg = this.options.config;
+      const worker = new Worker(workerScript('inference-worker.js'), { workerData: { modelPath: modelPathFor(cfg), device: cfg.classifier.device } });
+      const info = await new Promise<ClassifierInfo>((ok, bad) => {
+        worker.once('message', (m: InferenceWorkerMessage) => (m.type === 'ready' ? ok(m.info) : bad(deserializeError(m.error))));
+        worker.once('error', (e) => bad(new TosiaError('E_INTERNAL', `inference thread failed to start: ${e.message}`)));
+      });
+      return { worker, info };
+    })();
+    return this.inference;
   }
 
   private spawn(): Slot {
